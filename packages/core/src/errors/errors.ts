@@ -1,0 +1,173 @@
+/**
+ * The one error hierarchy of Gatehouse. Every failure a client can cause is a subclass of
+ * {@link GatehouseError} with a stable machine `code` and an HTTP status; `toProblemResponse`
+ * (in `problem.ts`) is the single place where errors become HTTP responses.
+ *
+ * Messages are written for the client and never contain a secret (password, token, cookie,
+ * code or key): callers pass only what is safe to show.
+ */
+
+/** Every stable error code a Gatehouse response can carry. */
+export type ErrorCode =
+  | "invalid_request"
+  | "malformed_json"
+  | "validation_failed"
+  | "unsupported_media_type"
+  | "payload_too_large"
+  | "invalid_credentials"
+  | "unauthenticated"
+  | "origin_forbidden"
+  | "not_found"
+  | "method_not_allowed"
+  | "email_taken"
+  | "password_too_short"
+  | "password_too_long"
+  | "password_too_common"
+  | "rate_limited"
+  | "configuration_error"
+  | "internal_error";
+
+/** One field-level problem inside a `validation_failed` error. */
+export interface FieldIssue {
+  /** JSON Pointer (RFC 6901) to the offending member, e.g. `/email`. */
+  pointer: string;
+  /** What is wrong, safe to show to the user. */
+  detail: string;
+}
+
+/**
+ * Base class of every error Gatehouse raises on purpose.
+ *
+ * @example
+ * ```ts
+ * try { await doSomething(); } catch (err) {
+ *   if (err instanceof GatehouseError && err.code === "rate_limited") retryLater();
+ * }
+ * ```
+ */
+export class GatehouseError extends Error {
+  /** Stable machine code; part of the public contract. */
+  readonly code: ErrorCode;
+  /** HTTP status the error maps to. */
+  readonly status: number;
+
+  constructor(code: ErrorCode, status: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** The request is not understood (missing header, bad parameter). 400. */
+export class InvalidRequestError extends GatehouseError {
+  constructor(message = "The request is invalid.", options?: { cause?: unknown }) {
+    super("invalid_request", 400, message, options);
+  }
+}
+
+/** The body is not valid JSON. 400. */
+export class MalformedJSONError extends GatehouseError {
+  constructor(options?: { cause?: unknown }) {
+    super("malformed_json", 400, "The request body is not valid JSON.", options);
+  }
+}
+
+/** The body is JSON but its members are missing, of the wrong type or out of range. 422. */
+export class ValidationError extends GatehouseError {
+  /** The individual problems, one per offending member. */
+  readonly issues: FieldIssue[];
+
+  constructor(issues: FieldIssue[]) {
+    super("validation_failed", 422, issues[0]?.detail ?? "The request body is invalid.");
+    this.issues = issues;
+  }
+}
+
+/** The body has a content type the endpoint does not take. 415. */
+export class UnsupportedMediaTypeError extends GatehouseError {
+  constructor(expected: string) {
+    super("unsupported_media_type", 415, `The request body must be ${expected}.`);
+  }
+}
+
+/** The body is larger than the configured limit. 413. */
+export class PayloadTooLargeError extends GatehouseError {
+  constructor(limitBytes: number) {
+    super("payload_too_large", 413, `The request body is larger than ${limitBytes} bytes.`);
+  }
+}
+
+/** Email or password is wrong; deliberately says which of the two it was. 401. */
+export class InvalidCredentialsError extends GatehouseError {
+  constructor() {
+    super("invalid_credentials", 401, "The email or password is incorrect.");
+  }
+}
+
+/** The request carries no valid session. 401. */
+export class UnauthenticatedError extends GatehouseError {
+  constructor() {
+    super("unauthenticated", 401, "You are not signed in.");
+  }
+}
+
+/** A cookie-authenticated write came from a foreign or opaque origin. 403. */
+export class OriginForbiddenError extends GatehouseError {
+  constructor() {
+    super("origin_forbidden", 403, "Requests from this origin are not allowed.");
+  }
+}
+
+/** The resource does not exist, or is not the caller's to see. 404. */
+export class NotFoundError extends GatehouseError {
+  constructor(message = "Not found.") {
+    super("not_found", 404, message);
+  }
+}
+
+/** The path exists but not for this method. 405. */
+export class MethodNotAllowedError extends GatehouseError {
+  /** Methods the path does accept, for the `Allow` header. */
+  readonly allow: string[];
+
+  constructor(allow: string[]) {
+    super("method_not_allowed", 405, "This method is not allowed on this path.");
+    this.allow = allow;
+  }
+}
+
+/** Another account already uses this email address (compared case-insensitively). 409. */
+export class EmailTakenError extends GatehouseError {
+  constructor(options?: { cause?: unknown }) {
+    super("email_taken", 409, "An account with this email address already exists.", options);
+  }
+}
+
+/** Password policy failures (NIST SP 800-63B). 422. */
+export class WeakPasswordError extends GatehouseError {
+  constructor(code: "password_too_short" | "password_too_long" | "password_too_common", message: string) {
+    super(code, 422, message);
+  }
+}
+
+/** Too many attempts; retry after `retryAfterSeconds`. 429. */
+export class RateLimitedError extends GatehouseError {
+  /** Whole seconds until a retry may succeed, for the `Retry-After` header. */
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super("rate_limited", 429, "Too many attempts. Try again later.");
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
+}
+
+/**
+ * Gatehouse was configured wrongly. Thrown at start-up, never for a request; the message says
+ * how to fix it.
+ */
+export class ConfigurationError extends GatehouseError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("configuration_error", 500, message, options);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Public face of the error hierarchy (`@gatehouse/core/errors`).
+ */
+export {
+  GatehouseError,
+  InvalidRequestError,
+  MalformedJSONError,
+  ValidationError,
+  UnsupportedMediaTypeError,
+  PayloadTooLargeError,
+  InvalidCredentialsError,
+  UnauthenticatedError,
+  OriginForbiddenError,
+  NotFoundError,
+  MethodNotAllowedError,
+  EmailTakenError,
+  WeakPasswordError,
+  RateLimitedError,
+  ConfigurationError,
+} from "./errors.js";
+export { toProblemResponse, problemJSON } from "./problem.js";
+export type { ErrorCode, FieldIssue } from "./errors.js";
+export type { ProblemDetails } from "./problem.js";

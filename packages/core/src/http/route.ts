@@ -1,0 +1,72 @@
+/**
+ * What a route is: method, path pattern, the schemas of its input and output (from which the
+ * OpenAPI document is generated) and the function that answers it. Feature folders export
+ * lists of routes; `handler.ts` runs them.
+ */
+import type { z } from "zod";
+import type { SessionRecord, UserRecord } from "../storage/ports.js";
+
+/** How the client holds its credential: an HttpOnly cookie, or a token it sends as `Authorization: Bearer`. */
+export type Transport = "cookie" | "bearer";
+
+/** The signed-in caller of a route that requires a session. */
+export interface Caller {
+  user: UserRecord;
+  session: SessionRecord;
+}
+
+/** Everything a route's `handle` gets. */
+export interface RouteContext<Body> {
+  request: Request;
+  /** Path parameters, e.g. `{ id }` for `/v1/sessions/{id}`. */
+  params: Record<string, string>;
+  /** The validated body (undefined for routes without one). */
+  body: Body;
+  /** The client's address after applying the trusted-proxy rules, or null when unknown. */
+  clientIP: string | null;
+  transport: Transport;
+  /** The signed-in caller; set for routes with `auth: "session"`. */
+  caller: Caller | null;
+}
+
+/** One documented response of a route. */
+export interface RouteResponse {
+  description: string;
+  schema?: z.ZodType;
+}
+
+/** One HTTP route of the Gatehouse API. */
+export interface Route<Body = unknown> {
+  method: "GET" | "POST" | "DELETE" | "PATCH" | "PUT";
+  /** Path with `{param}` placeholders. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** `session`: answered only for a signed-in caller, else 401 `unauthenticated`. */
+  auth: "none" | "session";
+  /** JSON body schema; the body is parsed and validated before `handle` runs. */
+  body?: z.ZodType<Body>;
+  /** Documented responses by status code. */
+  responses: Record<number, RouteResponse>;
+  handle(context: RouteContext<Body>): Promise<Response>;
+}
+
+/** Defines a route with its body type inferred from the schema. */
+export function defineRoute<Body = undefined>(route: Route<Body>): Route<Body> {
+  return route;
+}
+
+/** A JSON response that no cache may keep: every Gatehouse answer concerns one user. */
+export function jsonResponse(status: number, body: unknown, headers?: HeadersInit): Response {
+  const responseHeaders = new Headers(headers);
+  responseHeaders.set("content-type", "application/json");
+  responseHeaders.set("cache-control", "no-store");
+  return new Response(JSON.stringify(body), { status, headers: responseHeaders });
+}
+
+/**
+ * A route of any body type, for route tables. `any` is deliberate: each route's body type is
+ * checked where it is defined, and a table mixes several.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoute = Route<any>;

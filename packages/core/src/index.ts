@@ -1,0 +1,33 @@
+/**
+ * `@gatehouse/core`: the Gatehouse engine. Storage adapters are separate subpath exports
+ * (`@gatehouse/core/adapters/sqlite`, `/postgres`, `/redis`, `/memory`), errors are under
+ * `@gatehouse/core/errors`.
+ */
+export { createGatehouse } from "./gatehouse.js";
+export { resolveConfig } from "./config.js";
+export { DEFAULTS } from "./config.js";
+export { createArgon2idHasher } from "./passwords/hasher.js";
+export { OWASP_ARGON2ID } from "./passwords/hasher.js";
+export { checkNewPassword } from "./passwords/policy.js";
+export { MIN_PASSWORD_LENGTH } from "./passwords/policy.js";
+export { MAX_PASSWORD_LENGTH } from "./passwords/policy.js";
+export { silentLogger } from "./lib/logger.js";
+export { VERSION } from "./version.js";
+
+export type { Gatehouse, RequestContext, ReadinessReport } from "./types.js";
+export type { GatehouseConfig, ResolvedConfig, Observer, SignInOutcome, Strategy, ThrottleLimit } from "./config.js";
+export type { Logger, LogMethod } from "./lib/logger.js";
+export type { PasswordHasher, Argon2Parameters } from "./passwords/hasher.js";
+export type {
+  Database,
+  UserStore,
+  UserRecord,
+  NewUser,
+  SessionStore,
+  SessionRecord,
+  SecretKeyStore,
+  SecretKeyRecord,
+  RateLimiter,
+  RateLimiterFactory,
+  RateLimiterOptions,
+} from "./storage/ports.js";

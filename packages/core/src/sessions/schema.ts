@@ -1,0 +1,50 @@
+/**
+ * Wire shapes of the sessions feature: the public session object and the two ways a new
+ * session is handed to the client (cookie transport body, OAuth 2 bearer token response).
+ */
+import { z } from "zod";
+import { userJSON } from "../accounts/schema.js";
+import type { SessionRecord } from "../storage/ports.js";
+
+/** The public session object. */
+export const sessionJSON = z.object({
+  id: z.string(),
+  user_id: z.string(),
+  created_at: z.string().describe("ISO 8601"),
+  last_active_at: z.string().describe("ISO 8601"),
+  idle_expires_at: z.string().describe("ISO 8601: the session ends here unless used"),
+  expires_at: z.string().describe("ISO 8601: absolute end"),
+  ip: z.string().nullable(),
+  user_agent: z.string().nullable(),
+  current: z.boolean().describe("Whether this is the session making the request"),
+});
+
+/** `{user, session}`: the cookie-transport answer and `GET /v1/session`. */
+export const userAndSessionJSON = z.object({ user: userJSON, session: sessionJSON });
+
+/** OAuth 2 token response (RFC 6749 §5.1) for `Auth-Transport: bearer`. */
+export const bearerTokenJSON = z.object({
+  access_token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number().int().describe("Seconds until the session's absolute end"),
+  session_id: z.string(),
+  user: userJSON,
+});
+
+/** `GET /v1/sessions`. */
+export const sessionListJSON = z.object({ data: z.array(sessionJSON) });
+
+/** Serialises a stored session for its owner; never includes the secret hash. */
+export function toSessionJSON(session: SessionRecord, currentSessionId: string | null): z.infer<typeof sessionJSON> {
+  return {
+    id: session.id,
+    user_id: session.userId,
+    created_at: new Date(session.createdAt).toISOString(),
+    last_active_at: new Date(session.lastActiveAt).toISOString(),
+    idle_expires_at: new Date(session.idleExpiresAt).toISOString(),
+    expires_at: new Date(session.expiresAt).toISOString(),
+    ip: session.ip,
+    user_agent: session.userAgent,
+    current: session.id === currentSessionId,
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Server-side sessions: creation, authentication of a presented token, activity tracking and
+ * revocation. A session token is `<session id>.<secret>`: the id finds the record in one
+ * lookup, the 256-bit secret proves possession, and only the secret's SHA-256 is stored, so
+ * a leaked store yields no usable token.
+ */
+import { base64url, constantTimeEqual, randomBytes, randomId, sha256base64url } from "../lib/encoding.js";
+import type { SessionRecord, SessionStore, UserRecord, UserStore } from "../storage/ports.js";
+
+const TOKEN_FORMAT = /^(sess_[A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
+
+/** A freshly created session with the token that only the client will ever hold. */
+export interface IssuedSession {
+  token: string;
+  session: SessionRecord;
+}
+
+/** Where a sign-in came from, shown in the user's session list. */
+export interface ClientDetails {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** Options of {@link createSessionService}. */
+export interface SessionServiceOptions {
+  store: SessionStore;
+  users: UserStore;
+  idleTimeoutSeconds: number;
+  maxAgeSeconds: number;
+  clock: () => number;
+}
+
+/** The session operations the routes and the engine use. */
+export interface SessionService {
+  create(userId: string, client: ClientDetails): Promise<IssuedSession>;
+  /** The session and its user for a presented token, or null if it is unknown, forged or expired. */
+  authenticate(token: string): Promise<{ user: UserRecord; session: SessionRecord } | null>;
+  revoke(sessionId: string): Promise<void>;
+  /** The user's live sessions, most recently active first. */
+  listLive(userId: string): Promise<SessionRecord[]>;
+}
+
+/** The session id inside a token of the right shape, or null. */
+export function sessionIdOf(token: string): string | null {
+  return TOKEN_FORMAT.exec(token)?.[1] ?? null;
+}
+
+const USER_AGENT_LIMIT = 512;
+
+/** Creates the session service over a store. */
+export function createSessionService(options: SessionServiceOptions): SessionService {
+  const { store, users, clock } = options;
+  const idleMs = options.idleTimeoutSeconds * 1000;
+  const maxAgeMs = options.maxAgeSeconds * 1000;
+  // Writing on every request would turn each read into a write; once a minute (or a tenth of
+  // a short idle timeout) keeps the idle clock accurate enough at a fraction of the cost.
+  const touchIntervalMs = Math.min(60_000, idleMs / 10);
+
+  const isLive = (session: SessionRecord, now: number): boolean =>
+    now < session.expiresAt && now < session.idleExpiresAt;
+
+  return {
+    async create(userId, client) {
+      const secret = base64url(randomBytes(32));
+      const now = clock();
+      const session: SessionRecord = {
+        id: randomId("sess"),
+        userId,
+        secretHash: await sha256base64url(secret),
+        createdAt: now,
+        lastActiveAt: now,
+        idleExpiresAt: Math.min(now + idleMs, now + maxAgeMs),
+        expiresAt: now + maxAgeMs,
+        ip: client.ip,
+        userAgent: client.userAgent?.slice(0, USER_AGENT_LIMIT) ?? null,
+      };
+      await store.createSession(session);
+      return { token: `${session.id}.${secret}`, session };
+    },
+
+    async authenticate(token) {
+      const match = TOKEN_FORMAT.exec(token);
+      if (!match) return null;
+      const [, id, secret] = match as unknown as [string, string, string];
+      const session = await store.getSession(id);
+      if (!session) return null;
+      if (!constantTimeEqual(await sha256base64url(secret), session.secretHash)) return null;
+      const now = clock();
+      if (!isLive(session, now)) {
+        await store.deleteSession(id);
+        return null;
+      }
+      const user = await users.getUserById(session.userId);
+      if (!user) {
+        await store.deleteSession(id);
+        return null;
+      }
+      if (now - session.lastActiveAt >= touchIntervalMs) {
+        session.lastActiveAt = now;
+        session.idleExpiresAt = Math.min(now + idleMs, session.expiresAt);
+        await store.touchSession(id, session.lastActiveAt, session.idleExpiresAt);
+      }
+      return { user, session };
+    },
+
+    revoke: (sessionId) => store.deleteSession(sessionId),
+
+    async listLive(userId) {
+      const now = clock();
+      const sessions = await store.listSessionsByUser(userId);
+      return sessions.filter((session) => isLive(session, now)).sort((a, b) => b.lastActiveAt - a.lastActiveAt);
+    },
+  };
+}

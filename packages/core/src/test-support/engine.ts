@@ -1,0 +1,116 @@
+/**
+ * An in-process engine and a small HTTP client for tests: requests go straight through
+ * `handler(Request)`, as they would from the server, with no network in between.
+ */
+import { randomBytes } from "node:crypto";
+import { createMemoryDatabase } from "../adapters/memory/index.js";
+import type { GatehouseConfig } from "../config.js";
+import { createGatehouse } from "../gatehouse.js";
+import type { Gatehouse } from "../types.js";
+
+/** The base URL test engines run under. */
+export const BASE_URL = "http://localhost:4000";
+
+/** A password no policy refuses, unique per call. */
+export function strongPassword(): string {
+  return `pw-${randomBytes(12).toString("base64url")}`;
+}
+
+/** A unique, valid email address. */
+export function uniqueEmail(): string {
+  return `user-${randomBytes(6).toString("hex")}@example.com`;
+}
+
+/** Options of one test request. */
+export interface TestRequest {
+  json?: unknown;
+  body?: BodyInit;
+  headers?: Record<string, string>;
+  /** Session token to send as the session cookie. */
+  cookie?: string;
+  /** Session token to send as `Authorization: Bearer`. */
+  bearer?: string;
+  remoteAddress?: string;
+}
+
+/** A test engine with helpers. */
+export interface TestEngine {
+  gatehouse: Gatehouse;
+  /** The frozen clock's current value; change it to move time. */
+  clock: { now: number };
+  cookieName: string;
+  request(method: string, path: string, options?: TestRequest): Promise<Response>;
+  /** Signs a new user up over HTTP and returns the session token from the cookie. */
+  signUp(options?: { email?: string; password?: string; remoteAddress?: string }): Promise<{
+    email: string;
+    password: string;
+    token: string;
+    userId: string;
+    sessionId: string;
+  }>;
+  close(): Promise<void>;
+}
+
+/** The value of the named cookie in a response's `Set-Cookie`, or null. */
+export function cookieFrom(response: Response, name: string): string | null {
+  for (const header of response.headers.getSetCookie()) {
+    const [pair] = header.split(";");
+    const separator = pair!.indexOf("=");
+    if (pair!.slice(0, separator) === name) return decodeURIComponent(pair!.slice(separator + 1));
+  }
+  return null;
+}
+
+/** Starts an engine on the memory database with a frozen clock, unless `config` says otherwise. */
+export async function createTestEngine(config: Partial<GatehouseConfig> = {}): Promise<TestEngine> {
+  const clock = { now: Date.UTC(2026, 0, 1) };
+  const gatehouse = await createGatehouse({
+    baseURL: BASE_URL,
+    database: createMemoryDatabase({ warn: () => {} }),
+    clock: () => clock.now,
+    ...config,
+  });
+  const cookieName = new URL(config.baseURL ?? BASE_URL).protocol === "https:" && !config.cookie?.domain
+    ? "__Host-gatehouse_session"
+    : "gatehouse_session";
+
+  const request: TestEngine["request"] = (method, path, options = {}) => {
+    const headers = new Headers(options.headers);
+    let body = options.body;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    }
+    if (options.cookie) headers.set("cookie", `${cookieName}=${options.cookie}`);
+    if (options.bearer) headers.set("authorization", `Bearer ${options.bearer}`);
+    const url = new URL(path, config.baseURL ?? BASE_URL);
+    return gatehouse.handler(new Request(url, { method, headers, body: body ?? null }), {
+      remoteAddress: options.remoteAddress ?? "203.0.113.10",
+    });
+  };
+
+  return {
+    gatehouse,
+    clock,
+    cookieName,
+    request,
+    async signUp(options = {}) {
+      const email = options.email ?? uniqueEmail();
+      const password = options.password ?? strongPassword();
+      const response = await request("POST", "/v1/sign-up", {
+        json: { email, password },
+        remoteAddress: options.remoteAddress ?? `198.51.100.${Math.floor(Math.random() * 250)}`,
+      });
+      if (response.status !== 201) throw new Error(`sign-up failed: ${response.status} ${await response.text()}`);
+      const body = (await response.json()) as { user: { id: string }; session: { id: string } };
+      return {
+        email,
+        password,
+        token: cookieFrom(response, cookieName)!,
+        userId: body.user.id,
+        sessionId: body.session.id,
+      };
+    },
+    close: () => gatehouse.close(),
+  };
+}

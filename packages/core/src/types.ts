@@ -1,0 +1,37 @@
+/**
+ * The public shape of a running engine, kept apart from its construction so edges (the
+ * server, the SDK later) depend on a small interface.
+ */
+
+/** What the edge knows about the connection, which a web `Request` cannot carry. */
+export interface RequestContext {
+  /** The TCP peer's address. `X-Forwarded-For` is believed only when this is a trusted proxy. */
+  remoteAddress?: string;
+}
+
+/** Result of `checkReadiness`: one entry per dependency. */
+export interface ReadinessReport {
+  ok: boolean;
+  checks: Record<string, { ok: boolean; error?: string }>;
+}
+
+/** A running Gatehouse engine. */
+export interface Gatehouse {
+  /**
+   * Answers one HTTP request of the Gatehouse API. Never throws: every failure becomes a
+   * problem+json response.
+   */
+  handler(request: Request, context?: RequestContext): Promise<Response>;
+  /** Pings the database and the session store; never throws. */
+  checkReadiness(): Promise<ReadinessReport>;
+  /**
+   * Makes sure an admin secret key exists. With `provided` (from `GATEHOUSE_SECRET_KEY`) its hash
+   * is recorded; without it, a key is generated the first time only and returned once so the
+   * caller can show it. Returns null when no new key was generated.
+   */
+  ensureSecretKey(provided?: string): Promise<string | null>;
+  /** The OpenAPI 3.1 document generated from the engine's routes. */
+  openAPIDocument(): Record<string, unknown>;
+  /** Stops timers and closes the database and session store. */
+  close(): Promise<void>;
+}
