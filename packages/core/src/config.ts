@@ -177,7 +177,11 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
     allowedOrigins,
     trustedProxies: config.trustedProxies ?? [],
     throttle: {
-      signInPerAccount: limit(config.throttle?.signInPerAccount, DEFAULTS.signInPerAccount, "throttle.signInPerAccount"),
+      signInPerAccount: limit(
+        config.throttle?.signInPerAccount,
+        DEFAULTS.signInPerAccount,
+        "throttle.signInPerAccount",
+      ),
       signInPerIP: limit(config.throttle?.signInPerIP, DEFAULTS.signInPerIP, "throttle.signInPerIP"),
       signUpPerIP: limit(config.throttle?.signUpPerIP, DEFAULTS.signUpPerIP, "throttle.signUpPerIP"),
     },

@@ -91,5 +91,4 @@ export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRout
       },
     }),
   ];
-
 }

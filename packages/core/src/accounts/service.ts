@@ -20,7 +20,10 @@ export interface SignedIn {
 
 /** Sign-up and sign-in. */
 export interface AccountService {
-  signUp(input: { email: string; password: string; name?: string | undefined }, client: ClientDetails): Promise<SignedIn>;
+  signUp(
+    input: { email: string; password: string; name?: string | undefined },
+    client: ClientDetails,
+  ): Promise<SignedIn>;
   signIn(input: { email: string; password: string }, client: ClientDetails): Promise<SignedIn>;
 }
 
@@ -88,7 +91,10 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
         observer.onSignIn?.("success");
         return { user, issued };
       } catch (error) {
-        if (error instanceof GatehouseError && (error.code === "invalid_credentials" || error.code === "rate_limited")) {
+        if (
+          error instanceof GatehouseError &&
+          (error.code === "invalid_credentials" || error.code === "rate_limited")
+        ) {
           observer.onSignIn?.(error.code);
         }
         throw error;

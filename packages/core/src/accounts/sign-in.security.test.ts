@@ -13,7 +13,11 @@ afterEach(async () => {
   await Promise.all(engines.splice(0).map((engine) => engine.close()));
 });
 
-function signIn(engine: TestEngine, json: unknown, options: { remoteAddress?: string; headers?: Record<string, string>; cookie?: string } = {}) {
+function signIn(
+  engine: TestEngine,
+  json: unknown,
+  options: { remoteAddress?: string; headers?: Record<string, string>; cookie?: string } = {},
+) {
   return engine.request("POST", "/v1/sign-in/password", { json, ...options });
 }
 
@@ -131,10 +135,14 @@ describe("POST /v1/sign-in/password", () => {
   it("ignores X-Forwarded-For from untrusted peers", async () => {
     const engine = await engineWith({ throttle: { signInPerIP: { points: 1, durationSeconds: 900 } } });
     const attempt = (forwardedFor: string) =>
-      signIn(engine, { email: uniqueEmail(), password: strongPassword() }, {
-        remoteAddress: "198.51.100.7",
-        headers: { "x-forwarded-for": forwardedFor },
-      });
+      signIn(
+        engine,
+        { email: uniqueEmail(), password: strongPassword() },
+        {
+          remoteAddress: "198.51.100.7",
+          headers: { "x-forwarded-for": forwardedFor },
+        },
+      );
     expect((await attempt("192.0.2.1")).status).toBe(401);
     // A spoofed header does not buy a fresh bucket.
     expect((await attempt("192.0.2.2")).status).toBe(429);
@@ -146,10 +154,14 @@ describe("POST /v1/sign-in/password", () => {
       throttle: { signInPerIP: { points: 1, durationSeconds: 900 } },
     });
     const attempt = (forwardedFor: string) =>
-      signIn(engine, { email: uniqueEmail(), password: strongPassword() }, {
-        remoteAddress: "10.1.1.1",
-        headers: { "x-forwarded-for": forwardedFor },
-      });
+      signIn(
+        engine,
+        { email: uniqueEmail(), password: strongPassword() },
+        {
+          remoteAddress: "10.1.1.1",
+          headers: { "x-forwarded-for": forwardedFor },
+        },
+      );
     expect((await attempt("192.0.2.1, 10.2.2.2")).status).toBe(401);
     expect((await attempt("192.0.2.2")).status).toBe(401);
     expect((await attempt("192.0.2.1")).status).toBe(429);

@@ -67,11 +67,13 @@ describe("POST /v1/sign-up", () => {
     expect(problem.code).toBe("validation_failed");
     expect(problem.errors[0].pointer).toBe("/email");
     if (typeof email === "string" && email.includes("@")) {
-      const stored = await engine.gatehouse.handler(new Request("http://localhost:4000/v1/sign-in/password", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ email, password: "whatever-password" }),
-      }));
+      const stored = await engine.gatehouse.handler(
+        new Request("http://localhost:4000/v1/sign-in/password", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email, password: "whatever-password" }),
+        }),
+      );
       expect(stored.status).toBe(401);
     }
   });

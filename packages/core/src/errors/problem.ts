@@ -68,8 +68,7 @@ export function toProblemResponse(error: unknown, onUnexpected?: (error: unknown
   const known =
     error instanceof GatehouseError && error.status < 500
       ? error
-      : (onUnexpected?.(error),
-        new GatehouseError("internal_error", 500, "Something went wrong on our side."));
+      : (onUnexpected?.(error), new GatehouseError("internal_error", 500, "Something went wrong on our side."));
   const headers = new Headers({
     "content-type": "application/problem+json",
     "cache-control": "no-store",

@@ -26,10 +26,9 @@ export function parseTrustedProxies(entries: string[]): Range[] {
       if (!address) throw new Error("not an IP address");
       return [address, address.kind() === "ipv4" ? 32 : 128] as Range;
     } catch (cause) {
-      throw new ConfigurationError(
-        `GATEHOUSE_TRUSTED_PROXIES: "${value}" is not an IP address or CIDR range.`,
-        { cause },
-      );
+      throw new ConfigurationError(`GATEHOUSE_TRUSTED_PROXIES: "${value}" is not an IP address or CIDR range.`, {
+        cause,
+      });
     }
   });
 }

@@ -74,7 +74,9 @@ function match(
 }
 
 /** Builds `handler(Request, context) => Response`. */
-export function createHandler(options: HandlerOptions): (request: Request, context?: RequestContext) => Promise<Response> {
+export function createHandler(
+  options: HandlerOptions,
+): (request: Request, context?: RequestContext) => Promise<Response> {
   const compiled = options.routes.map(compile);
   const { sessions, cookie, logger, observer } = options;
 
@@ -85,7 +87,11 @@ export function createHandler(options: HandlerOptions): (request: Request, conte
     return caller;
   }
 
-  async function answer(request: Request, context: RequestContext | undefined, onRoute: (path: string) => void): Promise<Response> {
+  async function answer(
+    request: Request,
+    context: RequestContext | undefined,
+    onRoute: (path: string) => void,
+  ): Promise<Response> {
     const { pathname } = new URL(request.url);
     const { route, params } = match(compiled, request.method, pathname);
     onRoute(route.path);

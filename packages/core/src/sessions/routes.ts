@@ -71,5 +71,4 @@ export function sessionRoutes({ sessions, cookie }: SessionRouteDependencies): A
       },
     }),
   ];
-
 }

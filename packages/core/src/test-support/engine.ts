@@ -70,9 +70,10 @@ export async function createTestEngine(config: Partial<GatehouseConfig> = {}): P
     clock: () => clock.now,
     ...config,
   });
-  const cookieName = new URL(config.baseURL ?? BASE_URL).protocol === "https:" && !config.cookie?.domain
-    ? "__Host-gatehouse_session"
-    : "gatehouse_session";
+  const cookieName =
+    new URL(config.baseURL ?? BASE_URL).protocol === "https:" && !config.cookie?.domain
+      ? "__Host-gatehouse_session"
+      : "gatehouse_session";
 
   const request: TestEngine["request"] = (method, path, options = {}) => {
     const headers = new Headers(options.headers);
