@@ -1,0 +1,196 @@
+/**
+ * In-memory adapter (`@gatehouse/core/adapters/memory`): a database and rate limiters that live
+ * in the process, for tests and quick experiments. Nothing survives a restart and nothing is
+ * shared between instances, so it warns when started in production.
+ *
+ * It keeps the same rules as the SQL stores (unique email, unique ids) so code developed against
+ * it behaves the same on SQLite or PostgreSQL, and it hands out copies so a caller mutating a
+ * record cannot change what is stored.
+ */
+import { RateLimiterMemory } from "rate-limiter-flexible";
+import { EmailTakenError } from "../../errors/index.js";
+import { fromFlexibleRateLimiter } from "../../storage/rate-limiter.js";
+import type {
+  Database,
+  NewUser,
+  RateLimiterFactory,
+  RateLimiterOptions,
+  RateLimiter,
+  SecretKeyRecord,
+  SessionRecord,
+  SessionStore,
+  UserRecord,
+} from "../../storage/ports.js";
+
+export type { Database, RateLimiterFactory } from "../../storage/ports.js";
+
+/** Options of {@link createMemoryDatabase}. */
+export interface MemoryDatabaseOptions {
+  /**
+   * Receives the one-time warning given when `NODE_ENV` is `production`.
+   * @default console.warn
+   */
+  warn?: (message: string) => void;
+}
+
+const MEMORY_DATABASE_PRODUCTION_WARNING =
+  "Gatehouse is using the in-memory database in production: all accounts and sessions are lost " +
+  "on restart and are not shared between instances. Use SQLite or PostgreSQL instead.";
+
+function createMemorySessionStore(): SessionStore {
+  const sessions = new Map<string, SessionRecord>();
+
+  return {
+    async createSession(session: SessionRecord): Promise<void> {
+      if (sessions.has(session.id)) throw new Error(`A session with id ${session.id} already exists.`);
+      sessions.set(session.id, { ...session });
+    },
+
+    async getSession(id: string): Promise<SessionRecord | null> {
+      const session = sessions.get(id);
+      return session ? { ...session } : null;
+    },
+
+    async touchSession(id: string, lastActiveAt: number, idleExpiresAt: number): Promise<void> {
+      const session = sessions.get(id);
+      if (session) sessions.set(id, { ...session, lastActiveAt, idleExpiresAt });
+    },
+
+    async deleteSession(id: string): Promise<void> {
+      sessions.delete(id);
+    },
+
+    async listSessionsByUser(userId: string): Promise<SessionRecord[]> {
+      return [...sessions.values()]
+        .filter((session) => session.userId === userId)
+        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((session) => ({ ...session }));
+    },
+
+    async deleteSessionsByUser(userId: string): Promise<void> {
+      for (const [id, session] of sessions) {
+        if (session.userId === userId) sessions.delete(id);
+      }
+    },
+
+    async deleteExpiredSessions(now: number): Promise<number> {
+      let removed = 0;
+      for (const [id, session] of sessions) {
+        if (session.expiresAt <= now || session.idleExpiresAt <= now) {
+          sessions.delete(id);
+          removed++;
+        }
+      }
+      return removed;
+    },
+
+    async ping(): Promise<void> {},
+
+    async close(): Promise<void> {},
+  };
+}
+
+/**
+ * Creates an empty in-memory {@link Database}, sessions included. When `NODE_ENV` is
+ * `production` it warns once that the data is lost on restart and not shared between instances.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryDatabase } from "@gatehouse/core/adapters/memory";
+ *
+ * const database = createMemoryDatabase();
+ * await database.migrate(); // nothing to do, kept for symmetry with the SQL databases
+ * ```
+ */
+export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Database {
+  if (globalThis.process?.env?.NODE_ENV === "production") {
+    const warn = options.warn ?? ((message: string) => console.warn(message));
+    warn(MEMORY_DATABASE_PRODUCTION_WARNING);
+  }
+
+  const usersById = new Map<string, UserRecord>();
+  const userIdsByEmail = new Map<string, string>();
+  const secretKeysById = new Map<string, SecretKeyRecord>();
+
+  function findSecretKeyByHash(keyHash: string): SecretKeyRecord | undefined {
+    for (const key of secretKeysById.values()) if (key.keyHash === keyHash) return key;
+    return undefined;
+  }
+
+  return {
+    kind: "memory",
+    sessions: createMemorySessionStore(),
+
+    async createUser(user: NewUser): Promise<UserRecord> {
+      if (userIdsByEmail.has(user.emailNormalized)) throw new EmailTakenError();
+      if (usersById.has(user.id)) throw new Error(`A user with id ${user.id} already exists.`);
+      const record: UserRecord = { ...user, updatedAt: user.createdAt };
+      usersById.set(record.id, record);
+      userIdsByEmail.set(record.emailNormalized, record.id);
+      return { ...record };
+    },
+
+    async getUserById(id: string): Promise<UserRecord | null> {
+      const user = usersById.get(id);
+      return user ? { ...user } : null;
+    },
+
+    async getUserByEmail(emailNormalized: string): Promise<UserRecord | null> {
+      const id = userIdsByEmail.get(emailNormalized);
+      const user = id === undefined ? undefined : usersById.get(id);
+      return user ? { ...user } : null;
+    },
+
+    async updatePasswordHash(userId: string, passwordHash: string, updatedAt: number): Promise<void> {
+      const user = usersById.get(userId);
+      if (user) usersById.set(userId, { ...user, passwordHash, updatedAt });
+    },
+
+    async createSecretKey(key: SecretKeyRecord): Promise<void> {
+      if (secretKeysById.has(key.id)) throw new Error(`A secret key with id ${key.id} already exists.`);
+      if (findSecretKeyByHash(key.keyHash)) throw new Error("A secret key with this hash already exists.");
+      secretKeysById.set(key.id, { ...key });
+    },
+
+    async findActiveSecretKey(keyHash: string): Promise<SecretKeyRecord | null> {
+      const key = findSecretKeyByHash(keyHash);
+      return key && key.revokedAt === null ? { ...key } : null;
+    },
+
+    async countActiveSecretKeys(): Promise<number> {
+      let count = 0;
+      for (const key of secretKeysById.values()) if (key.revokedAt === null) count++;
+      return count;
+    },
+
+    async migrate(): Promise<void> {},
+
+    async ping(): Promise<void> {},
+
+    async close(): Promise<void> {},
+  };
+}
+
+/**
+ * Rate limiters counting in this process's memory: right for a single instance, wrong behind a
+ * load balancer (each instance would allow the full limit); use the Redis adapter's there.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryRateLimiters } from "@gatehouse/core/adapters/memory";
+ *
+ * const rateLimiters = createMemoryRateLimiters();
+ * const signInByIP = rateLimiters({ name: "sign-in-ip", points: 10, durationSeconds: 60 });
+ * const { allowed, retryAfterSeconds } = await signInByIP.consume("203.0.113.7");
+ * ```
+ */
+export function createMemoryRateLimiters(): RateLimiterFactory {
+  return (options: RateLimiterOptions): RateLimiter =>
+    fromFlexibleRateLimiter(
+      new RateLimiterMemory({
+        keyPrefix: options.name,
+        points: options.points,
+        duration: options.durationSeconds,
+      }),
+    );
+}

@@ -1,0 +1,266 @@
+/**
+ * Redis adapter (`@gatehouse/core/adapters/redis`): sessions and rate-limit counters shared by
+ * every Gatehouse instance, with Redis expiring both on its own.
+ *
+ * Layout under the key prefix (default `gatehouse:`):
+ * - `session:<id>`: the session record as JSON, expiring at the earlier of its two expiries
+ *   (PXAT), so reading a session is one GET on the request hot path;
+ * - `user-sessions:<userId>`: a set of that user's session ids, for "sign out everywhere" and the
+ *   session list; it expires with the user's latest session, and ids whose session expired
+ *   are pruned when the list is read;
+ * - `rl:<limiter name>:<key>`: rate-limiter-flexible's counters.
+ *
+ * The session and index keys of one user hash to different slots, so this targets a single
+ * Redis (or a primary with replicas / Sentinel), not Redis Cluster. Needs Redis 7.0+ (PXAT,
+ * GETDEL, PEXPIREAT NX/GT).
+ */
+import { Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
+import { RateLimiterRedis } from "rate-limiter-flexible";
+import { ConfigurationError } from "../../errors/index.js";
+import { fromFlexibleRateLimiter } from "../../storage/rate-limiter.js";
+import type {
+  RateLimiter,
+  RateLimiterFactory,
+  RateLimiterOptions,
+  SessionRecord,
+  SessionStore,
+} from "../../storage/ports.js";
+
+export type { RateLimiterFactory, SessionStore } from "../../storage/ports.js";
+
+/** Options of {@link createRedisStorage}: exactly one of `url` and `client`. */
+export interface RedisStorageOptions {
+  /** `redis://…` or `rediss://…`; the storage creates its own client and closes it on `close()`. */
+  url?: string;
+  /** A client the caller owns (and closes); the storage never quits it. */
+  client?: Redis;
+  /**
+   * Prepended to every key, so several applications or environments can share one Redis.
+   * @default "gatehouse:"
+   */
+  keyPrefix?: string;
+}
+
+/** Sessions and rate limiters on one Redis connection. */
+export interface RedisStorage {
+  /** Sessions in Redis. Its `close()` does nothing: the connection belongs to this storage. */
+  sessionStore: SessionStore;
+  /** Rate limiters whose counts are shared by every instance using the same Redis and prefix. */
+  rateLimiters: RateLimiterFactory;
+  /** The connection in use (the caller's, or the one created from `url`). */
+  client: Redis;
+  /** Quits the connection if the storage created it from `url`; otherwise does nothing. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_KEY_PREFIX = "gatehouse:";
+
+/** Redis refuses PXAT 0; any past instant deletes the key at once, which is what we want. */
+function expiryOf(session: SessionRecord): number {
+  return Math.max(1, Math.min(session.expiresAt, session.idleExpiresAt));
+}
+
+function sessionToJSON(session: SessionRecord): string {
+  const stored: SessionRecord = {
+    id: session.id,
+    userId: session.userId,
+    secretHash: session.secretHash,
+    createdAt: session.createdAt,
+    lastActiveAt: session.lastActiveAt,
+    idleExpiresAt: session.idleExpiresAt,
+    expiresAt: session.expiresAt,
+    ip: session.ip,
+    userAgent: session.userAgent,
+  };
+  return JSON.stringify(stored);
+}
+
+function sessionFromJSON(json: string): SessionRecord {
+  const stored = JSON.parse(json) as SessionRecord;
+  return {
+    id: stored.id,
+    userId: stored.userId,
+    secretHash: stored.secretHash,
+    createdAt: stored.createdAt,
+    lastActiveAt: stored.lastActiveAt,
+    idleExpiresAt: stored.idleExpiresAt,
+    expiresAt: stored.expiresAt,
+    ip: stored.ip,
+    userAgent: stored.userAgent,
+  };
+}
+
+/** Runs a MULTI and surfaces the first command error, which ioredis reports in the results. */
+async function execTransaction(transaction: ChainableCommander): Promise<void> {
+  const results = await transaction.exec();
+  // exec() resolves null only when a WATCHed key changed; nothing here WATCHes.
+  if (results === null) throw new Error("Redis aborted the transaction.");
+  for (const [error] of results) if (error) throw error;
+}
+
+function createRedisSessionStore(client: Redis, keyPrefix: string): SessionStore {
+  const sessionKey = (id: string): string => `${keyPrefix}session:${id}`;
+  const userSessionsKey = (userId: string): string => `${keyPrefix}user-sessions:${userId}`;
+
+  return {
+    async createSession(session: SessionRecord): Promise<void> {
+      const expiry = expiryOf(session);
+      const indexKey = userSessionsKey(session.userId);
+      await execTransaction(
+        client
+          .multi()
+          .set(sessionKey(session.id), sessionToJSON(session), "PXAT", expiry)
+          .sadd(indexKey, session.id)
+          // GT alone never sets a first expiry (no TTL counts as infinite), hence NX before it:
+          // a new index gets this session's expiry, an existing one keeps the later of the two.
+          .pexpireat(indexKey, expiry, "NX")
+          .pexpireat(indexKey, expiry, "GT"),
+      );
+    },
+
+    async getSession(id: string): Promise<SessionRecord | null> {
+      const json = await client.get(sessionKey(id));
+      return json === null ? null : sessionFromJSON(json);
+    },
+
+    async touchSession(id: string, lastActiveAt: number, idleExpiresAt: number): Promise<void> {
+      const key = sessionKey(id);
+      const json = await client.get(key);
+      if (json === null) return;
+      const session: SessionRecord = { ...sessionFromJSON(json), lastActiveAt, idleExpiresAt };
+      const expiry = expiryOf(session);
+      await execTransaction(
+        client
+          .multi()
+          // XX: if a sign-out deleted the key since the GET, this writes nothing.
+          .set(key, sessionToJSON(session), "PXAT", expiry, "XX")
+          .pexpireat(userSessionsKey(session.userId), expiry, "GT"),
+      );
+    },
+
+    async deleteSession(id: string): Promise<void> {
+      const json = await client.getdel(sessionKey(id));
+      if (json !== null) await client.srem(userSessionsKey(sessionFromJSON(json).userId), id);
+    },
+
+    async listSessionsByUser(userId: string): Promise<SessionRecord[]> {
+      const indexKey = userSessionsKey(userId);
+      const ids = await client.smembers(indexKey);
+      if (ids.length === 0) return [];
+      const values = await client.mget(ids.map(sessionKey));
+      const sessions: SessionRecord[] = [];
+      const expiredIds: string[] = [];
+      ids.forEach((id, index) => {
+        const json = values[index];
+        if (json === null || json === undefined) expiredIds.push(id);
+        else sessions.push(sessionFromJSON(json));
+      });
+      // Safe to prune: a session's key and its index entry are written in one MULTI, so a
+      // missing key means the session expired or was deleted, never that it is being created.
+      if (expiredIds.length > 0) await client.srem(indexKey, ...expiredIds);
+      return sessions.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    },
+
+    async deleteSessionsByUser(userId: string): Promise<void> {
+      const indexKey = userSessionsKey(userId);
+      const ids = await client.smembers(indexKey);
+      if (ids.length === 0) return;
+      // Remove exactly these ids rather than the whole set, so a session created meanwhile keeps
+      // its index entry and stays reachable by the next "sign out everywhere".
+      await execTransaction(
+        client
+          .multi()
+          .del(...ids.map(sessionKey))
+          .srem(indexKey, ...ids),
+      );
+    },
+
+    async deleteExpiredSessions(): Promise<number> {
+      // Redis deletes each session key at its expiry (PXAT); there is nothing left to sweep.
+      return 0;
+    },
+
+    async ping(): Promise<void> {
+      await client.ping();
+    },
+
+    async close(): Promise<void> {
+      // The RedisStorage owns the connection (and shares it with the rate limiters).
+    },
+  };
+}
+
+/**
+ * Quits politely (pending replies arrive first) and resolves once the socket is really closed,
+ * so a test or shutdown hook awaiting `close()` leaves no open handle behind.
+ */
+async function quit(client: Redis): Promise<void> {
+  if (client.status === "end") return;
+  if (client.status !== "ready") {
+    // Not connected: QUIT would sit in the offline queue until a reconnection that may never
+    // come, so drop the connection attempt instead.
+    client.disconnect();
+    return;
+  }
+  const ended = new Promise<void>((resolve) => client.once("end", () => resolve()));
+  try {
+    await client.quit();
+  } catch {
+    // The connection failed under us; no "end" is guaranteed to follow, so do not wait for it.
+    client.disconnect();
+    return;
+  }
+  await ended;
+}
+
+/**
+ * Puts sessions and rate limiters in Redis, so any number of Gatehouse instances share them.
+ * Pass `url` to let the storage own the connection, or `client` to reuse one you manage.
+ *
+ * @throws ConfigurationError unless exactly one of `url` and `client` is given.
+ * @example
+ * ```ts
+ * import { createRedisStorage } from "@gatehouse/core/adapters/redis";
+ *
+ * const redis = createRedisStorage({ url: process.env.REDIS_URL });
+ * const session = await redis.sessionStore.getSession("sess_…");
+ * const signIn = redis.rateLimiters({ name: "sign-in-ip", points: 10, durationSeconds: 60 });
+ * await redis.close();
+ * ```
+ */
+export function createRedisStorage(options: RedisStorageOptions): RedisStorage {
+  const { url, client: givenClient, keyPrefix = DEFAULT_KEY_PREFIX } = options;
+  if ((url === undefined) === (givenClient === undefined)) {
+    throw new ConfigurationError(
+      "createRedisStorage needs exactly one of `url` (the storage opens and closes the connection) " +
+        "or `client` (an ioredis client you own).",
+    );
+  }
+  const ownsClient = givenClient === undefined;
+  // One retry, not ioredis' default twenty: while Redis is down a request should fail within
+  // a reconnect or two rather than hang for seconds behind the retries.
+  const client = givenClient ?? new Redis(url as string, { maxRetriesPerRequest: 1 });
+  let closing: Promise<void> | undefined;
+
+  const rateLimiters: RateLimiterFactory = (limiter: RateLimiterOptions): RateLimiter =>
+    fromFlexibleRateLimiter(
+      new RateLimiterRedis({
+        storeClient: client,
+        keyPrefix: `${keyPrefix}rl:${limiter.name}`,
+        points: limiter.points,
+        duration: limiter.durationSeconds,
+      }),
+    );
+
+  return {
+    sessionStore: createRedisSessionStore(client, keyPrefix),
+    rateLimiters,
+    client,
+    close(): Promise<void> {
+      if (!ownsClient) return Promise.resolve();
+      closing ??= quit(client);
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,257 @@
+/**
+ * The Redis adapter against the shared conformance suites on a real server, under a key prefix
+ * unique to this file; plus what only Redis needs: the one-GET hot path (observed with MONITOR),
+ * the per-user index expiring, limits shared across instances, and who closes the connection.
+ */
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigurationError } from "../../errors/index.js";
+import {
+  describeRateLimiterConformance,
+  describeSessionStoreConformance,
+} from "../../storage/conformance.test-suite.js";
+import type { SessionRecord } from "../../storage/ports.js";
+import { REDIS_URL, probeRedis, testRedisPrefix } from "../../test-support/services.js";
+import { createRedisStorage } from "./index.js";
+import type { RedisStorage } from "./index.js";
+
+const probe = await probeRedis();
+const keyPrefix = testRedisPrefix();
+
+async function deleteKeysWithPrefix(client: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+    if (keys.length > 0) await client.del(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+}
+
+function newSession(overrides: Partial<SessionRecord> = {}): SessionRecord {
+  const now = Date.now();
+  return {
+    id: `sess_${crypto.randomUUID()}`,
+    userId: `user_${crypto.randomUUID()}`,
+    secretHash: "hash",
+    createdAt: now,
+    lastActiveAt: now,
+    idleExpiresAt: now + 60 * 60 * 1000,
+    expiresAt: now + 24 * 60 * 60 * 1000,
+    ip: null,
+    userAgent: null,
+    ...overrides,
+  };
+}
+
+describe.skipIf(!probe.available)(`Redis adapter ${probe.reason}`, () => {
+  afterAll(async () => {
+    const cleaner = new Redis(REDIS_URL);
+    await deleteKeysWithPrefix(cleaner, keyPrefix);
+    await cleaner.quit();
+  });
+
+  describeSessionStoreConformance("redis", async () => {
+    const storage = createRedisStorage({ url: REDIS_URL, keyPrefix });
+    return { store: storage.sessionStore, expiresSessionsItself: true, teardown: () => storage.close() };
+  });
+
+  describeRateLimiterConformance("redis", async () => {
+    const storage = createRedisStorage({ url: REDIS_URL, keyPrefix });
+    return { rateLimiters: storage.rateLimiters, teardown: () => storage.close() };
+  });
+
+  describe("createRedisStorage", () => {
+    let client: Redis;
+    let storage: RedisStorage;
+
+    beforeAll(() => {
+      client = new Redis(REDIS_URL);
+      storage = createRedisStorage({ client, keyPrefix });
+    });
+
+    afterAll(async () => {
+      await storage.close();
+      await client.quit();
+    });
+
+    it("getSession is a single GET (observed by the server with MONITOR)", async () => {
+      const session = newSession();
+      await storage.sessionStore.createSession(session);
+      const info = await client.client("INFO");
+      const address = /\baddr=(\S+)/.exec(info)?.[1];
+      expect(address).toBeDefined();
+
+      const monitorConnection = new Redis(REDIS_URL);
+      const monitor = await monitorConnection.monitor();
+      try {
+        const marker = `${keyPrefix}end-of-observation`;
+        const observed: string[][] = [];
+        const markerSeen = new Promise<void>((resolve) => {
+          monitor.on("monitor", (_time: string, args: string[], source: string) => {
+            if (source !== address) return;
+            if (args.includes(marker)) resolve();
+            else observed.push(args.map((arg, index) => (index === 0 ? arg.toLowerCase() : arg)));
+          });
+        });
+
+        expect(await storage.sessionStore.getSession(session.id)).toStrictEqual(session);
+        // Commands from one connection reach MONITOR in order: once the marker shows, every
+        // command getSession sent has been seen.
+        await client.exists(marker);
+        await markerSeen;
+
+        expect(observed).toEqual([["get", `${keyPrefix}session:${session.id}`]]);
+      } finally {
+        monitor.disconnect();
+        monitorConnection.disconnect();
+      }
+    });
+
+    it("touchSession loses to a sign-out that lands between its read and its write", async () => {
+      const racingClient = new Redis(REDIS_URL);
+      const racing = createRedisStorage({ client: racingClient, keyPrefix });
+      const session = newSession();
+      await racing.sessionStore.createSession(session);
+      const originalGet = racingClient.get.bind(racingClient);
+      // The sign-out of another instance, slipped in right after touchSession's GET returns.
+      racingClient.get = (async (key: string) => {
+        const value = await originalGet(key);
+        await storage.sessionStore.deleteSession(session.id);
+        return value;
+      }) as typeof racingClient.get;
+      try {
+        await racing.sessionStore.touchSession(session.id, session.lastActiveAt + 1, session.idleExpiresAt + 1);
+        expect(await storage.sessionStore.getSession(session.id)).toBeNull();
+        expect(await storage.sessionStore.listSessionsByUser(session.userId)).toEqual([]);
+      } finally {
+        await racingClient.quit();
+      }
+    });
+
+    it("keeps sessions under <prefix>session:<id>, expiring at the earlier expiry", async () => {
+      const session = newSession({ idleExpiresAt: Date.now() + 60_000 });
+      await storage.sessionStore.createSession(session);
+      const key = `${keyPrefix}session:${session.id}`;
+      expect(JSON.parse((await client.get(key)) ?? "null")).toStrictEqual(session);
+      expect(Number(await client.call("PEXPIRETIME", key))).toBe(session.idleExpiresAt);
+
+      await storage.sessionStore.touchSession(session.id, session.lastActiveAt + 1, session.expiresAt + 1);
+      // After the touch the absolute expiry is the earlier one.
+      expect(Number(await client.call("PEXPIRETIME", key))).toBe(session.expiresAt);
+    });
+
+    it("expires the per-user index with the user's latest session, and never shortens it", async () => {
+      const userId = `user_${crypto.randomUUID()}`;
+      const now = Date.now();
+      const indexKey = `${keyPrefix}user-sessions:${userId}`;
+      const longer = newSession({ userId, idleExpiresAt: now + 120_000 });
+      const shorter = newSession({ userId, idleExpiresAt: now + 60_000 });
+
+      await storage.sessionStore.createSession(longer);
+      expect(Number(await client.call("PEXPIRETIME", indexKey))).toBe(longer.idleExpiresAt);
+      await storage.sessionStore.createSession(shorter);
+      expect(Number(await client.call("PEXPIRETIME", indexKey))).toBe(longer.idleExpiresAt);
+      expect((await client.smembers(indexKey)).sort()).toEqual([longer.id, shorter.id].sort());
+
+      await storage.sessionStore.touchSession(shorter.id, now + 1, now + 180_000);
+      expect(Number(await client.call("PEXPIRETIME", indexKey))).toBe(now + 180_000);
+
+      await storage.sessionStore.deleteSession(longer.id);
+      expect(await client.smembers(indexKey)).toEqual([shorter.id]);
+    });
+
+    it("prunes ids of sessions that expired from the per-user index when listing", async () => {
+      const userId = `user_${crypto.randomUUID()}`;
+      const indexKey = `${keyPrefix}user-sessions:${userId}`;
+      const live = newSession({ userId });
+      const gone = newSession({ userId });
+      await storage.sessionStore.createSession(live);
+      await storage.sessionStore.createSession(gone);
+      // Stands in for Redis expiring the key: the index still names the session.
+      await client.del(`${keyPrefix}session:${gone.id}`);
+
+      expect(await storage.sessionStore.listSessionsByUser(userId)).toStrictEqual([live]);
+      expect(await client.smembers(indexKey)).toEqual([live.id]);
+    });
+
+    it("shares rate-limit counts between instances on the same Redis and prefix", async () => {
+      const other = createRedisStorage({ url: REDIS_URL, keyPrefix });
+      try {
+        const options = { name: `shared-${crypto.randomUUID()}`, points: 2, durationSeconds: 60 };
+        const here = storage.rateLimiters(options);
+        const there = other.rateLimiters(options);
+        expect((await here.consume("203.0.113.7")).allowed).toBe(true);
+        expect((await there.consume("203.0.113.7")).allowed).toBe(true);
+        const refused = await here.consume("203.0.113.7");
+        expect(refused.allowed).toBe(false);
+        expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+        expect(await client.exists(`${keyPrefix}rl:${options.name}:203.0.113.7`)).toBe(1);
+
+        await there.reset("203.0.113.7");
+        expect((await here.consume("203.0.113.7")).allowed).toBe(true);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it("rethrows a Redis failure from consume instead of reporting it as a refusal", async () => {
+      const unreachable = new Redis({
+        port: 1,
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      unreachable.on("error", () => {});
+      const broken = createRedisStorage({ client: unreachable, keyPrefix });
+      try {
+        const limiter = broken.rateLimiters({ name: "broken", points: 5, durationSeconds: 60 });
+        await expect(limiter.consume("203.0.113.7")).rejects.toBeInstanceOf(Error);
+        await expect(broken.sessionStore.ping()).rejects.toBeInstanceOf(Error);
+      } finally {
+        unreachable.disconnect();
+      }
+    });
+
+    it("leaves a caller's client open on close(), and quits the one it created from a url", async () => {
+      const callersClient = new Redis(REDIS_URL);
+      const borrowing = createRedisStorage({ client: callersClient, keyPrefix });
+      expect(borrowing.client).toBe(callersClient);
+      await borrowing.close();
+      expect(await callersClient.ping()).toBe("PONG");
+      await callersClient.quit();
+
+      const owning = createRedisStorage({ url: REDIS_URL, keyPrefix });
+      await owning.sessionStore.ping();
+      await owning.sessionStore.close();
+      expect(await owning.client.ping()).toBe("PONG");
+      await owning.close();
+      await owning.close();
+      expect(owning.client.status).toBe("end");
+    });
+
+    it("close() of a storage that never reached its Redis resolves at once", async () => {
+      const stranded = createRedisStorage({ url: "redis://127.0.0.1:1", keyPrefix });
+      stranded.client.on("error", () => {});
+      await expect(stranded.close()).resolves.toBeUndefined();
+    });
+
+    it("refuses to start without exactly one of url and client", () => {
+      expect(() => createRedisStorage({})).toThrow(ConfigurationError);
+      expect(() => createRedisStorage({ url: REDIS_URL, client })).toThrow(ConfigurationError);
+    });
+
+    it("uses the gatehouse: prefix by default", async () => {
+      const defaults = createRedisStorage({ client });
+      const session = newSession();
+      try {
+        await defaults.sessionStore.createSession(session);
+        expect(await client.exists(`gatehouse:session:${session.id}`)).toBe(1);
+      } finally {
+        await defaults.sessionStore.deleteSession(session.id);
+      }
+      expect(await client.exists(`gatehouse:session:${session.id}`)).toBe(0);
+      expect(await client.exists(`gatehouse:user-sessions:${session.userId}`)).toBe(0);
+    });
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * SQLite adapter (`@gatehouse/core/adapters/sqlite`): the embedded default database, one file
+ * on disk through better-sqlite3. Queries live in the shared Kysely implementation; this module
+ * only opens the file with the settings a server needs.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
+import { createKyselyDatabase } from "../../storage/kysely-database.js";
+import type { GatehouseTables } from "../../storage/kysely-database.js";
+import type { Database } from "../../storage/ports.js";
+
+export type { Database } from "../../storage/ports.js";
+
+/** Options of {@link createSQLiteDatabase}. */
+export interface SQLiteDatabaseOptions {
+  /**
+   * Path of the database file; its directory is created if missing. `":memory:"` keeps the
+   * database in memory (gone when closed), for tests.
+   */
+  filename: string;
+}
+
+/**
+ * How long a write waits for another connection's write lock (e.g. a CLI command running next
+ * to the server) before failing with SQLITE_BUSY.
+ */
+const BUSY_TIMEOUT_MILLISECONDS = 5_000;
+
+const IN_MEMORY_FILENAMES = new Set([":memory:", ""]);
+
+function isDuplicateEmailError(error: unknown): boolean {
+  // SQLite names the column, not the constraint, in its message; the primary-key violation
+  // (SQLITE_CONSTRAINT_PRIMARYKEY) is a duplicate id, which is a bug and not a taken email.
+  return (
+    error instanceof Error &&
+    (error as { code?: unknown }).code === "SQLITE_CONSTRAINT_UNIQUE" &&
+    error.message.includes("users.email_normalized")
+  );
+}
+
+/**
+ * Opens (creating if needed) a SQLite database file as the Gatehouse {@link Database}.
+ *
+ * The file is opened in WAL mode so readers never wait for the writer, with foreign keys
+ * enforced and a busy timeout of 5 s. Call `migrate()` before first use.
+ *
+ * @example
+ * ```ts
+ * import { createSQLiteDatabase } from "@gatehouse/core/adapters/sqlite";
+ *
+ * const database = createSQLiteDatabase({ filename: "./.gatehouse/gatehouse.db" });
+ * await database.migrate();
+ * ```
+ */
+export function createSQLiteDatabase(options: SQLiteDatabaseOptions): Database {
+  const { filename } = options;
+  if (!IN_MEMORY_FILENAMES.has(filename)) mkdirSync(dirname(resolve(filename)), { recursive: true });
+
+  const sqlite = new SQLite(filename);
+  sqlite.pragma("journal_mode = WAL");
+  // Off by default in SQLite, and per connection: without it sessions would outlive their user.
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MILLISECONDS}`);
+
+  return createKyselyDatabase({
+    kysely: new Kysely<GatehouseTables>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    kind: "sqlite",
+    isDuplicateEmailError,
+  });
+}

@@ -1,0 +1,43 @@
+// The public surface is deliberate: a change to these lists must be a decision, not an accident.
+import { describe, expect, it } from "vitest";
+import * as core from "./index.js";
+import * as errors from "./errors/index.js";
+
+describe("public exports", () => {
+  it("@gatehouse/core", () => {
+    expect(Object.keys(core).sort()).toEqual([
+      "DEFAULTS",
+      "MAX_PASSWORD_LENGTH",
+      "MIN_PASSWORD_LENGTH",
+      "OWASP_ARGON2ID",
+      "VERSION",
+      "checkNewPassword",
+      "createArgon2idHasher",
+      "createGatehouse",
+      "resolveConfig",
+      "silentLogger",
+    ]);
+  });
+
+  it("@gatehouse/core/errors", () => {
+    expect(Object.keys(errors).sort()).toEqual([
+      "ConfigurationError",
+      "EmailTakenError",
+      "GatehouseError",
+      "InvalidCredentialsError",
+      "InvalidRequestError",
+      "MalformedJSONError",
+      "MethodNotAllowedError",
+      "NotFoundError",
+      "OriginForbiddenError",
+      "PayloadTooLargeError",
+      "RateLimitedError",
+      "UnauthenticatedError",
+      "UnsupportedMediaTypeError",
+      "ValidationError",
+      "WeakPasswordError",
+      "problemJSON",
+      "toProblemResponse",
+    ]);
+  });
+});

@@ -1,0 +1,528 @@
+/**
+ * The one conformance suite every storage adapter runs: each `it` below is a sentence of the
+ * contract in `ports.ts`, so SQLite, PostgreSQL, Redis and memory are held to the same
+ * behaviour instead of each having its own idea of it.
+ *
+ * Adapter test files call these functions with a `setup` that builds the store; tests share one
+ * store per `describe` and keep to their own random ids, so they never see each other's rows.
+ */
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EmailTakenError } from "../errors/index.js";
+import type { Database, NewUser, RateLimiterFactory, SecretKeyRecord, SessionRecord, SessionStore } from "./ports.js";
+
+/** What {@link describeSessionStoreConformance} needs from an adapter's test. */
+export interface SessionStoreConformanceSetup {
+  store: SessionStore;
+  /**
+   * Creates the user a session belongs to, for stores with a foreign key to `users` (SQL);
+   * stores without one (Redis, memory) leave it out.
+   */
+  createUser?: (id: string) => Promise<void>;
+  /**
+   * The store expires sessions on its own (Redis): `deleteExpiredSessions` has nothing to do and
+   * returns 0, and a session disappears by itself at its earlier expiry.
+   * @default false
+   */
+  expiresSessionsItself?: boolean;
+  teardown(): Promise<void>;
+}
+
+/** What {@link describeDatabaseConformance} needs from an adapter's test. */
+export interface DatabaseConformanceSetup {
+  /** A database with migrations already applied. */
+  database: Database;
+  teardown(): Promise<void>;
+}
+
+/** What {@link describeRateLimiterConformance} needs from an adapter's test. */
+export interface RateLimiterConformanceSetup {
+  rateLimiters: RateLimiterFactory;
+  teardown(): Promise<void>;
+}
+
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+/** Past 2^31, so a column or parser that truncates to 32 bits fails the round trip. */
+const SOME_INSTANT = 1_767_225_600_123;
+
+function uniqueId(prefix: string): string {
+  return `${prefix}_${randomUUID()}`;
+}
+
+function byId<T extends { id: string }>(records: T[]): T[] {
+  return [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+function sleep(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+/**
+ * Proves a {@link SessionStore} keeps the port's contract.
+ *
+ * @example
+ * ```ts
+ * describeSessionStoreConformance("memory sessions", async () => {
+ *   const database = createMemoryDatabase();
+ *   return { store: database.sessions, teardown: () => database.close() };
+ * });
+ * ```
+ */
+export function describeSessionStoreConformance(
+  name: string,
+  setup: () => Promise<SessionStoreConformanceSetup>,
+): void {
+  describe(`${name}: SessionStore conformance`, () => {
+    let context: SessionStoreConformanceSetup | undefined;
+
+    beforeAll(async () => {
+      context = await setup();
+    });
+
+    afterAll(async () => {
+      await context?.teardown();
+    });
+
+    function store(): SessionStore {
+      if (!context) throw new Error("setup() did not complete");
+      return context.store;
+    }
+
+    async function newUser(): Promise<string> {
+      const userId = uniqueId("user");
+      await context?.createUser?.(userId);
+      return userId;
+    }
+
+    /** A live session (real clock, because Redis expires keys on the real clock). */
+    function newSession(userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
+      const now = Date.now();
+      return {
+        id: uniqueId("sess"),
+        userId,
+        secretHash: `hash-${randomUUID()}`,
+        createdAt: now,
+        lastActiveAt: now,
+        idleExpiresAt: now + HOUR,
+        expiresAt: now + 30 * DAY,
+        ip: "203.0.113.7",
+        userAgent: "Mozilla/5.0 (X11; Linux x86_64) Gatehouse-Conformance",
+        ...overrides,
+      };
+    }
+
+    it("getSession returns the created session with every field unchanged", async () => {
+      const session = newSession(await newUser());
+      await store().createSession(session);
+      const stored = await store().getSession(session.id);
+      expect(stored).toStrictEqual(session);
+    });
+
+    it("round-trips null ip and userAgent", async () => {
+      const session = newSession(await newUser(), { ip: null, userAgent: null });
+      await store().createSession(session);
+      expect(await store().getSession(session.id)).toStrictEqual(session);
+    });
+
+    it("getSession of an unknown id returns null", async () => {
+      expect(await store().getSession(uniqueId("sess"))).toBeNull();
+    });
+
+    it("mutating a returned or passed-in record does not change the store", async () => {
+      const session = newSession(await newUser());
+      const original = { ...session };
+      await store().createSession(session);
+      session.expiresAt += DAY;
+      session.secretHash = "changed-after-create";
+
+      const first = await store().getSession(original.id);
+      if (!first) throw new Error("session not found");
+      first.expiresAt = 0;
+      first.userId = "user_somebody_else";
+
+      expect(await store().getSession(original.id)).toStrictEqual(original);
+      const [listed] = await store().listSessionsByUser(original.userId);
+      if (!listed) throw new Error("session not listed");
+      listed.lastActiveAt = 0;
+      expect(await store().getSession(original.id)).toStrictEqual(original);
+    });
+
+    it("touchSession updates lastActiveAt and idleExpiresAt and nothing else", async () => {
+      const session = newSession(await newUser());
+      await store().createSession(session);
+      const lastActiveAt = session.lastActiveAt + 60_000;
+      const idleExpiresAt = session.idleExpiresAt + 60_000;
+      await store().touchSession(session.id, lastActiveAt, idleExpiresAt);
+      expect(await store().getSession(session.id)).toStrictEqual({ ...session, lastActiveAt, idleExpiresAt });
+    });
+
+    it("touchSession after deleteSession does not bring the session back", async () => {
+      const session = newSession(await newUser());
+      await store().createSession(session);
+      await store().deleteSession(session.id);
+      await store().touchSession(session.id, session.lastActiveAt + 1_000, session.idleExpiresAt + HOUR);
+      expect(await store().getSession(session.id)).toBeNull();
+      expect(await store().listSessionsByUser(session.userId)).toEqual([]);
+    });
+
+    it("touchSession of an unknown id creates nothing", async () => {
+      const id = uniqueId("sess");
+      const now = Date.now();
+      await store().touchSession(id, now, now + HOUR);
+      expect(await store().getSession(id)).toBeNull();
+    });
+
+    it("deleteSession removes that session only, and ignores unknown ids", async () => {
+      const userId = await newUser();
+      const doomed = newSession(userId);
+      const kept = newSession(userId);
+      await store().createSession(doomed);
+      await store().createSession(kept);
+      await store().deleteSession(doomed.id);
+      await store().deleteSession(uniqueId("sess"));
+      expect(await store().getSession(doomed.id)).toBeNull();
+      expect(await store().getSession(kept.id)).toStrictEqual(kept);
+      expect(await store().listSessionsByUser(userId)).toStrictEqual([kept]);
+    });
+
+    it("listSessionsByUser returns all of that user's sessions and no one else's", async () => {
+      const alice = await newUser();
+      const bob = await newUser();
+      const alicesSessions = [newSession(alice), newSession(alice, { ip: null }), newSession(alice)];
+      const bobsSession = newSession(bob);
+      for (const session of [...alicesSessions, bobsSession]) await store().createSession(session);
+
+      expect(byId(await store().listSessionsByUser(alice))).toStrictEqual(byId(alicesSessions));
+      expect(await store().listSessionsByUser(bob)).toStrictEqual([bobsSession]);
+    });
+
+    it("listSessionsByUser of a user without sessions returns an empty list", async () => {
+      expect(await store().listSessionsByUser(await newUser())).toEqual([]);
+    });
+
+    it("deleteSessionsByUser removes every session of that user and leaves others", async () => {
+      const alice = await newUser();
+      const bob = await newUser();
+      const alicesSessions = [newSession(alice), newSession(alice)];
+      const bobsSession = newSession(bob);
+      for (const session of [...alicesSessions, bobsSession]) await store().createSession(session);
+
+      await store().deleteSessionsByUser(alice);
+      await store().deleteSessionsByUser(await newUser());
+
+      expect(await store().listSessionsByUser(alice)).toEqual([]);
+      for (const session of alicesSessions) expect(await store().getSession(session.id)).toBeNull();
+      expect(await store().getSession(bobsSession.id)).toStrictEqual(bobsSession);
+      expect(await store().listSessionsByUser(bob)).toStrictEqual([bobsSession]);
+    });
+
+    it("ping resolves while the store is reachable", async () => {
+      await expect(store().ping()).resolves.toBeUndefined();
+    });
+
+    describe("expiry", () => {
+      it("deleteExpiredSessions removes sessions past either expiry and counts them", async ({ skip }) => {
+        if (context?.expiresSessionsItself) skip("the store expires sessions itself");
+        const userId = await newUser();
+        const now = Date.now();
+        // Start from a store with nothing expired at `now`, so the count below is exact.
+        await store().deleteExpiredSessions(now);
+
+        const idleExpired = newSession(userId, { idleExpiresAt: now - 1_000, expiresAt: now + DAY });
+        const absoluteExpired = newSession(userId, { idleExpiresAt: now + HOUR, expiresAt: now - 1_000 });
+        const expiringExactlyNow = newSession(userId, { idleExpiresAt: now + HOUR, expiresAt: now });
+        const live = newSession(userId, { idleExpiresAt: now + 1, expiresAt: now + DAY });
+        for (const session of [idleExpired, absoluteExpired, expiringExactlyNow, live]) {
+          await store().createSession(session);
+        }
+
+        expect(await store().deleteExpiredSessions(now)).toBe(3);
+        expect(await store().getSession(idleExpired.id)).toBeNull();
+        expect(await store().getSession(absoluteExpired.id)).toBeNull();
+        expect(await store().getSession(expiringExactlyNow.id)).toBeNull();
+        expect(await store().getSession(live.id)).toStrictEqual(live);
+        expect(await store().deleteExpiredSessions(now)).toBe(0);
+      });
+
+      it("a self-expiring store has nothing to sweep: deleteExpiredSessions returns 0", async ({ skip }) => {
+        if (!context?.expiresSessionsItself) skip("the store relies on deleteExpiredSessions");
+        const session = newSession(await newUser());
+        await store().createSession(session);
+        expect(await store().deleteExpiredSessions(Date.now() + 365 * DAY)).toBe(0);
+        expect(await store().getSession(session.id)).toStrictEqual(session);
+      });
+
+      it("a self-expiring store drops a session at the earlier of its two expiries", async ({ skip }) => {
+        if (!context?.expiresSessionsItself) skip("the store relies on deleteExpiredSessions");
+        const userId = await newUser();
+        const now = Date.now();
+        const soon = now + 1_500;
+        const absoluteEnd = newSession(userId, { idleExpiresAt: now + HOUR, expiresAt: soon });
+        const idleEnd = newSession(userId, { idleExpiresAt: soon, expiresAt: now + DAY });
+        const touched = newSession(userId, { idleExpiresAt: soon, expiresAt: now + DAY });
+        const live = newSession(userId);
+        for (const session of [absoluteEnd, idleEnd, touched, live]) await store().createSession(session);
+        // Touching moves the idle expiry, and the store's own expiry must follow it.
+        await store().touchSession(touched.id, now + 1, now + HOUR);
+
+        await sleep(soon - Date.now() + 250);
+
+        expect(await store().getSession(absoluteEnd.id)).toBeNull();
+        expect(await store().getSession(idleEnd.id)).toBeNull();
+        const touchedNow = { ...touched, lastActiveAt: now + 1, idleExpiresAt: now + HOUR };
+        expect(await store().getSession(touched.id)).toStrictEqual(touchedNow);
+        expect(byId(await store().listSessionsByUser(userId))).toStrictEqual(byId([touchedNow, live]));
+      });
+    });
+
+    // Last on purpose: a store whose close() released something could not run later tests.
+    it("close resolves", async () => {
+      await expect(store().close()).resolves.toBeUndefined();
+    });
+  });
+}
+
+/**
+ * Proves a {@link Database} (accounts, secret keys, migrations, ping) keeps the port's
+ * contract. Its `sessions` store is proven separately with
+ * {@link describeSessionStoreConformance}.
+ *
+ * @example
+ * ```ts
+ * describeDatabaseConformance("sqlite", async () => {
+ *   const database = createSQLiteDatabase({ filename: ":memory:" });
+ *   await database.migrate();
+ *   return { database, teardown: () => database.close() };
+ * });
+ * ```
+ */
+export function describeDatabaseConformance(name: string, setup: () => Promise<DatabaseConformanceSetup>): void {
+  describe(`${name}: Database conformance`, () => {
+    let context: DatabaseConformanceSetup | undefined;
+
+    beforeAll(async () => {
+      context = await setup();
+    });
+
+    afterAll(async () => {
+      await context?.teardown();
+    });
+
+    function database(): Database {
+      if (!context) throw new Error("setup() did not complete");
+      return context.database;
+    }
+
+    function newUser(overrides: Partial<NewUser> = {}): NewUser {
+      const local = `ada.${randomUUID()}`;
+      return {
+        id: uniqueId("user"),
+        email: `${local}@Example.com`,
+        emailNormalized: `${local}@example.com`,
+        name: "Ada Lovelace",
+        passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g",
+        emailVerifiedAt: SOME_INSTANT + 5_000,
+        createdAt: SOME_INSTANT,
+        ...overrides,
+      };
+    }
+
+    function newSecretKey(overrides: Partial<SecretKeyRecord> = {}): SecretKeyRecord {
+      return {
+        id: uniqueId("sk"),
+        keyHash: `key-hash-${randomUUID()}`,
+        createdAt: SOME_INSTANT,
+        revokedAt: null,
+        ...overrides,
+      };
+    }
+
+    it("has a kind for logs and readiness reports", () => {
+      expect(database().kind).toMatch(/^[a-z]+$/);
+    });
+
+    it("createUser returns the record with updatedAt = createdAt, and getUserById returns it unchanged", async () => {
+      const user = newUser();
+      const created = await database().createUser(user);
+      expect(created).toStrictEqual({ ...user, updatedAt: user.createdAt });
+      expect(await database().getUserById(user.id)).toStrictEqual(created);
+    });
+
+    it("round-trips null name, passwordHash and emailVerifiedAt", async () => {
+      const user = newUser({ name: null, passwordHash: null, emailVerifiedAt: null });
+      await database().createUser(user);
+      expect(await database().getUserById(user.id)).toStrictEqual({ ...user, updatedAt: user.createdAt });
+    });
+
+    it("getUserById and getUserByEmail of unknown values return null", async () => {
+      expect(await database().getUserById(uniqueId("user"))).toBeNull();
+      expect(await database().getUserByEmail(`nobody.${randomUUID()}@example.com`)).toBeNull();
+    });
+
+    it("getUserByEmail finds the user by the normalized address", async () => {
+      const user = newUser();
+      const created = await database().createUser(user);
+      expect(await database().getUserByEmail(user.emailNormalized)).toStrictEqual(created);
+    });
+
+    it("createUser throws EmailTakenError for an address already taken in another case, and stores nothing", async () => {
+      const first = newUser();
+      await database().createUser(first);
+      const second = newUser({
+        email: first.email.toUpperCase(),
+        emailNormalized: first.emailNormalized,
+        name: "Someone Else",
+      });
+
+      const attempt = database().createUser(second);
+      await expect(attempt).rejects.toBeInstanceOf(EmailTakenError);
+      await expect(attempt).rejects.toMatchObject({ code: "email_taken", status: 409 });
+
+      expect(await database().getUserById(second.id)).toBeNull();
+      expect(await database().getUserByEmail(first.emailNormalized)).toStrictEqual({
+        ...first,
+        updatedAt: first.createdAt,
+      });
+    });
+
+    it("mutating a returned user does not change the store", async () => {
+      const user = newUser();
+      const created = await database().createUser(user);
+      created.passwordHash = "tampered";
+      const fetched = await database().getUserById(user.id);
+      if (!fetched) throw new Error("user not found");
+      fetched.email = "tampered@example.com";
+      expect(await database().getUserById(user.id)).toStrictEqual({ ...user, updatedAt: user.createdAt });
+    });
+
+    it("updatePasswordHash replaces the hash and updatedAt and nothing else", async () => {
+      const user = newUser({ passwordHash: null });
+      const created = await database().createUser(user);
+      const other = await database().createUser(newUser());
+      const newHash = "$argon2id$v=19$m=65536,t=3,p=4$bmV3c2FsdA$bmV3aGFzaA";
+      const updatedAt = SOME_INSTANT + DAY;
+
+      await database().updatePasswordHash(user.id, newHash, updatedAt);
+
+      const expected = { ...created, passwordHash: newHash, updatedAt };
+      expect(await database().getUserById(user.id)).toStrictEqual(expected);
+      expect(await database().getUserByEmail(user.emailNormalized)).toStrictEqual(expected);
+      expect(await database().getUserById(other.id)).toStrictEqual(other);
+    });
+
+    it("findActiveSecretKey returns a created key with every field unchanged", async () => {
+      const key = newSecretKey();
+      await database().createSecretKey(key);
+      expect(await database().findActiveSecretKey(key.keyHash)).toStrictEqual(key);
+      expect(await database().findActiveSecretKey(`key-hash-${randomUUID()}`)).toBeNull();
+    });
+
+    it("a revoked key is neither found nor counted; active keys are counted", async () => {
+      const before = await database().countActiveSecretKeys();
+      const active = newSecretKey();
+      const revoked = newSecretKey({ revokedAt: SOME_INSTANT + HOUR });
+      await database().createSecretKey(active);
+      await database().createSecretKey(revoked);
+
+      expect(await database().findActiveSecretKey(revoked.keyHash)).toBeNull();
+      expect(await database().countActiveSecretKeys()).toBe(before + 1);
+
+      const returned = await database().findActiveSecretKey(active.keyHash);
+      if (!returned) throw new Error("key not found");
+      returned.revokedAt = SOME_INSTANT;
+      expect(await database().findActiveSecretKey(active.keyHash)).toStrictEqual(active);
+    });
+
+    it("migrate() again, even twice at once, is harmless and keeps the data", async () => {
+      const user = await database().createUser(newUser());
+      await database().migrate();
+      await Promise.all([database().migrate(), database().migrate()]);
+      expect(await database().getUserById(user.id)).toStrictEqual(user);
+    });
+
+    it("ping resolves while the database is reachable", async () => {
+      await expect(database().ping()).resolves.toBeUndefined();
+    });
+  });
+}
+
+/**
+ * Proves a {@link RateLimiterFactory}'s limiters count, refuse and reset as the port says.
+ *
+ * @example
+ * ```ts
+ * describeRateLimiterConformance("memory", async () => ({
+ *   rateLimiters: createMemoryRateLimiters(),
+ *   teardown: async () => {},
+ * }));
+ * ```
+ */
+export function describeRateLimiterConformance(name: string, setup: () => Promise<RateLimiterConformanceSetup>): void {
+  describe(`${name}: RateLimiter conformance`, () => {
+    let context: RateLimiterConformanceSetup | undefined;
+
+    beforeAll(async () => {
+      context = await setup();
+    });
+
+    afterAll(async () => {
+      await context?.teardown();
+    });
+
+    function rateLimiters(): RateLimiterFactory {
+      if (!context) throw new Error("setup() did not complete");
+      return context.rateLimiters;
+    }
+
+    it("allows `points` attempts, then refuses with a wait of at least a second", async () => {
+      const limiter = rateLimiters()({ name: uniqueId("limit"), points: 3, durationSeconds: 60 });
+      const key = uniqueId("ip");
+      for (let attempt = 0; attempt < 3; attempt++) {
+        expect(await limiter.consume(key)).toEqual({ allowed: true, retryAfterSeconds: 0 });
+      }
+      const refused = await limiter.consume(key);
+      expect(refused.allowed).toBe(false);
+      expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+      expect(refused.retryAfterSeconds).toBeLessThanOrEqual(60);
+      expect(Number.isInteger(refused.retryAfterSeconds)).toBe(true);
+    });
+
+    it("counts each key separately", async () => {
+      const limiter = rateLimiters()({ name: uniqueId("limit"), points: 1, durationSeconds: 60 });
+      const first = uniqueId("ip");
+      await limiter.consume(first);
+      expect((await limiter.consume(first)).allowed).toBe(false);
+      expect((await limiter.consume(uniqueId("ip"))).allowed).toBe(true);
+    });
+
+    it("counts each limiter name separately", async () => {
+      const key = uniqueId("ip");
+      const signIn = rateLimiters()({ name: uniqueId("sign-in"), points: 1, durationSeconds: 60 });
+      const signUp = rateLimiters()({ name: uniqueId("sign-up"), points: 1, durationSeconds: 60 });
+      await signIn.consume(key);
+      expect((await signIn.consume(key)).allowed).toBe(false);
+      expect((await signUp.consume(key)).allowed).toBe(true);
+    });
+
+    it("reset forgets the key's attempts", async () => {
+      const limiter = rateLimiters()({ name: uniqueId("limit"), points: 1, durationSeconds: 60 });
+      const key = uniqueId("ip");
+      await limiter.consume(key);
+      expect((await limiter.consume(key)).allowed).toBe(false);
+      await limiter.reset(key);
+      expect(await limiter.consume(key)).toEqual({ allowed: true, retryAfterSeconds: 0 });
+      await limiter.reset(uniqueId("never-seen"));
+    });
+
+    it("allows again once the window has passed", async () => {
+      const limiter = rateLimiters()({ name: uniqueId("limit"), points: 1, durationSeconds: 1 });
+      const key = uniqueId("ip");
+      await limiter.consume(key);
+      const refused = await limiter.consume(key);
+      expect(refused).toEqual({ allowed: false, retryAfterSeconds: 1 });
+      await sleep(1_100);
+      expect((await limiter.consume(key)).allowed).toBe(true);
+    });
+  });
+}

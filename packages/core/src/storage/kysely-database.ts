@@ -1,0 +1,299 @@
+/**
+ * The one SQL implementation of the {@link Database} port, written once against Kysely and
+ * shared by the SQLite and PostgreSQL adapters. What differs between the two dialects (how a
+ * duplicate email shows up as a driver error) comes in as a small option, so the queries exist
+ * in one place only.
+ *
+ * Rows use snake_case columns and are mapped to the camelCase records of `ports.ts` by the
+ * explicit functions below, never by a generic case converter, so a renamed field fails the
+ * type check instead of silently reading `undefined`.
+ */
+import { sql } from "kysely";
+import type { Kysely, Selectable } from "kysely";
+import { EmailTakenError } from "../errors/index.js";
+import { migrateToLatest } from "./migrations.js";
+import type { Database, NewUser, SecretKeyRecord, SessionRecord, SessionStore, UserRecord } from "./ports.js";
+
+/** The `users` table as the database returns it. */
+export interface UsersTable {
+  id: string;
+  email: string;
+  email_normalized: string;
+  name: string | null;
+  password_hash: string | null;
+  email_verified_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The `sessions` table as the database returns it. */
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  secret_hash: string;
+  created_at: number;
+  last_active_at: number;
+  idle_expires_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** The `secret_keys` table as the database returns it. */
+export interface SecretKeysTable {
+  id: string;
+  key_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/**
+ * Kysely's view of the Gatehouse schema (created by `migrations.ts`). Timestamps are typed as
+ * numbers: SQLite returns integers as numbers, and the PostgreSQL adapter parses `int8` into
+ * numbers on its own pool.
+ */
+export interface GatehouseTables {
+  users: UsersTable;
+  sessions: SessionsTable;
+  secret_keys: SecretKeysTable;
+}
+
+/** What the SQL dialects do differently, supplied by each adapter. */
+export interface KyselyDatabaseOptions {
+  /** A Kysely instance on the dialect's driver; the database owns it and destroys it on `close`. */
+  kysely: Kysely<GatehouseTables>;
+  /** Name for logs and readiness reports, e.g. `sqlite`. */
+  kind: string;
+  /**
+   * Whether a failed insert into `users` was the unique constraint on `email_normalized`
+   * refusing a second account with the same address (and not some other failure).
+   */
+  isDuplicateEmailError(error: unknown): boolean;
+}
+
+function userFromRow(row: Selectable<UsersTable>): UserRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    emailNormalized: row.email_normalized,
+    name: row.name,
+    passwordHash: row.password_hash,
+    emailVerifiedAt: row.email_verified_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function userToRow(user: UserRecord): UsersTable {
+  return {
+    id: user.id,
+    email: user.email,
+    email_normalized: user.emailNormalized,
+    name: user.name,
+    password_hash: user.passwordHash,
+    email_verified_at: user.emailVerifiedAt,
+    created_at: user.createdAt,
+    updated_at: user.updatedAt,
+  };
+}
+
+function sessionFromRow(row: Selectable<SessionsTable>): SessionRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    secretHash: row.secret_hash,
+    createdAt: row.created_at,
+    lastActiveAt: row.last_active_at,
+    idleExpiresAt: row.idle_expires_at,
+    expiresAt: row.expires_at,
+    ip: row.ip,
+    userAgent: row.user_agent,
+  };
+}
+
+function sessionToRow(session: SessionRecord): SessionsTable {
+  return {
+    id: session.id,
+    user_id: session.userId,
+    secret_hash: session.secretHash,
+    created_at: session.createdAt,
+    last_active_at: session.lastActiveAt,
+    idle_expires_at: session.idleExpiresAt,
+    expires_at: session.expiresAt,
+    ip: session.ip,
+    user_agent: session.userAgent,
+  };
+}
+
+function secretKeyFromRow(row: Selectable<SecretKeysTable>): SecretKeyRecord {
+  return {
+    id: row.id,
+    keyHash: row.key_hash,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+function secretKeyToRow(key: SecretKeyRecord): SecretKeysTable {
+  return {
+    id: key.id,
+    key_hash: key.keyHash,
+    created_at: key.createdAt,
+    revoked_at: key.revokedAt,
+  };
+}
+
+function createKyselySessionStore(db: Kysely<GatehouseTables>): SessionStore {
+  return {
+    async createSession(session: SessionRecord): Promise<void> {
+      await db.insertInto("sessions").values(sessionToRow(session)).execute();
+    },
+
+    async getSession(id: string): Promise<SessionRecord | null> {
+      const row = await db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirst();
+      return row ? sessionFromRow(row) : null;
+    },
+
+    async touchSession(id: string, lastActiveAt: number, idleExpiresAt: number): Promise<void> {
+      // An UPDATE matches nothing once the row is gone, so a concurrent sign-out always wins.
+      await db
+        .updateTable("sessions")
+        .set({ last_active_at: lastActiveAt, idle_expires_at: idleExpiresAt })
+        .where("id", "=", id)
+        .execute();
+    },
+
+    async deleteSession(id: string): Promise<void> {
+      await db.deleteFrom("sessions").where("id", "=", id).execute();
+    },
+
+    async listSessionsByUser(userId: string): Promise<SessionRecord[]> {
+      const rows = await db
+        .selectFrom("sessions")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return rows.map(sessionFromRow);
+    },
+
+    async deleteSessionsByUser(userId: string): Promise<void> {
+      await db.deleteFrom("sessions").where("user_id", "=", userId).execute();
+    },
+
+    async deleteExpiredSessions(now: number): Promise<number> {
+      const result = await db
+        .deleteFrom("sessions")
+        .where((eb) => eb.or([eb("expires_at", "<=", now), eb("idle_expires_at", "<=", now)]))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
+    async ping(): Promise<void> {
+      await sql`select 1`.execute(db);
+    },
+
+    async close(): Promise<void> {
+      // The Database owns the connection and closes it; the session store only borrows it.
+    },
+  };
+}
+
+/**
+ * Builds the {@link Database} on a Kysely instance. Adapters call this; applications use
+ * `createSQLiteDatabase` or `createPostgresDatabase` instead.
+ *
+ * @example
+ * ```ts
+ * const database = createKyselyDatabase({
+ *   kysely: new Kysely<GatehouseTables>({ dialect: new SqliteDialect({ database: sqlite }) }),
+ *   kind: "sqlite",
+ *   isDuplicateEmailError: (error) =>
+ *     (error as { code?: unknown }).code === "SQLITE_CONSTRAINT_UNIQUE" &&
+ *     String((error as Error).message).includes("users.email_normalized"),
+ * });
+ * await database.migrate();
+ * ```
+ */
+export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
+  const { kysely: db, kind, isDuplicateEmailError } = options;
+  const sessions = createKyselySessionStore(db);
+  let closing: Promise<void> | undefined;
+
+  return {
+    kind,
+    sessions,
+
+    async createUser(user: NewUser): Promise<UserRecord> {
+      const record: UserRecord = { ...user, updatedAt: user.createdAt };
+      try {
+        await db.insertInto("users").values(userToRow(record)).execute();
+      } catch (error) {
+        if (isDuplicateEmailError(error)) throw new EmailTakenError({ cause: error });
+        throw error;
+      }
+      return record;
+    },
+
+    async getUserById(id: string): Promise<UserRecord | null> {
+      const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+      return row ? userFromRow(row) : null;
+    },
+
+    async getUserByEmail(emailNormalized: string): Promise<UserRecord | null> {
+      const row = await db
+        .selectFrom("users")
+        .selectAll()
+        .where("email_normalized", "=", emailNormalized)
+        .executeTakeFirst();
+      return row ? userFromRow(row) : null;
+    },
+
+    async updatePasswordHash(userId: string, passwordHash: string, updatedAt: number): Promise<void> {
+      await db
+        .updateTable("users")
+        .set({ password_hash: passwordHash, updated_at: updatedAt })
+        .where("id", "=", userId)
+        .execute();
+    },
+
+    async createSecretKey(key: SecretKeyRecord): Promise<void> {
+      await db.insertInto("secret_keys").values(secretKeyToRow(key)).execute();
+    },
+
+    async findActiveSecretKey(keyHash: string): Promise<SecretKeyRecord | null> {
+      const row = await db
+        .selectFrom("secret_keys")
+        .selectAll()
+        .where("key_hash", "=", keyHash)
+        .where("revoked_at", "is", null)
+        .executeTakeFirst();
+      return row ? secretKeyFromRow(row) : null;
+    },
+
+    async countActiveSecretKeys(): Promise<number> {
+      const row = await db
+        .selectFrom("secret_keys")
+        .select((eb) => eb.fn.countAll().as("count"))
+        .where("revoked_at", "is", null)
+        .executeTakeFirstOrThrow();
+      // SQLite returns a number, PostgreSQL an int8 (parsed to a number by the adapter's pool).
+      return Number(row.count);
+    },
+
+    async migrate(): Promise<void> {
+      await migrateToLatest(db);
+    },
+
+    async ping(): Promise<void> {
+      await sql`select 1`.execute(db);
+    },
+
+    close(): Promise<void> {
+      // Closing twice (e.g. a shutdown hook and a test teardown) must not fail on an ended pool.
+      closing ??= db.destroy();
+      return closing;
+    },
+  };
+}

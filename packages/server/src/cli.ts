@@ -1,0 +1,227 @@
+/**
+ * The `gatehouse` command line: `start` runs the standalone server, `openapi` prints the API
+ * description, `--help` and `--version` say what is there.
+ *
+ * Exit codes: 0 success (including a clean shutdown on SIGTERM/SIGINT), 1 a configuration or
+ * start-up failure (one line on stderr, no stack trace), 2 a usage error (unknown command or
+ * flag).
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { createGatehouse } from "@gatehouse/core";
+import { createMemoryDatabase } from "@gatehouse/core/adapters/memory";
+import { GatehouseError } from "@gatehouse/core/errors";
+import { SETTINGS, ServerConfigError, loadServerConfig, type ConfigFlags } from "./config.js";
+import { startServer } from "./server.js";
+
+/** A wrong invocation: exit 2 and point to `--help`. */
+class UsageError extends Error {}
+
+const START_OPTIONS = {
+  port: { type: "string" },
+  host: { type: "string" },
+  url: { type: "string" },
+  "data-dir": { type: "string" },
+  "database-url": { type: "string" },
+  "redis-url": { type: "string" },
+  strategy: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const OPENAPI_OPTIONS = {
+  url: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function version(): string {
+  // package.json sits one level above both src/ and dist/.
+  const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return manifest.version;
+}
+
+function settingsHelp(): string {
+  const lines: string[] = [];
+  const flags = SETTINGS.filter((setting) => setting.flag);
+  lines.push("Options (each overrides its environment variable):");
+  for (const setting of flags) {
+    lines.push(`  ${`${setting.flag} <value>`.padEnd(24)}${setting.env}. Default: ${setting.default}`);
+  }
+  lines.push(`  ${"-h, --help".padEnd(24)}Show this help.`);
+  lines.push("");
+  lines.push("Environment variables (empty counts as unset):");
+  for (const setting of SETTINGS) {
+    lines.push(`  ${setting.env}${setting.flag ? ` (${setting.flag})` : ""}`);
+    lines.push(`      ${setting.description}`);
+    lines.push(`      Default: ${setting.default}`);
+  }
+  return lines.join("\n");
+}
+
+function mainHelp(): string {
+  return [
+    "gatehouse - self-hosted authentication server",
+    "",
+    "Usage:",
+    "  gatehouse start [options]     Run the server (migrations are applied on start).",
+    "  gatehouse openapi [--url <u>] Print the OpenAPI document as JSON to stdout.",
+    "  gatehouse --help              Show this help.",
+    "  gatehouse --version           Print the version.",
+    "",
+    "gatehouse start",
+    "",
+    settingsHelp(),
+    "",
+    "On the first start without GATEHOUSE_SECRET_KEY an admin secret key is generated and",
+    "printed once; only its hash is stored. Logs are JSON lines on stdout.",
+    "Exit codes: 0 ok, 1 configuration or start-up error, 2 usage error.",
+  ].join("\n");
+}
+
+function startHelp(): string {
+  return [
+    "Usage: gatehouse start [options]",
+    "",
+    "Runs the Gatehouse server. SIGTERM or SIGINT stops it gracefully (exit 0).",
+    "",
+    settingsHelp(),
+  ].join("\n");
+}
+
+function openAPIHelp(): string {
+  return [
+    "Usage: gatehouse openapi [--url <public URL>]",
+    "",
+    "Prints the OpenAPI 3.1 document of the Gatehouse API to stdout, e.g.",
+    "  gatehouse openapi > docs/openapi.json",
+    "",
+    `  ${"--url <value>".padEnd(24)}GATEHOUSE_URL. Default: http://localhost:4000`,
+    `  ${"-h, --help".padEnd(24)}Show this help.`,
+  ].join("\n");
+}
+
+/** Runs `parseArgs`, turning its complaints (unknown flag, missing value) into usage errors. */
+function asUsage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function runStart(args: string[]): Promise<number> {
+  const { values } = asUsage(() => parseArgs({ args, options: START_OPTIONS, strict: true, allowPositionals: false }));
+  if (values.help) {
+    process.stdout.write(`${startHelp()}\n`);
+    return 0;
+  }
+  const { help: _help, ...flags } = values;
+  const config = loadServerConfig(process.env, flags satisfies ConfigFlags);
+  const server = await startServer(config);
+
+  // Printed outside the logger on purpose: it is for the operator's eyes once, and log
+  // pipelines keep what they receive.
+  if (server.generatedSecretKey !== null) {
+    process.stdout.write(
+      "WARNING: a new admin secret key was generated. It is shown only this once and only its hash is stored; save it now:\n" +
+        `${server.generatedSecretKey}\n`,
+    );
+  }
+  process.stdout.write(`Gatehouse listening on ${server.listenURL} (public URL ${server.publicURL})\n`);
+  // A stray rejected promise (a dropped connection's late error) is a bug to log, not a reason
+  // to take every signed-in user's server down; thrown exceptions still crash, as state may be corrupt.
+  process.on("unhandledRejection", (reason) => server.logger.error({ err: reason }, "unhandled promise rejection"));
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        // A second signal means the operator will not wait for the graceful path.
+        server.logger.warn({ signal }, "second signal during shutdown; exiting now");
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      server.logger.info({ signal }, "signal received");
+      server.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          server.logger.error({ err: error }, "shutdown failed");
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+}
+
+async function runOpenAPI(args: string[]): Promise<number> {
+  const { values } = asUsage(() =>
+    parseArgs({ args, options: OPENAPI_OPTIONS, strict: true, allowPositionals: false }),
+  );
+  if (values.help) {
+    process.stdout.write(`${openAPIHelp()}\n`);
+    return 0;
+  }
+  const config = loadServerConfig(process.env, { url: values.url });
+  // A throwaway in-memory engine: the document depends only on the routes and the public URL,
+  // so no data directory or database is touched.
+  const engine = await createGatehouse({ baseURL: config.url, database: createMemoryDatabase({ warn: () => {} }) });
+  try {
+    process.stdout.write(`${JSON.stringify(engine.openAPIDocument(), null, 2)}\n`);
+  } finally {
+    await engine.close();
+  }
+  return 0;
+}
+
+/**
+ * Runs the CLI with the given arguments (without `node` and the script path) and returns the
+ * exit code. Errors are printed as one line on stderr.
+ */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "start":
+        return await runStart(rest);
+      case "openapi":
+        return await runOpenAPI(rest);
+      case "--version":
+      case "-v":
+        process.stdout.write(`${version()}\n`);
+        return 0;
+      case "--help":
+      case "-h":
+      case "help":
+        process.stdout.write(`${mainHelp()}\n`);
+        return 0;
+      case undefined:
+        throw new UsageError("missing command");
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`gatehouse: ${error.message}\nRun "gatehouse --help" for usage.\n`);
+      return 2;
+    }
+    if (error instanceof ServerConfigError || error instanceof GatehouseError) {
+      process.stderr.write(`gatehouse: ${error.message}\n`);
+      return 1;
+    }
+    const failure = error as NodeJS.ErrnoException & { address?: string; port?: number };
+    const message =
+      failure.code === "EADDRINUSE"
+        ? `${failure.address ?? "the address"}:${failure.port ?? "?"} is already in use; choose another PORT or HOST`
+        : failure.message;
+    process.stderr.write(`gatehouse: could not start: ${message}\n`);
+    return 1;
+  }
+}
+
+// The launcher in bin/ imports this module; running it directly (`node dist/cli.js start`,
+// as `npm start` does) works the same.
+process.exitCode = await main(process.argv.slice(2));
+// Open handles (a pool draining, a Redis reconnect timer) must not keep a finished command alive.
+process.exit();

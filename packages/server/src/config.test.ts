@@ -1,0 +1,163 @@
+/**
+ * The server configuration parser: defaults, flag precedence, and every validator fed bad
+ * input, with messages that name the variable and never echo a credential.
+ */
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ServerConfigError, loadServerConfig, parseDuration } from "./config.js";
+
+function failure(env: Record<string, string>, flags = {}): ServerConfigError {
+  try {
+    loadServerConfig(env, flags, "/srv");
+  } catch (error) {
+    expect(error).toBeInstanceOf(ServerConfigError);
+    return error as ServerConfigError;
+  }
+  throw new Error("expected the configuration to be refused");
+}
+
+describe("loadServerConfig", () => {
+  it("applies the documented defaults", () => {
+    expect(loadServerConfig({}, {}, "/srv")).toEqual({
+      port: 4000,
+      host: "0.0.0.0",
+      url: "http://localhost:4000",
+      dataDir: "/srv/.gatehouse",
+      databaseURL: null,
+      redisURL: null,
+      redisPrefix: "gatehouse:",
+      strategy: "session",
+      secretKey: null,
+      trustedProxies: [],
+      cookieDomain: null,
+      allowedOrigins: [],
+      sessionIdleTimeoutSeconds: null,
+      sessionMaxAgeSeconds: null,
+      logLevel: "info",
+    });
+  });
+
+  it("reads every variable", () => {
+    const secretKey = `gh_sk_${"a".repeat(43)}`;
+    const config = loadServerConfig(
+      {
+        PORT: "8080",
+        HOST: "127.0.0.1",
+        GATEHOUSE_URL: "https://auth.example.com/",
+        GATEHOUSE_DATA_DIR: "data",
+        DATABASE_URL: "postgresql://gatehouse@db:5432/gatehouse",
+        REDIS_URL: "rediss://cache:6380",
+        GATEHOUSE_STRATEGY: "session",
+        GATEHOUSE_SECRET_KEY: secretKey,
+        GATEHOUSE_TRUSTED_PROXIES: "10.0.0.0/8, 192.168.1.1 ,fd00::/8",
+        GATEHOUSE_COOKIE_DOMAIN: "example.com",
+        GATEHOUSE_ALLOWED_ORIGINS: "https://app.example.com,http://localhost:5173/",
+        GATEHOUSE_SESSION_IDLE_TIMEOUT: "30m",
+        GATEHOUSE_SESSION_MAX_AGE: "7d",
+        GATEHOUSE_LOG_LEVEL: "DEBUG",
+        GATEHOUSE_REDIS_PREFIX: "auth:",
+      },
+      {},
+      "/srv",
+    );
+    expect(config).toEqual({
+      port: 8080,
+      host: "127.0.0.1",
+      url: "https://auth.example.com",
+      dataDir: resolve("/srv", "data"),
+      databaseURL: "postgresql://gatehouse@db:5432/gatehouse",
+      redisURL: "rediss://cache:6380",
+      redisPrefix: "auth:",
+      strategy: "session",
+      secretKey,
+      trustedProxies: ["10.0.0.0/8", "192.168.1.1", "fd00::/8"],
+      cookieDomain: "example.com",
+      allowedOrigins: ["https://app.example.com", "http://localhost:5173"],
+      sessionIdleTimeoutSeconds: 1800,
+      sessionMaxAgeSeconds: 604_800,
+      logLevel: "debug",
+    });
+  });
+
+  it("lets flags override the environment and derives the default URL from the port", () => {
+    const config = loadServerConfig(
+      { PORT: "5000", HOST: "::", GATEHOUSE_STRATEGY: "hybrid" },
+      { port: "6000", host: "127.0.0.1", "data-dir": "/var/lib/gatehouse", strategy: "jwt" },
+      "/srv",
+    );
+    expect(config).toMatchObject({
+      port: 6000,
+      host: "127.0.0.1",
+      url: "http://localhost:6000",
+      dataDir: "/var/lib/gatehouse",
+      strategy: "jwt",
+    });
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(loadServerConfig({ PORT: "", DATABASE_URL: " ", REDIS_URL: "" }, {}, "/srv")).toMatchObject({
+      port: 4000,
+      databaseURL: null,
+      redisURL: null,
+    });
+  });
+
+  it.each([
+    [{ PORT: "0" }, "PORT"],
+    [{ PORT: "65536" }, "PORT"],
+    [{ PORT: "80a" }, "PORT"],
+    [{ PORT: "-1" }, "PORT"],
+    [{ HOST: "not a host" }, "HOST"],
+    [{ GATEHOUSE_URL: "auth.example.com" }, "GATEHOUSE_URL"],
+    [{ GATEHOUSE_URL: "ftp://auth.example.com" }, "GATEHOUSE_URL"],
+    [{ GATEHOUSE_URL: "https://auth.example.com/?a=1" }, "GATEHOUSE_URL"],
+    [{ DATABASE_URL: "sqlite:///tmp/x.db" }, "DATABASE_URL"],
+    [{ DATABASE_URL: "not a url" }, "DATABASE_URL"],
+    [{ REDIS_URL: "http://cache:6379" }, "REDIS_URL"],
+    [{ GATEHOUSE_STRATEGY: "cookies" }, "GATEHOUSE_STRATEGY"],
+    [{ GATEHOUSE_SECRET_KEY: "gh_sk_short" }, "GATEHOUSE_SECRET_KEY"],
+    [{ GATEHOUSE_SECRET_KEY: `sk_${"a".repeat(40)}` }, "GATEHOUSE_SECRET_KEY"],
+    [{ GATEHOUSE_TRUSTED_PROXIES: "10.0.0.0/33" }, "GATEHOUSE_TRUSTED_PROXIES"],
+    [{ GATEHOUSE_TRUSTED_PROXIES: "10.0.0.0/8,proxy.internal" }, "GATEHOUSE_TRUSTED_PROXIES"],
+    [{ GATEHOUSE_TRUSTED_PROXIES: "fd00::/129" }, "GATEHOUSE_TRUSTED_PROXIES"],
+    [{ GATEHOUSE_COOKIE_DOMAIN: "example.com/path" }, "GATEHOUSE_COOKIE_DOMAIN"],
+    [{ GATEHOUSE_ALLOWED_ORIGINS: "https://app.example.com/login" }, "GATEHOUSE_ALLOWED_ORIGINS"],
+    [{ GATEHOUSE_ALLOWED_ORIGINS: "app.example.com" }, "GATEHOUSE_ALLOWED_ORIGINS"],
+    [{ GATEHOUSE_SESSION_IDLE_TIMEOUT: "0" }, "GATEHOUSE_SESSION_IDLE_TIMEOUT"],
+    [{ GATEHOUSE_SESSION_IDLE_TIMEOUT: "1w" }, "GATEHOUSE_SESSION_IDLE_TIMEOUT"],
+    [{ GATEHOUSE_SESSION_MAX_AGE: "-5m" }, "GATEHOUSE_SESSION_MAX_AGE"],
+    [{ GATEHOUSE_LOG_LEVEL: "verbose" }, "GATEHOUSE_LOG_LEVEL"],
+  ])("refuses %j with a message naming %s", (env, name) => {
+    expect(failure(env).message).toContain(name);
+  });
+
+  it("names the flag when the bad value came from one", () => {
+    expect(failure({}, { port: "http" }).message).toMatch(/^--port \(overrides PORT\)/);
+    expect(failure({}, { port: "" }).message).toMatch(/--port needs a value/);
+  });
+
+  it("never echoes a value that can carry a credential", () => {
+    const secret = "hunter2-very-secret";
+    expect(failure({ DATABASE_URL: `mysql://admin:${secret}@db/auth` }).message).not.toContain(secret);
+    expect(failure({ REDIS_URL: `http://:${secret}@cache:6379` }).message).not.toContain(secret);
+    expect(failure({ GATEHOUSE_SECRET_KEY: `gh_sk_${secret}` }).message).not.toContain(secret);
+    expect(failure({ GATEHOUSE_URL: `https://admin:${secret}@auth.example.com` }).message).not.toContain(secret);
+  });
+});
+
+describe("parseDuration", () => {
+  it.each([
+    ["90", 90],
+    ["90s", 90],
+    ["30m", 1800],
+    ["12h", 43_200],
+    ["7d", 604_800],
+    ["7D", 604_800],
+  ])("parses %s as %i seconds", (value, seconds) => {
+    expect(parseDuration(value, "X")).toBe(seconds);
+  });
+
+  it.each(["", "m", "1.5h", "0s", "10 minutes", "1e3", "99999999999999d"])("refuses %j", (value) => {
+    expect(() => parseDuration(value, "GATEHOUSE_SESSION_MAX_AGE")).toThrow(/GATEHOUSE_SESSION_MAX_AGE/);
+  });
+});

@@ -1,0 +1,422 @@
+/**
+ * The server's configuration: read from the environment, overridden by the common command-line
+ * flags, validated up front so a mistake stops the start with one clear line that names the
+ * variable (or flag) at fault instead of a stack trace from deep inside the engine.
+ *
+ * Values that can carry credentials (DATABASE_URL, REDIS_URL, GATEHOUSE_SECRET_KEY) are never
+ * echoed back in an error message: a typo in a connection string must not print its password.
+ */
+import { isIP } from "node:net";
+import { resolve } from "node:path";
+
+/** How clients stay signed in (`GATEHOUSE_STRATEGY`). The engine accepts only `session` in this release. */
+export type ServerStrategy = "session" | "jwt" | "hybrid";
+
+/** pino's levels, plus `silent` to turn logging off (`GATEHOUSE_LOG_LEVEL`). */
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+/** Everything `startServer` needs, with every default applied. */
+export interface ServerConfig {
+  /**
+   * TCP port to listen on (`PORT`, `--port`). `0` picks a free port (for tests and embedding;
+   * the environment and flags accept 1–65535 only).
+   * @default 4000
+   */
+  port: number;
+  /**
+   * Interface to bind (`HOST`, `--host`). The default listens on every IPv4 interface, which
+   * is what a container needs; use `127.0.0.1` to keep the server private to the machine.
+   * @default "0.0.0.0"
+   */
+  host: string;
+  /**
+   * Public base URL (`GATEHOUSE_URL`, `--url`): issuer, email links and the cookie's `Secure`
+   * flag come from it, never from the Host header.
+   * @default "http://localhost:<port>"
+   */
+  url: string;
+  /**
+   * Directory for the embedded SQLite database, as an absolute path (`GATEHOUSE_DATA_DIR`, `--data-dir`).
+   * @default "<cwd>/.gatehouse"
+   */
+  dataDir: string;
+  /** PostgreSQL connection string (`DATABASE_URL`, `--database-url`); null = SQLite in `dataDir`. */
+  databaseURL: string | null;
+  /** Redis connection string (`REDIS_URL`, `--redis-url`); null = sessions in the database, throttle in memory. */
+  redisURL: string | null;
+  /**
+   * Prefix of every Redis key (`GATEHOUSE_REDIS_PREFIX`), so several deployments can share one Redis.
+   * @default "gatehouse:"
+   */
+  redisPrefix: string;
+  /** @default "session" */
+  strategy: ServerStrategy;
+  /** Admin secret key to record (`GATEHOUSE_SECRET_KEY`); null = generate one on first start. */
+  secretKey: string | null;
+  /** CIDRs or addresses whose `X-Forwarded-For` is believed (`GATEHOUSE_TRUSTED_PROXIES`). @default [] */
+  trustedProxies: string[];
+  /** Domain the session cookie is shared across (`GATEHOUSE_COOKIE_DOMAIN`); null = this host only. */
+  cookieDomain: string | null;
+  /** Extra origins whose cookie-authenticated writes are accepted (`GATEHOUSE_ALLOWED_ORIGINS`). @default [] */
+  allowedOrigins: string[];
+  /** Idle timeout in seconds (`GATEHOUSE_SESSION_IDLE_TIMEOUT`); null = the engine's default (7 days). */
+  sessionIdleTimeoutSeconds: number | null;
+  /** Absolute session lifetime in seconds (`GATEHOUSE_SESSION_MAX_AGE`); null = the engine's default (30 days). */
+  sessionMaxAgeSeconds: number | null;
+  /** @default "info" */
+  logLevel: LogLevel;
+}
+
+/**
+ * A configuration value is wrong. The message names the variable or flag and says what is
+ * expected; it is meant to be printed as is, without a stack trace.
+ */
+export class ServerConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ServerConfigError";
+  }
+}
+
+/** The command-line flags that override environment variables, as `node:util` `parseArgs` returns them. */
+export interface ConfigFlags {
+  port?: string;
+  host?: string;
+  url?: string;
+  "data-dir"?: string;
+  "database-url"?: string;
+  "redis-url"?: string;
+  strategy?: string;
+}
+
+/** One documented setting: shown by `--help`, in this order. */
+export interface SettingDoc {
+  /** Environment variable. */
+  env: string;
+  /** Flag that overrides it, if any. */
+  flag?: string;
+  /** Default, as shown to the user. */
+  default: string;
+  description: string;
+}
+
+/** Default values, shared by the parser and the help text so the two cannot drift apart. */
+export const SERVER_DEFAULTS = {
+  port: 4000,
+  host: "0.0.0.0",
+  dataDir: "./.gatehouse",
+  redisPrefix: "gatehouse:",
+  strategy: "session",
+  logLevel: "info",
+} as const;
+
+/** Every setting the server reads, for `--help`. */
+export const SETTINGS: readonly SettingDoc[] = [
+  {
+    env: "PORT",
+    flag: "--port",
+    default: String(SERVER_DEFAULTS.port),
+    description: "TCP port to listen on (1-65535).",
+  },
+  {
+    env: "HOST",
+    flag: "--host",
+    default: SERVER_DEFAULTS.host,
+    description:
+      "Interface to bind. 0.0.0.0 listens on every IPv4 interface (what a container needs); 127.0.0.1 keeps the server local; :: for IPv6.",
+  },
+  {
+    env: "GATEHOUSE_URL",
+    flag: "--url",
+    default: "http://localhost:<PORT>",
+    description:
+      "Public base URL. The issuer, email links and the cookie's Secure flag come from it, never from the Host header.",
+  },
+  {
+    env: "GATEHOUSE_DATA_DIR",
+    flag: "--data-dir",
+    default: SERVER_DEFAULTS.dataDir,
+    description: "Directory of the embedded SQLite database (gatehouse.db), used when DATABASE_URL is unset.",
+  },
+  {
+    env: "DATABASE_URL",
+    flag: "--database-url",
+    default: "none (SQLite at <data dir>/gatehouse.db)",
+    description: "PostgreSQL connection string (postgres://... or postgresql://...).",
+  },
+  {
+    env: "REDIS_URL",
+    flag: "--redis-url",
+    default: "none (sessions in the database, throttle in memory)",
+    description:
+      "Redis connection string (redis://... or rediss://...) for sessions and the sign-in throttle; needed to run more than one instance.",
+  },
+  {
+    env: "GATEHOUSE_STRATEGY",
+    flag: "--strategy",
+    default: SERVER_DEFAULTS.strategy,
+    description: "session | jwt | hybrid. Only session is available in this release.",
+  },
+  {
+    env: "GATEHOUSE_SECRET_KEY",
+    default: "none (generated on first start, printed once, stored hashed)",
+    description: "Admin secret key (gh_sk_...) for the /v1/admin API. Only its hash is stored.",
+  },
+  {
+    env: "GATEHOUSE_TRUSTED_PROXIES",
+    default: "none",
+    description:
+      "Comma-separated CIDRs or addresses of proxies whose X-Forwarded-For is believed; from anyone else it is ignored.",
+  },
+  {
+    env: "GATEHOUSE_COOKIE_DOMAIN",
+    default: "none (this host only)",
+    description: "Domain to share the session cookie across subdomains, e.g. example.com.",
+  },
+  {
+    env: "GATEHOUSE_ALLOWED_ORIGINS",
+    default: "none",
+    description: "Comma-separated origins, besides GATEHOUSE_URL's, whose cookie-authenticated writes are accepted.",
+  },
+  {
+    env: "GATEHOUSE_SESSION_IDLE_TIMEOUT",
+    default: "7d",
+    description: "A session unused this long ends. Duration: 30m, 12h, 7d, 90s or plain seconds.",
+  },
+  {
+    env: "GATEHOUSE_SESSION_MAX_AGE",
+    default: "30d",
+    description: "A session ends this long after sign-in, however active. Same duration format.",
+  },
+  {
+    env: "GATEHOUSE_LOG_LEVEL",
+    default: SERVER_DEFAULTS.logLevel,
+    description: "fatal | error | warn | info | debug | trace | silent. Logs are JSON lines on stdout.",
+  },
+  {
+    env: "GATEHOUSE_REDIS_PREFIX",
+    default: SERVER_DEFAULTS.redisPrefix,
+    description: "Prefix of every Redis key, so several deployments can share one Redis.",
+  },
+];
+
+const STRATEGIES: readonly ServerStrategy[] = ["session", "jwt", "hybrid"];
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+// RFC 1123 host name: labels of letters, digits and hyphens, optionally with a leading dot
+// (the older cookie-domain spelling, which browsers accept).
+const HOST_NAME =
+  /^\.?(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** The name a value came from, for messages: the flag when one was given, else the variable. */
+function source(env: string, flag: string | undefined, fromFlag: boolean): string {
+  return fromFlag && flag ? `${flag} (overrides ${env})` : env;
+}
+
+/** Empty variables count as unset: container tooling often exports `FOO=` for "not set". */
+function read(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function parsePort(value: string, what: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65_535) {
+    throw new ServerConfigError(`${what} must be a whole number from 1 to 65535, got "${value}".`);
+  }
+  return Number(value);
+}
+
+function parseHost(value: string, what: string): string {
+  if (isIP(value) === 0 && (value.startsWith(".") || !HOST_NAME.test(value))) {
+    throw new ServerConfigError(`${what} must be an IP address or a host name, got "${value}".`);
+  }
+  return value;
+}
+
+function parsePublicURL(value: string, what: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ServerConfigError(
+      `${what} must be an absolute http(s) URL such as https://auth.example.com, got "${value}".`,
+    );
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ServerConfigError(`${what} must use http or https, got "${url.protocol}".`);
+  }
+  if (url.username || url.password) {
+    // Not echoed: the value holds credentials.
+    throw new ServerConfigError(`${what} must not contain a user name or password.`);
+  }
+  if (url.search || url.hash) {
+    throw new ServerConfigError(`${what} must not have a query string or fragment, got "${value}".`);
+  }
+  // The engine builds links by appending paths to this; a trailing slash would double them.
+  return url.toString().replace(/\/$/, "");
+}
+
+function parseOrigin(value: string, what: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ServerConfigError(`${what} must list origins such as https://app.example.com, got "${value}".`);
+  }
+  if (
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    url.pathname !== "/" ||
+    url.search ||
+    url.hash ||
+    url.username
+  ) {
+    throw new ServerConfigError(`${what} must list origins (scheme://host[:port], no path), got "${value}".`);
+  }
+  return url.origin;
+}
+
+function parseConnectionURL(value: string, what: string, schemes: readonly string[]): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    url = null;
+  }
+  // The value is never echoed: connection strings usually carry a password.
+  if (url === null || !schemes.includes(url.protocol) || !url.hostname) {
+    const expected = schemes.map((scheme) => `${scheme}//...`).join(" or ");
+    throw new ServerConfigError(`${what} must be a ${expected} URL with a host.`);
+  }
+  return value;
+}
+
+function parseStrategy(value: string, what: string): ServerStrategy {
+  const strategy = STRATEGIES.find((candidate) => candidate === value);
+  if (!strategy) throw new ServerConfigError(`${what} must be one of ${STRATEGIES.join(", ")}, got "${value}".`);
+  return strategy;
+}
+
+function parseLogLevel(value: string, what: string): LogLevel {
+  const level = LOG_LEVELS.find((candidate) => candidate === value.toLowerCase());
+  if (!level) throw new ServerConfigError(`${what} must be one of ${LOG_LEVELS.join(", ")}, got "${value}".`);
+  return level;
+}
+
+function parseSecretKey(value: string, what: string): string {
+  // Not echoed. The same rule as the engine's; the length floor keeps a placeholder like
+  // "gh_sk_changeme" from becoming the only thing guarding the admin API.
+  if (!/^gh_sk_\S{32,}$/.test(value)) {
+    throw new ServerConfigError(
+      `${what} must be "gh_sk_" followed by at least 32 random characters (unset it to have one generated).`,
+    );
+  }
+  return value;
+}
+
+function parseCIDR(entry: string, what: string): string {
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const family = isIP(address);
+  const maxPrefix = family === 4 ? 32 : 128;
+  const prefixOK = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+  if (family === 0 || !prefixOK || rest.length > 0) {
+    throw new ServerConfigError(`${what} must list IP addresses or CIDRs such as 10.0.0.0/8, got "${entry}".`);
+  }
+  return entry;
+}
+
+function parseList(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+}
+
+/**
+ * Parses a duration into whole seconds: `90`, `90s`, `30m`, `12h`, `7d`.
+ * @throws ServerConfigError naming `what` when the value is not a positive duration.
+ * @example parseDuration("12h", "GATEHOUSE_SESSION_MAX_AGE") // 43200
+ */
+export function parseDuration(value: string, what: string): number {
+  const match = /^(\d{1,10})\s*([smhd]?)$/i.exec(value.trim());
+  const amount = match ? Number(match[1]) * (DURATION_UNITS[(match[2] || "s").toLowerCase()] ?? 1) : 0;
+  if (!match || amount <= 0 || !Number.isSafeInteger(amount)) {
+    throw new ServerConfigError(
+      `${what} must be a positive duration such as 30m, 12h, 7d or a number of seconds, got "${value}".`,
+    );
+  }
+  return amount;
+}
+
+/**
+ * Builds the server configuration from environment variables, with `flags` taking precedence.
+ *
+ * @param env - usually `process.env`.
+ * @param flags - the parsed command-line flags of `gatehouse start`.
+ * @param cwd - base for a relative data directory. @default process.cwd()
+ * @throws ServerConfigError with a message naming the offending variable or flag.
+ * @example
+ * ```ts
+ * const config = loadServerConfig(process.env, { port: "8080" });
+ * ```
+ */
+export function loadServerConfig(
+  env: NodeJS.ProcessEnv,
+  flags: ConfigFlags = {},
+  cwd: string = process.cwd(),
+): ServerConfig {
+  const pick = (name: string, flag: keyof ConfigFlags | undefined): { value: string | undefined; what: string } => {
+    const flagValue = flag ? flags[flag]?.trim() : undefined;
+    if (flag && flags[flag] !== undefined) {
+      if (!flagValue) throw new ServerConfigError(`--${flag} needs a value.`);
+      return { value: flagValue, what: source(name, `--${flag}`, true) };
+    }
+    return { value: read(env, name), what: name };
+  };
+
+  const port = pick("PORT", "port");
+  const portNumber = port.value === undefined ? SERVER_DEFAULTS.port : parsePort(port.value, port.what);
+  const host = pick("HOST", "host");
+  const url = pick("GATEHOUSE_URL", "url");
+  const dataDir = pick("GATEHOUSE_DATA_DIR", "data-dir");
+  const databaseURL = pick("DATABASE_URL", "database-url");
+  const redisURL = pick("REDIS_URL", "redis-url");
+  const strategy = pick("GATEHOUSE_STRATEGY", "strategy");
+  const secretKey = read(env, "GATEHOUSE_SECRET_KEY");
+  const cookieDomain = read(env, "GATEHOUSE_COOKIE_DOMAIN");
+  const idle = read(env, "GATEHOUSE_SESSION_IDLE_TIMEOUT");
+  const maxAge = read(env, "GATEHOUSE_SESSION_MAX_AGE");
+  const logLevel = read(env, "GATEHOUSE_LOG_LEVEL");
+
+  if (cookieDomain !== undefined && !HOST_NAME.test(cookieDomain)) {
+    throw new ServerConfigError(
+      `GATEHOUSE_COOKIE_DOMAIN must be a host name such as example.com, got "${cookieDomain}".`,
+    );
+  }
+
+  return {
+    port: portNumber,
+    host: host.value === undefined ? SERVER_DEFAULTS.host : parseHost(host.value, host.what),
+    url: url.value === undefined ? `http://localhost:${portNumber}` : parsePublicURL(url.value, url.what),
+    dataDir: resolve(cwd, dataDir.value ?? SERVER_DEFAULTS.dataDir),
+    databaseURL:
+      databaseURL.value === undefined
+        ? null
+        : parseConnectionURL(databaseURL.value, databaseURL.what, ["postgres:", "postgresql:"]),
+    redisURL:
+      redisURL.value === undefined ? null : parseConnectionURL(redisURL.value, redisURL.what, ["redis:", "rediss:"]),
+    redisPrefix: env.GATEHOUSE_REDIS_PREFIX?.trim() || SERVER_DEFAULTS.redisPrefix,
+    strategy: strategy.value === undefined ? SERVER_DEFAULTS.strategy : parseStrategy(strategy.value, strategy.what),
+    secretKey: secretKey === undefined ? null : parseSecretKey(secretKey, "GATEHOUSE_SECRET_KEY"),
+    trustedProxies: parseList(read(env, "GATEHOUSE_TRUSTED_PROXIES")).map((entry) =>
+      parseCIDR(entry, "GATEHOUSE_TRUSTED_PROXIES"),
+    ),
+    cookieDomain: cookieDomain ?? null,
+    allowedOrigins: parseList(read(env, "GATEHOUSE_ALLOWED_ORIGINS")).map((entry) =>
+      parseOrigin(entry, "GATEHOUSE_ALLOWED_ORIGINS"),
+    ),
+    sessionIdleTimeoutSeconds: idle === undefined ? null : parseDuration(idle, "GATEHOUSE_SESSION_IDLE_TIMEOUT"),
+    sessionMaxAgeSeconds: maxAge === undefined ? null : parseDuration(maxAge, "GATEHOUSE_SESSION_MAX_AGE"),
+    logLevel: logLevel === undefined ? SERVER_DEFAULTS.logLevel : parseLogLevel(logLevel, "GATEHOUSE_LOG_LEVEL"),
+  };
+}

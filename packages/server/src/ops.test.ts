@@ -1,0 +1,199 @@
+/**
+ * What an operator relies on, in process on a real port with SQLite: health and readiness
+ * probes, Prometheus metrics fed by the engine's observer, request logs that never carry a
+ * credential, and a shutdown that lets an in-flight request finish.
+ */
+import { request as httpRequest } from "node:http";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DestinationStream } from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { loadServerConfig, type ServerConfig } from "./config.js";
+import { startServer, type RunningServer } from "./server.js";
+import { postJSON, sessionCookie, strongPassword, uniqueEmail } from "./test-support/cli-process.js";
+
+/** Collects every log line the server writes. */
+function captureLogs(): { destination: DestinationStream; text(): string } {
+  const lines: string[] = [];
+  return { destination: { write: (line: string) => void lines.push(line) }, text: () => lines.join("") };
+}
+
+let dataDir: string;
+const servers: RunningServer[] = [];
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "gatehouse-ops-"));
+});
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function start(
+  overrides: Partial<ServerConfig> = {},
+): Promise<{ server: RunningServer; base: string; logs: () => string }> {
+  const logs = captureLogs();
+  const config: ServerConfig = {
+    ...loadServerConfig({ GATEHOUSE_DATA_DIR: dataDir, HOST: "127.0.0.1" }),
+    port: 0,
+    // Everything the server and engine can log, so the redaction test sees it all.
+    logLevel: "trace",
+    ...overrides,
+  };
+  const server = await startServer(config, { logDestination: logs.destination });
+  servers.push(server);
+  return { server, base: `http://127.0.0.1:${server.address.port}`, logs: logs.text };
+}
+
+describe("probes", () => {
+  it("GET /healthz answers 200 {status: ok}", async () => {
+    const { base } = await start();
+    const response = await fetch(`${base}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok" });
+  });
+
+  it("GET /readyz answers 200 with the database check ok", async () => {
+    const { base } = await start();
+    const response = await fetch(`${base}/readyz`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(await response.json()).toEqual({ status: "ok", checks: { database: { ok: true } } });
+  });
+});
+
+describe("metrics", () => {
+  it("exposes the request, duration and sign-in metrics and counts a failed sign-in", async () => {
+    const { base } = await start();
+    const before = await (await fetch(`${base}/metrics`)).text();
+    expect(before).toContain("gatehouse_http_requests_total");
+    expect(before).toContain("gatehouse_http_request_duration_seconds");
+    expect(before).toContain('gatehouse_sign_ins_total{outcome="invalid_credentials"} 0');
+    // Default process metrics come with the registry.
+    expect(before).toContain("process_cpu_seconds_total");
+
+    const failed = await postJSON(`${base}/v1/sign-in/password`, { email: uniqueEmail(), password: strongPassword() });
+    expect(failed.status).toBe(401);
+
+    const response = await fetch(`${base}/metrics`);
+    expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+    const after = await response.text();
+    expect(after).toContain('gatehouse_sign_ins_total{outcome="invalid_credentials"} 1');
+    expect(after).toContain('gatehouse_http_requests_total{method="POST",route="/v1/sign-in/password",status="401"} 1');
+    expect(after).toContain('gatehouse_http_requests_total{method="GET",route="/metrics",status="200"} 1');
+    expect(after).toMatch(
+      /gatehouse_http_request_duration_seconds_count\{method="POST",route="\/v1\/sign-in\/password"\} 1/,
+    );
+  });
+});
+
+describe("log redaction", () => {
+  it("never logs a password, session token or cookie value", async () => {
+    const { server, base, logs } = await start();
+    const email = uniqueEmail();
+    const password = strongPassword();
+
+    const signUp = await postJSON(`${base}/v1/sign-up`, { email, password, name: "Redaction Test" });
+    expect(signUp.status).toBe(201);
+    const cookie = sessionCookie(signUp);
+    const cookieValue = cookie.slice(cookie.indexOf("=") + 1);
+
+    const cookieSession = await fetch(`${base}/v1/session`, { headers: { cookie } });
+    expect(cookieSession.status).toBe(200);
+
+    const bearerSignIn = await postJSON(
+      `${base}/v1/sign-in/password`,
+      { email, password },
+      { "auth-transport": "bearer" },
+    );
+    expect(bearerSignIn.status).toBe(200);
+    const { access_token: accessToken } = (await bearerSignIn.json()) as { access_token: string };
+    expect(accessToken).toBeTruthy();
+
+    // A token in the query string must not reach the log through the path either.
+    const bearerSession = await fetch(`${base}/v1/session?token=${accessToken}`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(bearerSession.status).toBe(200);
+
+    // Failures too: a wrong password and a malformed body that contains the password.
+    expect((await postJSON(`${base}/v1/sign-in/password`, { email, password: `${password}x` })).status).toBe(401);
+    const malformed = await fetch(`${base}/v1/sign-in/password`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `{"email": "${email}", "password": "${password}"`,
+    });
+    expect(malformed.status).toBe(400);
+
+    // The second line of defence: even when code logs such an object, pino redacts it.
+    server.logger.info(
+      {
+        headers: { authorization: `Bearer ${accessToken}`, cookie, "set-cookie": [cookie] },
+        password,
+        body: { password, token: accessToken, refresh_token: accessToken, code: "123456" },
+        request: { headers: { authorization: `Bearer ${accessToken}`, cookie } },
+        deeply: { nested: { credentials: { secret: accessToken, secretKey: accessToken, access_token: accessToken } } },
+      },
+      "redaction probe",
+    );
+
+    const text = logs();
+    expect(text).toContain("redaction probe");
+    expect(text).toContain("[Redacted]");
+    expect(text).toContain('"path":"/v1/session"');
+    expect(text).not.toContain(password);
+    expect(text).not.toContain(accessToken);
+    expect(text).not.toContain(cookieValue);
+    expect(text).not.toContain("123456");
+    // The session secret alone (the part after the id) must not appear either.
+    expect(text).not.toContain(cookieValue.split(".")[1]);
+    expect(text).not.toContain(accessToken.split(".")[1]);
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("lets an in-flight request finish, then refuses new connections", async () => {
+    const { server, base } = await start();
+    const { port } = server.address;
+    const email = uniqueEmail();
+    const body = JSON.stringify({ email, password: strongPassword() });
+
+    // A request whose body arrives slowly is in flight for as long as the test wants.
+    const answered = new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: "127.0.0.1",
+          port,
+          method: "POST",
+          path: "/v1/sign-up",
+          headers: { "content-type": "application/json" },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on("error", reject);
+      req.write(body.slice(0, 10));
+      setTimeout(() => req.end(body.slice(10)), 500);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    let closed = false;
+    const closing = server.close().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(closed).toBe(false);
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+
+    expect(await answered).toBe(201);
+    await closing;
+    expect(closed).toBe(true);
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * Scale-out without code changes: two real `gatehouse start` processes on one PostgreSQL
+ * database and one Redis behave as one service — a session made on one is valid on the other,
+ * a sign-out on one is seen by the other at once, and the sign-in throttle is shared. Also:
+ * losing Redis makes the server unready, not dead.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createTestDatabase,
+  probePostgres,
+  probeRedis,
+  REDIS_URL,
+  testRedisPrefix,
+  type TestDatabase,
+} from "../../core/src/test-support/services.js";
+import {
+  freePort,
+  postJSON,
+  sessionCookie,
+  startCLI,
+  strongPassword,
+  uniqueEmail,
+  type StartedCLI,
+} from "./test-support/cli-process.js";
+
+const postgres = await probePostgres();
+const redis = await probeRedis();
+const services = postgres.available && redis.available;
+const reason = [postgres.reason, redis.reason].filter(Boolean).join("; ");
+
+describe.skipIf(!services)(`two instances on one PostgreSQL and one Redis ${reason}`.trim(), () => {
+  let database: TestDatabase;
+  let a: StartedCLI;
+  let b: StartedCLI;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const publicPort = await freePort();
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      GATEHOUSE_REDIS_PREFIX: testRedisPrefix(),
+      // Behind one load balancer, both instances share the public URL.
+      GATEHOUSE_URL: `http://localhost:${publicPort}`,
+    };
+    // Started together on an empty database: migrations must be safe to run concurrently.
+    [a, b] = await Promise.all([startCLI(env), startCLI(env)]);
+  });
+
+  afterAll(async () => {
+    const codes = await Promise.all([a?.stop(), b?.stop()]);
+    await database?.drop();
+    expect(codes).toEqual([0, 0]);
+  });
+
+  it("both instances are ready, with the database and Redis sessions checked", async () => {
+    for (const instance of [a, b]) {
+      const response = await fetch(`${instance.url}/readyz`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        status: "ok",
+        checks: { database: { ok: true }, sessions: { ok: true } },
+      });
+    }
+  });
+
+  it("a session made on A is valid on B, and a sign-out on A ends it on B at once", async () => {
+    const email = uniqueEmail();
+    const signUp = await postJSON(`${a.url}/v1/sign-up`, { email, password: strongPassword() });
+    expect(signUp.status).toBe(201);
+    const cookie = sessionCookie(signUp);
+
+    const onB = await fetch(`${b.url}/v1/session`, { headers: { cookie } });
+    expect(onB.status).toBe(200);
+    expect(((await onB.json()) as { user: { email: string } }).user.email).toBe(email);
+
+    const signOut = await fetch(`${a.url}/v1/sign-out`, { method: "POST", headers: { cookie } });
+    expect(signOut.ok).toBe(true);
+
+    expect((await fetch(`${b.url}/v1/session`, { headers: { cookie } })).status).toBe(401);
+    expect((await fetch(`${a.url}/v1/session`, { headers: { cookie } })).status).toBe(401);
+  });
+
+  it("a bearer session made on B is valid on A", async () => {
+    const email = uniqueEmail();
+    const password = strongPassword();
+    expect((await postJSON(`${b.url}/v1/sign-up`, { email, password })).status).toBe(201);
+    const signIn = await postJSON(`${b.url}/v1/sign-in/password`, { email, password }, { "auth-transport": "bearer" });
+    expect(signIn.status).toBe(200);
+    const { access_token: token } = (await signIn.json()) as { access_token: string };
+    const onA = await fetch(`${a.url}/v1/session`, { headers: { authorization: `Bearer ${token}` } });
+    expect(onA.status).toBe(200);
+  });
+
+  it("a sign-in throttled on A is throttled on B: the count lives in Redis", async () => {
+    const email = uniqueEmail();
+    const password = strongPassword();
+    expect((await postJSON(`${a.url}/v1/sign-up`, { email, password })).status).toBe(201);
+
+    let status = 0;
+    let attempts = 0;
+    // The per-account limit is 10 attempts per 15 minutes by default.
+    while (status !== 429 && attempts < 20) {
+      attempts++;
+      status = (await postJSON(`${a.url}/v1/sign-in/password`, { email, password: `${password}-wrong` })).status;
+    }
+    expect(status).toBe(429);
+    expect(attempts).toBe(11);
+
+    // Even the right password is refused on the other instance while the account is throttled.
+    const onB = await postJSON(`${b.url}/v1/sign-in/password`, { email, password });
+    expect(onB.status).toBe(429);
+    expect(Number(onB.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+});
+
+describe("an unreachable Redis", () => {
+  let dataDir: string;
+  let cli: StartedCLI;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "gatehouse-redis-down-"));
+    // A port nothing listens on: every connection attempt is refused.
+    const closedPort = await freePort();
+    cli = await startCLI({ GATEHOUSE_DATA_DIR: dataDir, REDIS_URL: `redis://127.0.0.1:${closedPort}` });
+  });
+
+  afterAll(async () => {
+    await cli?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("makes /readyz answer 503 while the process stays up, and SIGTERM still exits 0", async () => {
+    const ready = await fetch(`${cli.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: "unavailable" });
+
+    const health = await fetch(`${cli.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(cli.child.exitCode).toBeNull();
+    // The connection errors were logged, not thrown.
+    expect(cli.stdout()).toMatch(/redis connection error/);
+
+    const started = Date.now();
+    expect(await cli.stop()).toBe(0);
+    expect(Date.now() - started).toBeLessThan(8_000);
+  });
+});

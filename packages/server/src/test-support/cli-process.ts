@@ -1,0 +1,154 @@
+/**
+ * Runs the real, built `gatehouse` CLI as a child process for the server's integration tests:
+ * free ports, output capture, waiting for the "listening" line, and clean stops. Real
+ * processes and real HTTP, so the tests prove what an operator would see.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+/** The launcher the package's `bin` points at; it loads the compiled `dist/cli.js`. */
+export const CLI_PATH = fileURLToPath(new URL("../../bin/gatehouse.js", import.meta.url));
+
+/**
+ * Variables the child must not inherit from the test runner's environment (services.ts reads
+ * DATABASE_URL / REDIS_URL as overrides, and a developer may have a real config exported).
+ */
+const INHERITED_SETTINGS = /^(PORT|HOST|DATABASE_URL|REDIS_URL|GATEHOUSE_.*)$/;
+
+/** A port nothing listens on right now (asked of the OS, then released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A password no policy refuses and no list contains. */
+export function strongPassword(): string {
+  return `Gh-${randomBytes(18).toString("base64url")}`;
+}
+
+/** A unique, valid email address. */
+export function uniqueEmail(): string {
+  return `user-${randomBytes(6).toString("hex")}@example.com`;
+}
+
+/** A running `gatehouse` child process with its output. */
+export interface CLIProcess {
+  child: ChildProcess;
+  /** Everything printed to stdout so far. */
+  stdout(): string;
+  /** Everything printed to stderr so far. */
+  stderr(): string;
+  /** Resolves with the exit code (null when killed by a signal) and the signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits until stdout matches `pattern`; rejects with the output so far on exit or timeout. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+}
+
+/** Spawns `node bin/gatehouse.js <args>` with a clean environment plus `env`. */
+export function runCLI(args: string[], env: Record<string, string> = {}): CLIProcess {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !INHERITED_SETTINGS.test(name)));
+  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    env: { ...base, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  const listeners = new Set<() => void>();
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    for (const listener of listeners) listener();
+  });
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  let hasExited = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("exit", (code, signal) => {
+      hasExited = true;
+      for (const listener of listeners) listener();
+      resolve({ code, signal });
+    });
+  });
+
+  function waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const match = stdout.match(pattern);
+        if (match) {
+          done();
+          resolve(match);
+        } else if (hasExited) {
+          done();
+          reject(new Error(`gatehouse exited before printing ${pattern}.\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new Error(
+            `gatehouse did not print ${pattern} within ${timeoutMs} ms.\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+          ),
+        );
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        listeners.delete(check);
+      };
+      listeners.add(check);
+      check();
+    });
+  }
+
+  return { child, stdout: () => stdout, stderr: () => stderr, exited, waitForOutput };
+}
+
+/** A `gatehouse start` process that has printed its listening line. */
+export interface StartedCLI extends CLIProcess {
+  /** `http://127.0.0.1:<port>`, where tests send requests. */
+  url: string;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts `gatehouse start` on a free port on 127.0.0.1 and waits for its listening line.
+ * `env` adds to (and may override) PORT and HOST.
+ */
+export async function startCLI(env: Record<string, string>): Promise<StartedCLI> {
+  const port = await freePort();
+  const cli = runCLI(["start"], { PORT: String(port), HOST: "127.0.0.1", ...env });
+  const match = await cli.waitForOutput(/Gatehouse listening on (http:\/\/\S+)/);
+  return {
+    ...cli,
+    url: match[1] as string,
+    async stop() {
+      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill("SIGTERM");
+      return (await cli.exited).code;
+    },
+  };
+}
+
+/** The `name=value` pair of the session cookie a response set, for a later `Cookie` header. */
+export function sessionCookie(response: Response): string {
+  const header = response.headers.getSetCookie().find((cookie) => /^(__Host-)?gatehouse_session=/.test(cookie));
+  if (!header) throw new Error(`no session cookie in the response (status ${response.status})`);
+  return header.split(";")[0] as string;
+}
+
+/** POSTs JSON, as a same-origin browser or a server-side client would. */
+export function postJSON(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+}
