@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestDatabase,
+  deleteRedisPrefix,
   probePostgres,
   probeRedis,
   REDIS_URL,
@@ -35,6 +36,7 @@ describe.skipIf(!services)(`two instances on one PostgreSQL and one Redis ${reas
   let database: TestDatabase;
   let a: StartedCLI;
   let b: StartedCLI;
+  const redisPrefix = testRedisPrefix();
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -42,7 +44,7 @@ describe.skipIf(!services)(`two instances on one PostgreSQL and one Redis ${reas
     const env = {
       DATABASE_URL: database.url,
       REDIS_URL,
-      GATEHOUSE_REDIS_PREFIX: testRedisPrefix(),
+      GATEHOUSE_REDIS_PREFIX: redisPrefix,
       // Behind one load balancer, both instances share the public URL.
       GATEHOUSE_URL: `http://localhost:${publicPort}`,
     };
@@ -53,6 +55,7 @@ describe.skipIf(!services)(`two instances on one PostgreSQL and one Redis ${reas
   afterAll(async () => {
     const codes = await Promise.all([a?.stop(), b?.stop()]);
     await database?.drop();
+    await deleteRedisPrefix(redisPrefix);
     expect(codes).toEqual([0, 0]);
   });
 

@@ -84,3 +84,19 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export function testRedisPrefix(): string {
   return `gatehouse-test:${randomBytes(6).toString("hex")}:`;
 }
+
+/** Deletes every key under a test prefix, so test runs leave nothing behind in Redis. */
+export async function deleteRedisPrefix(prefix: string): Promise<void> {
+  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    let cursor = "0";
+    do {
+      const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+      cursor = next;
+      if (keys.length > 0) await client.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    client.disconnect();
+  }
+}

@@ -11,21 +11,12 @@ import {
   describeSessionStoreConformance,
 } from "../../storage/conformance.test-suite.js";
 import type { SessionRecord } from "../../storage/ports.js";
-import { REDIS_URL, probeRedis, testRedisPrefix } from "../../test-support/services.js";
+import { REDIS_URL, deleteRedisPrefix, probeRedis, testRedisPrefix } from "../../test-support/services.js";
 import { createRedisStorage } from "./index.js";
 import type { RedisStorage } from "./index.js";
 
 const probe = await probeRedis();
 const keyPrefix = testRedisPrefix();
-
-async function deleteKeysWithPrefix(client: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
-    if (keys.length > 0) await client.del(...keys);
-    cursor = next;
-  } while (cursor !== "0");
-}
 
 function newSession(overrides: Partial<SessionRecord> = {}): SessionRecord {
   const now = Date.now();
@@ -44,11 +35,7 @@ function newSession(overrides: Partial<SessionRecord> = {}): SessionRecord {
 }
 
 describe.skipIf(!probe.available)(`Redis adapter ${probe.reason}`, () => {
-  afterAll(async () => {
-    const cleaner = new Redis(REDIS_URL);
-    await deleteKeysWithPrefix(cleaner, keyPrefix);
-    await cleaner.quit();
-  });
+  afterAll(() => deleteRedisPrefix(keyPrefix));
 
   describeSessionStoreConformance("redis", async () => {
     const storage = createRedisStorage({ url: REDIS_URL, keyPrefix });
