@@ -7,6 +7,7 @@ import { createAccountService } from "./accounts/service.js";
 import { resolveConfig, type GatehouseConfig } from "./config.js";
 import { ConfigurationError } from "./errors/index.js";
 import { createMemoryRateLimiters } from "./adapters/memory/index.js";
+import { createEventBus } from "./events/bus.js";
 import { parseTrustedProxies } from "./http/client-ip.js";
 import { createHandler } from "./http/handler.js";
 import { buildOpenAPIDocument } from "./http/openapi.js";
@@ -55,8 +56,10 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   // verification like a wrong password does. Made once, at start, with current parameters.
   const dummyHash = await hasher.hash(base64url(randomBytes(24)));
 
+  const events = createEventBus({ clock, logger });
   const sessions = createSessionService({
     store: sessionStore,
+    events,
     users: database,
     idleTimeoutSeconds: resolved.session.idleTimeoutSeconds,
     maxAgeSeconds: resolved.session.maxAgeSeconds,
@@ -67,7 +70,16 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     limits: resolved.throttle,
     logger,
   });
-  const accounts = createAccountService({ users: database, sessions, hasher, throttle, observer, clock, dummyHash });
+  const accounts = createAccountService({
+    users: database,
+    sessions,
+    hasher,
+    throttle,
+    events,
+    observer,
+    clock,
+    dummyHash,
+  });
 
   const routes: AnyRoute[] = [
     ...accountRoutes({ accounts, sessions, cookie: resolved.cookie, clock }),
@@ -123,6 +135,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   return {
     handler,
     openAPIDocument,
+    events: { subscribe: events.subscribe, flush: events.flush },
 
     async checkReadiness(): Promise<ReadinessReport> {
       const checks: ReadinessReport["checks"] = { database: await check(() => database.ping()) };
@@ -156,6 +169,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
 
     async close() {
       clearInterval(sweep);
+      await events.flush();
       if (sessionStore !== database.sessions) await sessionStore.close();
       await database.close();
     },

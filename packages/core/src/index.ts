@@ -17,6 +17,7 @@ export { VERSION } from "./version.js";
 export type { Gatehouse, RequestContext, ReadinessReport } from "./types.js";
 export type { GatehouseConfig, ResolvedConfig, Observer, SignInOutcome, Strategy, ThrottleLimit } from "./config.js";
 export type { Logger, LogMethod } from "./lib/logger.js";
+export type { GatehouseEvent, EventType, EventActor, EventListener } from "./events/bus.js";
 export type { PasswordHasher, Argon2Parameters } from "./passwords/hasher.js";
 export type {
   Database,

@@ -3,6 +3,8 @@
  * server, the SDK later) depend on a small interface.
  */
 
+import type { EventListener } from "./events/bus.js";
+
 /** What the edge knows about the connection, which a web `Request` cannot carry. */
 export interface RequestContext {
   /** The TCP peer's address. `X-Forwarded-For` is believed only when this is a trusted proxy. */
@@ -30,6 +32,14 @@ export interface Gatehouse {
    * caller can show it. Returns null when no new key was generated.
    */
   ensureSecretKey(provided?: string): Promise<string | null>;
+  /**
+   * In-process subscription to what happens (sign-ups, sign-ins, revocations). Listeners run
+   * after the response is decided and never delay or fail it; `flush` waits for them.
+   */
+  events: {
+    subscribe(listener: EventListener): () => void;
+    flush(): Promise<void>;
+  };
   /** The OpenAPI 3.1 document generated from the engine's routes. */
   openAPIDocument(): Record<string, unknown>;
   /** Stops timers and closes the database and session store. */

@@ -6,7 +6,7 @@ import { clearedSessionCookie, readCredential, type CookieSettings } from "../ht
 import { defineRoute, type AnyRoute, type RouteContext } from "../http/route.js";
 import { bearerTokenJSON, userAndSessionJSON } from "../sessions/schema.js";
 import { sessionIssuedResponse } from "../sessions/respond.js";
-import type { ClientDetails, SessionService } from "../sessions/service.js";
+import type { ClientDetails, RevocationReason, SessionService } from "../sessions/service.js";
 import { signInBody, signUpBody } from "./schema.js";
 import type { AccountService } from "./service.js";
 
@@ -32,10 +32,10 @@ function clientDetails(context: RouteContext<unknown>): ClientDetails {
 /** The account routes. */
 export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRouteDependencies): AnyRoute[] {
   // A sign-in never adopts the session the client already had (session fixation); it ends it.
-  async function endPresentedSession(context: RouteContext<unknown>): Promise<void> {
+  async function endPresentedSession(context: RouteContext<unknown>, reason: RevocationReason): Promise<void> {
     const token = readCredential(context.request.headers, context.transport, cookie);
     const presented = token ? await sessions.authenticate(token) : null;
-    if (presented) await sessions.revoke(presented.session.id);
+    if (presented) await sessions.revoke(presented.session, reason);
   }
 
   return [
@@ -53,7 +53,7 @@ export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRout
         429: { description: "`rate_limited`" },
       },
       async handle(context) {
-        await endPresentedSession(context);
+        await endPresentedSession(context, "replaced_by_sign_in");
         const { user, issued } = await accounts.signUp(context.body, clientDetails(context));
         return sessionIssuedResponse(201, context.transport, user, issued, cookie, clock());
       },
@@ -71,7 +71,7 @@ export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRout
         429: { description: "`rate_limited`, with `Retry-After`" },
       },
       async handle(context) {
-        await endPresentedSession(context);
+        await endPresentedSession(context, "replaced_by_sign_in");
         const { user, issued } = await accounts.signIn(context.body, clientDetails(context));
         return sessionIssuedResponse(200, context.transport, user, issued, cookie, clock());
       },
@@ -84,7 +84,7 @@ export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRout
       auth: "none",
       responses: { 204: { description: "Signed out (also when there was no session)" } },
       async handle(context) {
-        await endPresentedSession(context);
+        await endPresentedSession(context, "sign_out");
         const headers = new Headers({ "cache-control": "no-store" });
         if (context.transport === "cookie") headers.set("set-cookie", clearedSessionCookie(cookie));
         return new Response(null, { status: 204, headers });

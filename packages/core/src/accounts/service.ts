@@ -3,6 +3,7 @@
  * wrong password, in status, body and time: both paths run one Argon2id verification.
  */
 import type { Observer } from "../config.js";
+import type { EventBus } from "../events/bus.js";
 import { EmailTakenError, GatehouseError, InvalidCredentialsError } from "../errors/index.js";
 import { randomId } from "../lib/encoding.js";
 import type { PasswordHasher } from "../passwords/hasher.js";
@@ -33,6 +34,7 @@ export interface AccountServiceOptions {
   sessions: SessionService;
   hasher: PasswordHasher;
   throttle: Throttle;
+  events: EventBus;
   observer: Observer;
   clock: () => number;
   /**
@@ -44,7 +46,7 @@ export interface AccountServiceOptions {
 
 /** Creates the accounts service. */
 export function createAccountService(options: AccountServiceOptions): AccountService {
-  const { users, sessions, hasher, throttle, observer, clock, dummyHash } = options;
+  const { users, sessions, hasher, throttle, events, observer, clock, dummyHash } = options;
 
   async function verifyPassword(user: UserRecord | null, password: string): Promise<boolean> {
     if (exceedsPasswordCap(password)) return false;
@@ -77,18 +79,28 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
         emailVerifiedAt: null,
         createdAt: now,
       });
+      events.emit({ type: "user.created", userId: user.id, ip: client.ip, userAgent: client.userAgent });
       return { user, issued: await sessions.create(user.id, client) };
     },
 
     async signIn(input, client) {
       const emailNormalized = normalizeEmail(input.email);
+      let user: UserRecord | null = null;
       try {
         await throttle.signInAttempt(client.ip, emailNormalized);
-        const user = await users.getUserByEmail(emailNormalized);
+        user = await users.getUserByEmail(emailNormalized);
         if (!(await verifyPassword(user, input.password)) || !user) throw new InvalidCredentialsError();
         await throttle.signInSucceeded(emailNormalized);
         const issued = await sessions.create(user.id, client);
         observer.onSignIn?.("success");
+        events.emit({
+          type: "sign_in.succeeded",
+          userId: user.id,
+          sessionId: issued.session.id,
+          ip: client.ip,
+          userAgent: client.userAgent,
+          data: { method: "password" },
+        });
         return { user, issued };
       } catch (error) {
         if (
@@ -96,6 +108,13 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
           (error.code === "invalid_credentials" || error.code === "rate_limited")
         ) {
           observer.onSignIn?.(error.code);
+          events.emit({
+            type: "sign_in.failed",
+            userId: user?.id ?? null,
+            ip: client.ip,
+            userAgent: client.userAgent,
+            data: { method: "password", reason: error.code, email: emailNormalized },
+          });
         }
         throw error;
       }

@@ -64,7 +64,7 @@ export function sessionRoutes({ sessions, cookie }: SessionRouteDependencies): A
         const target = (await sessions.listLive(user.id)).find((each) => each.id === params.id);
         // Someone else's session is answered exactly like a missing one: ids are not probeable.
         if (!target) throw new NotFoundError("No such session.");
-        await sessions.revoke(target.id);
+        await sessions.revoke(target, "user_revoked");
         const headers = new Headers({ "cache-control": "no-store" });
         if (target.id === session.id && transport === "cookie") headers.set("set-cookie", clearedSessionCookie(cookie));
         return new Response(null, { status: 204, headers });

@@ -4,6 +4,7 @@
  * lookup, the 256-bit secret proves possession, and only the secret's SHA-256 is stored, so
  * a leaked store yields no usable token.
  */
+import type { EventBus } from "../events/bus.js";
 import { base64url, constantTimeEqual, randomBytes, randomId, sha256base64url } from "../lib/encoding.js";
 import type { SessionRecord, SessionStore, UserRecord, UserStore } from "../storage/ports.js";
 
@@ -21,9 +22,16 @@ export interface ClientDetails {
   userAgent: string | null;
 }
 
+/**
+ * Why a session ended early; carried on `session.revoked` events. Expiry is not a revocation
+ * and emits nothing.
+ */
+export type RevocationReason = "sign_out" | "user_revoked" | "replaced_by_sign_in";
+
 /** Options of {@link createSessionService}. */
 export interface SessionServiceOptions {
   store: SessionStore;
+  events: EventBus;
   users: UserStore;
   idleTimeoutSeconds: number;
   maxAgeSeconds: number;
@@ -35,7 +43,10 @@ export interface SessionService {
   create(userId: string, client: ClientDetails): Promise<IssuedSession>;
   /** The session and its user for a presented token, or null if it is unknown, forged or expired. */
   authenticate(token: string): Promise<{ user: UserRecord; session: SessionRecord } | null>;
-  revoke(sessionId: string): Promise<void>;
+  /** Ends one session at once. */
+  revoke(session: SessionRecord, reason: RevocationReason): Promise<void>;
+  /** Ends every session of the user at once, optionally sparing the caller's own. */
+  revokeAllForUser(userId: string, reason: RevocationReason, options?: { exceptSessionId?: string }): Promise<void>;
   /** The user's live sessions, most recently active first. */
   listLive(userId: string): Promise<SessionRecord[]>;
 }
@@ -49,7 +60,7 @@ const USER_AGENT_LIMIT = 512;
 
 /** Creates the session service over a store. */
 export function createSessionService(options: SessionServiceOptions): SessionService {
-  const { store, users, clock } = options;
+  const { store, users, events, clock } = options;
   const idleMs = options.idleTimeoutSeconds * 1000;
   const maxAgeMs = options.maxAgeSeconds * 1000;
   // Writing on every request would turn each read into a write; once a minute (or a tenth of
@@ -58,6 +69,11 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
 
   const isLive = (session: SessionRecord, now: number): boolean =>
     now < session.expiresAt && now < session.idleExpiresAt;
+
+  async function revoke(session: SessionRecord, reason: RevocationReason): Promise<void> {
+    await store.deleteSession(session.id);
+    events.emit({ type: "session.revoked", userId: session.userId, sessionId: session.id, data: { reason } });
+  }
 
   return {
     async create(userId, client) {
@@ -75,6 +91,13 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
         userAgent: client.userAgent?.slice(0, USER_AGENT_LIMIT) ?? null,
       };
       await store.createSession(session);
+      events.emit({
+        type: "session.created",
+        userId,
+        sessionId: session.id,
+        ip: session.ip,
+        userAgent: session.userAgent,
+      });
       return { token: `${session.id}.${secret}`, session };
     },
 
@@ -103,7 +126,14 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       return { user, session };
     },
 
-    revoke: (sessionId) => store.deleteSession(sessionId),
+    revoke,
+
+    async revokeAllForUser(userId, reason, { exceptSessionId } = {}) {
+      const sessions = await store.listSessionsByUser(userId);
+      await Promise.all(
+        sessions.filter((session) => session.id !== exceptSessionId).map((session) => revoke(session, reason)),
+      );
+    },
 
     async listLive(userId) {
       const now = clock();
