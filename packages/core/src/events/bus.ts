@@ -9,8 +9,21 @@
  */
 import type { Logger } from "../lib/logger.js";
 
-/** Every event type the engine emits. Wire names follow the webhook convention `noun.verb`. */
-export type EventType = "user.created" | "session.created" | "session.revoked" | "sign_in.succeeded" | "sign_in.failed";
+/**
+ * Every event type the engine emits, in one list so that what is derived from it (the event
+ * types a webhook can subscribe to, their OpenAPI enum) grows by itself when a type is added.
+ * Wire names follow the webhook convention `noun.verb`.
+ */
+export const EVENT_TYPES = [
+  "user.created",
+  "session.created",
+  "session.revoked",
+  "sign_in.succeeded",
+  "sign_in.failed",
+] as const;
+
+/** One of {@link EVENT_TYPES}. */
+export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Who caused an event. */
 export interface EventActor {
