@@ -47,7 +47,7 @@ export interface Encryptor {
   decrypt(ciphertext: string, context: string): Promise<string>;
 }
 
-function fromBase64(value: string): Uint8Array | null {
+function fromBase64(value: string): Uint8Array<ArrayBuffer> | null {
   // Both alphabets are accepted: `openssl rand -base64 32` gives standard base64, Gatehouse
   // generates base64url.
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return null;
@@ -71,7 +71,7 @@ function fromBase64(value: string): Uint8Array | null {
  * const key = decodeEncryptionKey(process.env.GATEHOUSE_ENCRYPTION_KEY!); // Uint8Array(32)
  * ```
  */
-export function decodeEncryptionKey(value: string): Uint8Array {
+export function decodeEncryptionKey(value: string): Uint8Array<ArrayBuffer> {
   const bytes = fromBase64(value.trim());
   if (bytes === null || bytes.length !== ENCRYPTION_KEY_BYTES) {
     throw new ConfigurationError(
@@ -103,7 +103,7 @@ async function keyIdOf(key: Uint8Array): Promise<string> {
   return base64url(digest).slice(0, KEY_ID_LENGTH);
 }
 
-function associatedData(keyId: string, context: string): Uint8Array {
+function associatedData(keyId: string, context: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(`${FORMAT_VERSION}.${keyId}.${context}`);
 }
 
@@ -134,7 +134,7 @@ export async function createEncryptor(keys: string | readonly string[]): Promise
 
   return {
     async encrypt(plaintext, context) {
-      const iv = randomBytes(IV_BYTES);
+      const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
       const sealed = await crypto.subtle.encrypt(
         { name: "AES-GCM", iv, additionalData: associatedData(current.id, context) },
         current.key,

@@ -11,6 +11,12 @@
 import { sql } from "kysely";
 import type { Kysely, Selectable } from "kysely";
 import { EmailTakenError } from "../errors/index.js";
+import { createKyselyWebhookStore } from "./kysely-webhook-store.js";
+import type {
+  WebhookDeliveriesTable,
+  WebhookDeliveryAttemptsTable,
+  WebhookEndpointsTable,
+} from "./kysely-webhook-store.js";
 import { migrateToLatest } from "./migrations.js";
 import type { Database, NewUser, SecretKeyRecord, SessionRecord, SessionStore, UserRecord } from "./ports.js";
 
@@ -56,6 +62,9 @@ export interface GatehouseTables {
   users: UsersTable;
   sessions: SessionsTable;
   secret_keys: SecretKeysTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
 }
 
 /** What the SQL dialects do differently, supplied by each adapter. */
@@ -69,6 +78,12 @@ export interface KyselyDatabaseOptions {
    * refusing a second account with the same address (and not some other failure).
    */
   isDuplicateEmailError(error: unknown): boolean;
+  /**
+   * Whether the dialect has `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL), used when workers
+   * claim webhook deliveries.
+   * @default false
+   */
+  skipLocked?: boolean;
 }
 
 function userFromRow(row: Selectable<UsersTable>): UserRecord {
@@ -224,6 +239,7 @@ export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
   return {
     kind,
     sessions,
+    ...createKyselyWebhookStore(db, { skipLocked: options.skipLocked ?? false }),
 
     async createUser(user: NewUser): Promise<UserRecord> {
       const record: UserRecord = { ...user, updatedAt: user.createdAt };

@@ -10,6 +10,7 @@
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import { EmailTakenError } from "../../errors/index.js";
 import { fromFlexibleRateLimiter } from "../../storage/rate-limiter.js";
+import { createMemoryWebhookStore } from "./webhook-store.js";
 import type {
   Database,
   NewUser,
@@ -120,6 +121,7 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
   return {
     kind: "memory",
     sessions: createMemorySessionStore(),
+    ...createMemoryWebhookStore(),
 
     async createUser(user: NewUser): Promise<UserRecord> {
       if (userIdsByEmail.has(user.emailNormalized)) throw new EmailTakenError();

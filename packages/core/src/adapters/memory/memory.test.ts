@@ -7,6 +7,7 @@ import {
   describeRateLimiterConformance,
   describeSessionStoreConformance,
 } from "../../storage/conformance.test-suite.js";
+import { describeWebhookStoreConformance } from "../../storage/webhook-conformance.test-suite.js";
 import { createMemoryDatabase, createMemoryRateLimiters } from "./index.js";
 
 describeDatabaseConformance("memory", async () => {
@@ -18,6 +19,11 @@ describeDatabaseConformance("memory", async () => {
 describeSessionStoreConformance("memory", async () => {
   const database = createMemoryDatabase();
   return { store: database.sessions, teardown: () => database.close() };
+});
+
+describeWebhookStoreConformance("memory", async () => {
+  const database = createMemoryDatabase();
+  return { store: database, teardown: () => database.close() };
 });
 
 describeRateLimiterConformance("memory", async () => ({

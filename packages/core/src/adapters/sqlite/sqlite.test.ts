@@ -9,6 +9,7 @@ import { join } from "node:path";
 import SQLite from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeDatabaseConformance, describeSessionStoreConformance } from "../../storage/conformance.test-suite.js";
+import { describeWebhookStoreConformance } from "../../storage/webhook-conformance.test-suite.js";
 import type { Database } from "../../storage/ports.js";
 import { createSQLiteDatabase } from "./index.js";
 
@@ -49,6 +50,12 @@ describeDatabaseConformance("sqlite :memory:", async () => {
   const database = createSQLiteDatabase({ filename: ":memory:" });
   await database.migrate();
   return { database, teardown: () => database.close() };
+});
+
+describeWebhookStoreConformance("sqlite file", async () => {
+  const database = createSQLiteDatabase({ filename: newDatabaseFile() });
+  await database.migrate();
+  return { store: database, teardown: () => database.close() };
 });
 
 describeSessionStoreConformance("sqlite file", async () => {
