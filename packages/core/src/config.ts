@@ -3,9 +3,11 @@
  * the documented defaults and refuses settings that cannot work.
  */
 import { ConfigurationError } from "./errors/index.js";
+import { decodeEncryptionKey } from "./lib/encryption.js";
 import type { Logger } from "./lib/logger.js";
 import type { PasswordHasher } from "./passwords/hasher.js";
 import type { Database, RateLimiterFactory, SessionStore } from "./storage/ports.js";
+import type { WebhookSender } from "./webhooks/sender.js";
 
 /** How clients stay signed in. Only `session` is available in this release. */
 export type Strategy = "session" | "jwt" | "hybrid";
@@ -27,6 +29,36 @@ export interface ThrottleLimit {
   points: number;
   /** Window length in seconds. */
   durationSeconds: number;
+}
+
+/** Webhook delivery settings (`webhooks` in {@link GatehouseConfig}). */
+export interface WebhooksConfig {
+  /**
+   * Sends deliveries over HTTP, with the SSRF policy applied after DNS resolution:
+   * `createNodeWebhookSender()` from `@gatehouse/core/adapters/node-webhooks` on Node (the
+   * standalone server's default). Without one this engine still queues deliveries in the
+   * database, and another engine with a sender on the same database delivers them.
+   */
+  sender?: WebhookSender;
+  /**
+   * Let endpoints use plain http and reach loopback, private, link-local and CGNAT addresses
+   * (`GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS`). For development and tests only: in production
+   * it lets whoever manages webhooks make the server call into its own network.
+   * @default false
+   */
+  allowPrivateNetworks?: boolean;
+  /** Attempts per delivery before it is marked failed (1-20). @default 8 */
+  maxAttempts?: number;
+  /** Time allowed for one attempt, connection to answer, in seconds (1-60). @default 10 */
+  timeoutSeconds?: number;
+  /**
+   * How often the background worker looks for due deliveries, in milliseconds. 0 runs no
+   * background worker: call `gatehouse.webhooks.deliverDue()` yourself (a cron, a test).
+   * @default 5000
+   */
+  pollIntervalMs?: number;
+  /** How long finished deliveries stay in the delivery log, in days. @default 30 */
+  retentionDays?: number;
 }
 
 /** Options of {@link createGatehouse}. */
@@ -73,6 +105,15 @@ export interface GatehouseConfig {
     /** @default { points: 20, durationSeconds: 3600 } */
     signUpPerIP?: ThrottleLimit;
   };
+  /**
+   * Key for encrypting, at rest, the secrets the engine must read back (webhook signing secrets):
+   * 32 random bytes in base64, e.g. from `openssl rand -base64 32` (`GATEHOUSE_ENCRYPTION_KEY`).
+   * A list rotates keys: the first encrypts, all decrypt. Without one, webhook endpoints cannot
+   * be created. Every instance on one database needs the same key.
+   */
+  encryptionKey?: string | readonly string[];
+  /** Webhook delivery; see {@link WebhooksConfig}. */
+  webhooks?: WebhooksConfig;
   /** @default Argon2id with OWASP parameters */
   passwordHasher?: PasswordHasher;
   /** Largest accepted request body, checked before parsing. @default 65536 */
@@ -96,6 +137,16 @@ export interface ResolvedConfig {
   trustedProxies: string[];
   throttle: { signInPerAccount: ThrottleLimit; signInPerIP: ThrottleLimit; signUpPerIP: ThrottleLimit };
   bodyLimitBytes: number;
+  /** Validated keys, newest first; null when none is configured. */
+  encryptionKeys: string[] | null;
+  webhooks: {
+    sender: WebhookSender | null;
+    allowPrivateNetworks: boolean;
+    maxAttempts: number;
+    timeoutMs: number;
+    pollIntervalMs: number;
+    retentionMs: number;
+  };
   clock: () => number;
 }
 
@@ -107,6 +158,10 @@ export const DEFAULTS = {
   signInPerAccount: { points: 10, durationSeconds: 900 },
   signInPerIP: { points: 100, durationSeconds: 900 },
   signUpPerIP: { points: 20, durationSeconds: 3600 },
+  webhookMaxAttempts: 8,
+  webhookTimeoutSeconds: 10,
+  webhookPollIntervalMs: 5000,
+  webhookRetentionDays: 30,
 } as const;
 
 function parseOrigin(value: string, what: string): URL {
@@ -135,6 +190,22 @@ function limit(value: ThrottleLimit | undefined, fallback: ThrottleLimit, what: 
     points: positiveInteger(value?.points, fallback.points, `${what}.points`),
     durationSeconds: positiveInteger(value?.durationSeconds, fallback.durationSeconds, `${what}.durationSeconds`),
   };
+}
+
+function integerInRange(value: number | undefined, fallback: number, min: number, max: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigurationError(`${what} must be a whole number from ${min} to ${max}, got ${value}.`);
+  }
+  return value;
+}
+
+function encryptionKeys(value: string | readonly string[] | undefined): string[] | null {
+  if (value === undefined) return null;
+  const keys = (typeof value === "string" ? [value] : [...value]).map((key) => key.trim());
+  if (keys.length === 0) return null;
+  for (const key of keys) decodeEncryptionKey(key); // throws, without echoing the key
+  return keys;
 }
 
 /**
@@ -186,6 +257,43 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
       signUpPerIP: limit(config.throttle?.signUpPerIP, DEFAULTS.signUpPerIP, "throttle.signUpPerIP"),
     },
     bodyLimitBytes: positiveInteger(config.bodyLimitBytes, DEFAULTS.bodyLimitBytes, "bodyLimitBytes"),
+    encryptionKeys: encryptionKeys(config.encryptionKey),
+    webhooks: {
+      sender: config.webhooks?.sender ?? null,
+      allowPrivateNetworks: config.webhooks?.allowPrivateNetworks ?? false,
+      maxAttempts: integerInRange(
+        config.webhooks?.maxAttempts,
+        DEFAULTS.webhookMaxAttempts,
+        1,
+        20,
+        "webhooks.maxAttempts",
+      ),
+      timeoutMs:
+        1000 *
+        integerInRange(
+          config.webhooks?.timeoutSeconds,
+          DEFAULTS.webhookTimeoutSeconds,
+          1,
+          60,
+          "webhooks.timeoutSeconds",
+        ),
+      pollIntervalMs: integerInRange(
+        config.webhooks?.pollIntervalMs,
+        DEFAULTS.webhookPollIntervalMs,
+        0,
+        3_600_000,
+        "webhooks.pollIntervalMs",
+      ),
+      retentionMs:
+        86_400_000 *
+        integerInRange(
+          config.webhooks?.retentionDays,
+          DEFAULTS.webhookRetentionDays,
+          1,
+          3650,
+          "webhooks.retentionDays",
+        ),
+    },
     clock: config.clock ?? Date.now,
   };
 }

@@ -2,18 +2,26 @@
 import { describe, expect, it } from "vitest";
 import * as core from "./index.js";
 import * as errors from "./errors/index.js";
+import * as nodeWebhooks from "./adapters/node-webhooks/index.js";
 
 describe("public exports", () => {
   it("@gatehouse/core", () => {
     expect(Object.keys(core).sort()).toEqual([
       "DEFAULTS",
+      "DecryptionError",
+      "EVENT_TYPES",
       "MAX_PASSWORD_LENGTH",
       "MIN_PASSWORD_LENGTH",
       "OWASP_ARGON2ID",
       "VERSION",
+      "WebhookSendError",
       "checkNewPassword",
+      "checkWebhookAddress",
       "createArgon2idHasher",
+      "createEncryptor",
       "createGatehouse",
+      "decodeEncryptionKey",
+      "generateEncryptionKey",
       "resolveConfig",
       "silentLogger",
     ]);
@@ -36,8 +44,13 @@ describe("public exports", () => {
       "UnsupportedMediaTypeError",
       "ValidationError",
       "WeakPasswordError",
+      "WebhookDisabledError",
       "problemJSON",
       "toProblemResponse",
     ]);
+  });
+
+  it("@gatehouse/core/adapters/node-webhooks", () => {
+    expect(Object.keys(nodeWebhooks).sort()).toEqual(["createNodeWebhookSender"]);
   });
 });

@@ -13,6 +13,7 @@ import { createHandler } from "./http/handler.js";
 import { buildOpenAPIDocument } from "./http/openapi.js";
 import { defineRoute, jsonResponse, type AnyRoute } from "./http/route.js";
 import { base64url, randomBytes, randomId, sha256base64url } from "./lib/encoding.js";
+import { createEncryptor } from "./lib/encryption.js";
 import { silentLogger } from "./lib/logger.js";
 import { createArgon2idHasher } from "./passwords/hasher.js";
 import { sessionRoutes } from "./sessions/routes.js";
@@ -20,6 +21,9 @@ import { createSessionService } from "./sessions/service.js";
 import { createThrottle } from "./throttle/throttle.js";
 import type { Gatehouse, ReadinessReport } from "./types.js";
 import { VERSION } from "./version.js";
+import { webhookRoutes } from "./webhooks/routes.js";
+import { createWebhookService } from "./webhooks/service.js";
+import { createWebhookWorker, type WebhookWorker } from "./webhooks/worker.js";
 
 /** How often expired sessions are swept from stores that do not expire them themselves. */
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
@@ -81,9 +85,41 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     dummyHash,
   });
 
+  const encryptor = resolved.encryptionKeys ? await createEncryptor(resolved.encryptionKeys) : null;
+  const webhookSender = resolved.webhooks.sender;
+  const webhookWorker: WebhookWorker | null = webhookSender
+    ? createWebhookWorker({
+        store: database,
+        sender: webhookSender,
+        encryptor,
+        allowPrivateNetworks: resolved.webhooks.allowPrivateNetworks,
+        timeoutMs: resolved.webhooks.timeoutMs,
+        pollIntervalMs: resolved.webhooks.pollIntervalMs,
+        clock,
+        logger,
+      })
+    : null;
+  const webhooks = createWebhookService({
+    store: database,
+    users: database,
+    encryptor,
+    allowPrivateNetworks: resolved.webhooks.allowPrivateNetworks,
+    maxAttempts: resolved.webhooks.maxAttempts,
+    hasSender: webhookWorker !== null,
+    onQueued: () => webhookWorker?.nudge(),
+    clock,
+    logger,
+  });
+  // Deliveries are queued in the database after the response, like every listener's work.
+  events.subscribe((event) => webhooks.handleEvent(event));
+  if (resolved.webhooks.allowPrivateNetworks) {
+    logger.warn({}, "webhooks may reach private networks and use plain http: for development and tests only");
+  }
+
   const routes: AnyRoute[] = [
     ...accountRoutes({ accounts, sessions, cookie: resolved.cookie, clock }),
     ...sessionRoutes({ sessions, cookie: resolved.cookie }),
+    ...webhookRoutes({ webhooks, clock }),
   ];
   let openAPI: Record<string, unknown> | undefined;
   const openAPIDocument = (): Record<string, unknown> =>
@@ -107,6 +143,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const handler = createHandler({
     routes,
     sessions,
+    secretKeys: database,
     cookie: resolved.cookie,
     allowedOrigins: resolved.allowedOrigins,
     trustedProxies,
@@ -118,6 +155,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const sweep = setInterval(() => {
     sessionStore.deleteExpiredSessions(clock()).catch((err: unknown) => {
       logger.warn({ err }, "sweeping expired sessions failed");
+    });
+    database.deleteFinishedWebhookDeliveries(clock() - resolved.webhooks.retentionMs).catch((err: unknown) => {
+      logger.warn({ err }, "sweeping old webhook deliveries failed");
     });
   }, SWEEP_INTERVAL_MS);
   // The sweep must never keep a process alive on its own.
@@ -132,10 +172,25 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     }
   }
 
+  // Started last, once everything it may touch exists; picks up what was due before a restart.
+  webhookWorker?.start();
+
   return {
     handler,
     openAPIDocument,
     events: { subscribe: events.subscribe, flush: events.flush },
+    webhooks: {
+      deliverDue() {
+        if (!webhookWorker) {
+          return Promise.reject(
+            new ConfigurationError(
+              "This engine has no webhook sender: pass webhooks.sender (createNodeWebhookSender() on Node).",
+            ),
+          );
+        }
+        return webhookWorker.deliverDue();
+      },
+    },
 
     async checkReadiness(): Promise<ReadinessReport> {
       const checks: ReadinessReport["checks"] = { database: await check(() => database.ping()) };
@@ -169,7 +224,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
 
     async close() {
       clearInterval(sweep);
+      // Listeners first (they may queue deliveries), then the worker, before the database goes.
       await events.flush();
+      await webhookWorker?.stop();
       if (sessionStore !== database.sessions) await sessionStore.close();
       await database.close();
     },

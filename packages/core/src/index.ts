@@ -1,7 +1,7 @@
 /**
  * `@gatehouse/core`: the Gatehouse engine. Storage adapters are separate subpath exports
- * (`@gatehouse/core/adapters/sqlite`, `/postgres`, `/redis`, `/memory`), errors are under
- * `@gatehouse/core/errors`.
+ * (`@gatehouse/core/adapters/sqlite`, `/postgres`, `/redis`, `/memory`), as is the Node webhook
+ * sender (`@gatehouse/core/adapters/node-webhooks`); errors are under `@gatehouse/core/errors`.
  */
 export { createGatehouse } from "./gatehouse.js";
 export { resolveConfig } from "./config.js";
@@ -13,12 +13,30 @@ export { MIN_PASSWORD_LENGTH } from "./passwords/policy.js";
 export { MAX_PASSWORD_LENGTH } from "./passwords/policy.js";
 export { silentLogger } from "./lib/logger.js";
 export { VERSION } from "./version.js";
+export { EVENT_TYPES } from "./events/bus.js";
+export { createEncryptor } from "./lib/encryption.js";
+export { generateEncryptionKey } from "./lib/encryption.js";
+export { decodeEncryptionKey } from "./lib/encryption.js";
+export { DecryptionError } from "./lib/encryption.js";
+export { checkWebhookAddress } from "./webhooks/address-policy.js";
+export { WebhookSendError } from "./webhooks/sender.js";
 
 export type { Gatehouse, RequestContext, ReadinessReport } from "./types.js";
-export type { GatehouseConfig, ResolvedConfig, Observer, SignInOutcome, Strategy, ThrottleLimit } from "./config.js";
+export type {
+  GatehouseConfig,
+  ResolvedConfig,
+  Observer,
+  SignInOutcome,
+  Strategy,
+  ThrottleLimit,
+  WebhooksConfig,
+} from "./config.js";
 export type { Logger, LogMethod } from "./lib/logger.js";
 export type { GatehouseEvent, EventType, EventActor, EventListener } from "./events/bus.js";
 export type { PasswordHasher, Argon2Parameters } from "./passwords/hasher.js";
+export type { Encryptor } from "./lib/encryption.js";
+export type { AddressVerdict } from "./webhooks/address-policy.js";
+export type { WebhookSender, WebhookRequest, WebhookResponse, WebhookSendFailure } from "./webhooks/sender.js";
 export type {
   Database,
   UserStore,
@@ -31,4 +49,13 @@ export type {
   RateLimiter,
   RateLimiterFactory,
   RateLimiterOptions,
+  WebhookStore,
+  WebhookEndpointRecord,
+  WebhookEndpointChanges,
+  WebhookDeliveryRecord,
+  WebhookDeliveryStatus,
+  NewWebhookDelivery,
+  ClaimedWebhookDelivery,
+  WebhookAttemptRecord,
+  WebhookAttemptOutcome,
 } from "./storage/ports.js";

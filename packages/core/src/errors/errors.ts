@@ -24,6 +24,7 @@ export type ErrorCode =
   | "password_too_long"
   | "password_too_common"
   | "rate_limited"
+  | "webhook_disabled"
   | "configuration_error"
   | "internal_error";
 
@@ -105,10 +106,10 @@ export class InvalidCredentialsError extends GatehouseError {
   }
 }
 
-/** The request carries no valid session. 401. */
+/** The request carries no valid session (or, on the admin API, no valid secret key). 401. */
 export class UnauthenticatedError extends GatehouseError {
-  constructor() {
-    super("unauthenticated", 401, "You are not signed in.");
+  constructor(message = "You are not signed in.") {
+    super("unauthenticated", 401, message);
   }
 }
 
@@ -159,6 +160,13 @@ export class RateLimitedError extends GatehouseError {
   constructor(retryAfterSeconds: number) {
     super("rate_limited", 429, "Too many attempts. Try again later.");
     this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
+}
+
+/** The webhook endpoint is disabled, so nothing can be sent to it. 409. */
+export class WebhookDisabledError extends GatehouseError {
+  constructor() {
+    super("webhook_disabled", 409, "This webhook endpoint is disabled; enable it first.");
   }
 }
 

@@ -16,6 +16,7 @@ export {
   EmailTakenError,
   WeakPasswordError,
   RateLimitedError,
+  WebhookDisabledError,
   ConfigurationError,
 } from "./errors.js";
 export { toProblemResponse, problemJSON } from "./problem.js";

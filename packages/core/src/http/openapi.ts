@@ -58,12 +58,27 @@ export function buildOpenAPIDocument(routes: AnyRoute[], options: OpenAPIOptions
         }),
       ),
     };
-    const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    const parameters: Record<string, unknown>[] = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
       name,
       in: "path",
       required: true,
       schema: { type: "string" },
     }));
+    if (route.query) {
+      const { properties = {}, required = [] } = jsonSchema(route.query, "input") as {
+        properties?: Record<string, Record<string, unknown>>;
+        required?: string[];
+      };
+      for (const [name, { description, ...schema }] of Object.entries(properties)) {
+        parameters.push({
+          name,
+          in: "query",
+          required: required.includes(name),
+          ...(description === undefined ? {} : { description }),
+          schema,
+        });
+      }
+    }
     if (parameters.length > 0) operation.parameters = parameters;
     if (route.body) {
       operation.requestBody = {
@@ -72,6 +87,7 @@ export function buildOpenAPIDocument(routes: AnyRoute[], options: OpenAPIOptions
       };
     }
     if (route.auth === "session") operation.security = [{ sessionCookie: [] }, { bearerToken: [] }];
+    if (route.auth === "admin") operation.security = [{ secretKey: [] }];
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
   }
   return {
@@ -89,6 +105,11 @@ export function buildOpenAPIDocument(routes: AnyRoute[], options: OpenAPIOptions
       securitySchemes: {
         sessionCookie: { type: "apiKey", in: "cookie", name: options.cookieName },
         bearerToken: { type: "http", scheme: "bearer" },
+        secretKey: {
+          type: "http",
+          scheme: "bearer",
+          description: "An admin secret key, `gh_sk_…`, in `Authorization: Bearer`; never a user's cookie or token.",
+        },
       },
     },
   };

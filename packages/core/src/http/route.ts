@@ -15,8 +15,14 @@ export interface Caller {
   session: SessionRecord;
 }
 
+/** The caller of a route with `auth: "admin"`: the secret key it presented. */
+export interface AdminCaller {
+  /** Id of the secret key (never the key itself). */
+  secretKeyId: string;
+}
+
 /** Everything a route's `handle` gets. */
-export interface RouteContext<Body> {
+export interface RouteContext<Body, Query = undefined> {
   request: Request;
   /** Path parameters, e.g. `{ id }` for `/v1/sessions/{id}`. */
   params: Record<string, string>;
@@ -27,6 +33,10 @@ export interface RouteContext<Body> {
   transport: Transport;
   /** The signed-in caller; set for routes with `auth: "session"`. */
   caller: Caller | null;
+  /** The admin caller; set for routes with `auth: "admin"`. */
+  admin: AdminCaller | null;
+  /** The validated query string (undefined for routes without a `query` schema). */
+  query: Query;
 }
 
 /** One documented response of a route. */
@@ -36,23 +46,31 @@ export interface RouteResponse {
 }
 
 /** One HTTP route of the Gatehouse API. */
-export interface Route<Body = unknown> {
+export interface Route<Body = unknown, Query = undefined> {
   method: "GET" | "POST" | "DELETE" | "PATCH" | "PUT";
   /** Path with `{param}` placeholders. */
   path: string;
   summary: string;
   tag: string;
-  /** `session`: answered only for a signed-in caller, else 401 `unauthenticated`. */
-  auth: "none" | "session";
+  /**
+   * `session`: answered only for a signed-in caller, else 401 `unauthenticated`.
+   * `admin`: answered only for `Authorization: Bearer <secret key>`, else 401 `unauthenticated`.
+   */
+  auth: "none" | "session" | "admin";
   /** JSON body schema; the body is parsed and validated before `handle` runs. */
   body?: z.ZodType<Body>;
+  /**
+   * Query string schema (an object of optional members); validated before `handle` runs, bad
+   * values are 400 `invalid_request`.
+   */
+  query?: z.ZodType<Query>;
   /** Documented responses by status code. */
   responses: Record<number, RouteResponse>;
-  handle(context: RouteContext<Body>): Promise<Response>;
+  handle(context: RouteContext<Body, Query>): Promise<Response>;
 }
 
-/** Defines a route with its body type inferred from the schema. */
-export function defineRoute<Body = undefined>(route: Route<Body>): Route<Body> {
+/** Defines a route with its body and query types inferred from the schemas. */
+export function defineRoute<Body = undefined, Query = undefined>(route: Route<Body, Query>): Route<Body, Query> {
   return route;
 }
 
@@ -69,4 +87,4 @@ export function jsonResponse(status: number, body: unknown, headers?: HeadersIni
  * checked where it is defined, and a table mixes several.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRoute = Route<any>;
+export type AnyRoute = Route<any, any>;
