@@ -2,6 +2,7 @@
  * The server configuration parser: defaults, flag precedence, and every validator fed bad
  * input, with messages that name the variable and never echo a credential.
  */
+import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ServerConfigError, loadServerConfig, parseDuration } from "./config.js";
@@ -34,11 +35,15 @@ describe("loadServerConfig", () => {
       sessionIdleTimeoutSeconds: null,
       sessionMaxAgeSeconds: null,
       logLevel: "info",
+      encryptionKeys: null,
+      webhooksAllowPrivateNetworks: false,
     });
   });
 
   it("reads every variable", () => {
     const secretKey = `gh_sk_${"a".repeat(43)}`;
+    const newKey = randomBytes(32).toString("base64");
+    const oldKey = randomBytes(32).toString("base64url");
     const config = loadServerConfig(
       {
         PORT: "8080",
@@ -56,6 +61,8 @@ describe("loadServerConfig", () => {
         GATEHOUSE_SESSION_MAX_AGE: "7d",
         GATEHOUSE_LOG_LEVEL: "DEBUG",
         GATEHOUSE_REDIS_PREFIX: "auth:",
+        GATEHOUSE_ENCRYPTION_KEY: ` ${newKey}, ${oldKey} `,
+        GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: "TRUE",
       },
       {},
       "/srv",
@@ -76,6 +83,8 @@ describe("loadServerConfig", () => {
       sessionIdleTimeoutSeconds: 1800,
       sessionMaxAgeSeconds: 604_800,
       logLevel: "debug",
+      encryptionKeys: [newKey, oldKey],
+      webhooksAllowPrivateNetworks: true,
     });
   });
 
@@ -127,6 +136,10 @@ describe("loadServerConfig", () => {
     [{ GATEHOUSE_SESSION_IDLE_TIMEOUT: "1w" }, "GATEHOUSE_SESSION_IDLE_TIMEOUT"],
     [{ GATEHOUSE_SESSION_MAX_AGE: "-5m" }, "GATEHOUSE_SESSION_MAX_AGE"],
     [{ GATEHOUSE_LOG_LEVEL: "verbose" }, "GATEHOUSE_LOG_LEVEL"],
+    [{ GATEHOUSE_ENCRYPTION_KEY: "too-short" }, "GATEHOUSE_ENCRYPTION_KEY"],
+    [{ GATEHOUSE_ENCRYPTION_KEY: randomBytes(32).toString("hex") }, "GATEHOUSE_ENCRYPTION_KEY"],
+    [{ GATEHOUSE_ENCRYPTION_KEY: "," }, "GATEHOUSE_ENCRYPTION_KEY"],
+    [{ GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: "yes please" }, "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS"],
   ])("refuses %j with a message naming %s", (env, name) => {
     expect(failure(env).message).toContain(name);
   });
@@ -142,6 +155,8 @@ describe("loadServerConfig", () => {
     expect(failure({ REDIS_URL: `http://:${secret}@cache:6379` }).message).not.toContain(secret);
     expect(failure({ GATEHOUSE_SECRET_KEY: `gh_sk_${secret}` }).message).not.toContain(secret);
     expect(failure({ GATEHOUSE_URL: `https://admin:${secret}@auth.example.com` }).message).not.toContain(secret);
+    const validKey = randomBytes(32).toString("base64");
+    expect(failure({ GATEHOUSE_ENCRYPTION_KEY: `${validKey},${secret}` }).message).not.toContain(secret);
   });
 });
 

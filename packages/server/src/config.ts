@@ -3,11 +3,13 @@
  * flags, validated up front so a mistake stops the start with one clear line that names the
  * variable (or flag) at fault instead of a stack trace from deep inside the engine.
  *
- * Values that can carry credentials (DATABASE_URL, REDIS_URL, GATEHOUSE_SECRET_KEY) are never
- * echoed back in an error message: a typo in a connection string must not print its password.
+ * Values that can carry credentials (DATABASE_URL, REDIS_URL, GATEHOUSE_SECRET_KEY,
+ * GATEHOUSE_ENCRYPTION_KEY) are never echoed back in an error message: a typo in a connection
+ * string must not print its password.
  */
 import { isIP } from "node:net";
 import { resolve } from "node:path";
+import { decodeEncryptionKey } from "@gatehouse/core";
 
 /** How clients stay signed in (`GATEHOUSE_STRATEGY`). The engine accepts only `session` in this release. */
 export type ServerStrategy = "session" | "jwt" | "hybrid";
@@ -65,6 +67,17 @@ export interface ServerConfig {
   sessionMaxAgeSeconds: number | null;
   /** @default "info" */
   logLevel: LogLevel;
+  /**
+   * Keys encrypting webhook signing secrets at rest, newest first (`GATEHOUSE_ENCRYPTION_KEY`,
+   * comma-separated); null = a key generated once in `<dataDir>/encryption.key`.
+   */
+  encryptionKeys: string[] | null;
+  /**
+   * Let webhooks use plain http and reach private networks (`GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS`).
+   * Development and tests only.
+   * @default false
+   */
+  webhooksAllowPrivateNetworks: boolean;
 }
 
 /**
@@ -198,6 +211,18 @@ export const SETTINGS: readonly SettingDoc[] = [
     default: SERVER_DEFAULTS.redisPrefix,
     description: "Prefix of every Redis key, so several deployments can share one Redis.",
   },
+  {
+    env: "GATEHOUSE_ENCRYPTION_KEY",
+    default: "none (generated once in <data dir>/encryption.key)",
+    description:
+      "32 random bytes in base64 (openssl rand -base64 32) encrypting webhook signing secrets at rest. Comma-separated to rotate: the first encrypts, all decrypt. Every instance on one database needs the same key.",
+  },
+  {
+    env: "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS",
+    default: "false",
+    description:
+      "true lets webhook endpoints use plain http and reach loopback, private and link-local addresses. Development and tests only.",
+  },
 ];
 
 const STRATEGIES: readonly ServerStrategy[] = ["session", "jwt", "hybrid"];
@@ -313,6 +338,29 @@ function parseSecretKey(value: string, what: string): string {
   return value;
 }
 
+function parseEncryptionKeys(value: string, what: string): string[] {
+  const keys = parseList(value);
+  if (keys.length === 0) throw new ServerConfigError(`${what} lists no key.`);
+  for (const key of keys) {
+    try {
+      decodeEncryptionKey(key);
+    } catch {
+      // Not echoed: it is a key.
+      throw new ServerConfigError(
+        `${what} must list keys of 32 random bytes in base64 (e.g. from \`openssl rand -base64 32\`), separated by commas.`,
+      );
+    }
+  }
+  return keys;
+}
+
+function parseBoolean(value: string, what: string): boolean {
+  const normalized = value.toLowerCase();
+  if (normalized === "true" || normalized === "1") return true;
+  if (normalized === "false" || normalized === "0") return false;
+  throw new ServerConfigError(`${what} must be true or false, got "${value}".`);
+}
+
 function parseCIDR(entry: string, what: string): string {
   const [address = "", prefix, ...rest] = entry.split("/");
   const family = isIP(address);
@@ -387,6 +435,8 @@ export function loadServerConfig(
   const idle = read(env, "GATEHOUSE_SESSION_IDLE_TIMEOUT");
   const maxAge = read(env, "GATEHOUSE_SESSION_MAX_AGE");
   const logLevel = read(env, "GATEHOUSE_LOG_LEVEL");
+  const encryptionKey = read(env, "GATEHOUSE_ENCRYPTION_KEY");
+  const allowPrivateNetworks = read(env, "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS");
 
   if (cookieDomain !== undefined && !HOST_NAME.test(cookieDomain)) {
     throw new ServerConfigError(
@@ -418,5 +468,10 @@ export function loadServerConfig(
     sessionIdleTimeoutSeconds: idle === undefined ? null : parseDuration(idle, "GATEHOUSE_SESSION_IDLE_TIMEOUT"),
     sessionMaxAgeSeconds: maxAge === undefined ? null : parseDuration(maxAge, "GATEHOUSE_SESSION_MAX_AGE"),
     logLevel: logLevel === undefined ? SERVER_DEFAULTS.logLevel : parseLogLevel(logLevel, "GATEHOUSE_LOG_LEVEL"),
+    encryptionKeys: encryptionKey === undefined ? null : parseEncryptionKeys(encryptionKey, "GATEHOUSE_ENCRYPTION_KEY"),
+    webhooksAllowPrivateNetworks:
+      allowPrivateNetworks === undefined
+        ? false
+        : parseBoolean(allowPrivateNetworks, "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS"),
   };
 }

@@ -29,7 +29,9 @@ import { toProblemResponse } from "@gatehouse/core/errors";
 import { createSQLiteDatabase } from "@gatehouse/core/adapters/sqlite";
 import { createPostgresDatabase } from "@gatehouse/core/adapters/postgres";
 import { createRedisStorage, type RedisStorage } from "@gatehouse/core/adapters/redis";
+import { createNodeWebhookSender } from "@gatehouse/core/adapters/node-webhooks";
 import type { LogLevel, ServerConfig } from "./config.js";
+import { ENCRYPTION_KEY_FILE, loadOrCreateEncryptionKey } from "./encryption-key.js";
 
 /** Options of {@link startServer} that only tests and embedders need. */
 export interface StartServerOptions {
@@ -273,6 +275,30 @@ function withTimeout<T>(promise: Promise<T>, ms: number, fallback: () => T): Pro
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The encryption keys from `GATEHOUSE_ENCRYPTION_KEY`, or else the data directory's key file
+ * (created on first start). Several instances on one PostgreSQL must share a key, which a
+ * per-machine file does not guarantee: that case is warned about.
+ */
+async function encryptionKeys(config: ServerConfig, logger: Logger): Promise<string[]> {
+  if (config.encryptionKeys !== null) return config.encryptionKeys;
+  const { key, created } = await loadOrCreateEncryptionKey(config.dataDir);
+  const path = join(config.dataDir, ENCRYPTION_KEY_FILE);
+  if (created) {
+    logger.warn(
+      { path },
+      "generated an encryption key for webhook secrets; back it up with the database (without it stored webhook secrets cannot be read) or set GATEHOUSE_ENCRYPTION_KEY",
+    );
+  }
+  if (config.databaseURL !== null) {
+    logger.warn(
+      { path },
+      "GATEHOUSE_ENCRYPTION_KEY is unset: every instance on this database must use the same key file, or set the variable on all of them",
+    );
+  }
+  return [key];
+}
+
 function formatHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
@@ -280,7 +306,9 @@ function formatHost(host: string): string {
 /**
  * Starts Gatehouse as a standalone HTTP server: opens the database (SQLite in the data
  * directory, or PostgreSQL), Redis for sessions and throttling when configured, runs the
- * engine (which applies migrations), makes sure an admin secret key exists, and listens.
+ * engine (which applies migrations and starts the webhook worker, sending with the Node sender
+ * and its SSRF protection), makes sure an admin secret key exists, and listens. Webhook secrets
+ * are encrypted with `GATEHOUSE_ENCRYPTION_KEY`, or a key generated in the data directory.
  *
  * Routes: `GET /healthz` (the process is up), `GET /readyz` (database and session store
  * reachable: 200, else 503), `GET /metrics` (Prometheus text); everything else is the engine's.
@@ -300,6 +328,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const metrics = createMetrics();
   const requestScope = new AsyncLocalStorage<RequestRecord>();
 
+  const keys = await encryptionKeys(config, logger);
   const storage = await openStorage(config, logger);
   let engine: Gatehouse;
   let generatedSecretKey: string | null;
@@ -317,6 +346,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       cookie: { domain: config.cookieDomain ?? undefined },
       allowedOrigins: config.allowedOrigins,
       trustedProxies: config.trustedProxies,
+      encryptionKey: keys,
+      webhooks: {
+        sender: createNodeWebhookSender(),
+        allowPrivateNetworks: config.webhooksAllowPrivateNetworks,
+      },
       logger,
       observer: {
         onRequest(event) {

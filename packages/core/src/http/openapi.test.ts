@@ -13,6 +13,13 @@ describe("GET /v1/openapi.json", () => {
       expect(document.openapi).toBe("3.1.0");
       expect(Object.keys(document.paths).sort()).toEqual(
         [
+          "/v1/admin/webhooks",
+          "/v1/admin/webhooks/{id}",
+          "/v1/admin/webhooks/{id}/deliveries",
+          "/v1/admin/webhooks/{id}/deliveries/{delivery_id}",
+          "/v1/admin/webhooks/{id}/deliveries/{delivery_id}/retry",
+          "/v1/admin/webhooks/{id}/rotate-secret",
+          "/v1/admin/webhooks/{id}/test",
           "/v1/openapi.json",
           "/v1/session",
           "/v1/sessions",
@@ -27,6 +34,15 @@ describe("GET /v1/openapi.json", () => {
       expect(signUp.responses["409"].content["application/problem+json"]).toBeDefined();
       expect(document.paths["/v1/sessions/{id}"].delete.parameters[0]).toMatchObject({ name: "id", in: "path" });
       expect(document.paths["/v1/session"].get.security).toBeDefined();
+      expect(document.paths["/v1/admin/webhooks"].get.security).toEqual([{ secretKey: [] }]);
+      expect(document.components.securitySchemes.secretKey).toMatchObject({ type: "http", scheme: "bearer" });
+      // Query parameters are documented from the route's query schema.
+      expect(document.paths["/v1/admin/webhooks/{id}/deliveries"].get.parameters).toEqual([
+        { name: "id", in: "path", required: true, schema: { type: "string" } },
+        { name: "status", in: "query", required: false, schema: expect.objectContaining({ enum: expect.any(Array) }) },
+        { name: "limit", in: "query", required: false, description: "Default 20.", schema: expect.any(Object) },
+        { name: "cursor", in: "query", required: false, description: expect.any(String), schema: expect.any(Object) },
+      ]);
     } finally {
       await engine.close();
     }
