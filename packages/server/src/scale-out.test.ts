@@ -4,6 +4,7 @@
  * a sign-out on one is seen by the other at once, and the sign-in throttle is shared. Also:
  * losing Redis makes the server unready, not dead.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,6 +48,9 @@ describe.skipIf(!services)(`two instances on one PostgreSQL and one Redis ${reas
       GATEHOUSE_REDIS_PREFIX: redisPrefix,
       // Behind one load balancer, both instances share the public URL.
       GATEHOUSE_URL: `http://localhost:${publicPort}`,
+      // And one encryption key, so webhook secrets written by one are readable by the other
+      // (without it each would fall back to a key file in its working directory).
+      GATEHOUSE_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     };
     // Started together on an empty database: migrations must be safe to run concurrently.
     [a, b] = await Promise.all([startCLI(env), startCLI(env)]);
