@@ -108,6 +108,9 @@ export function describeSessionStoreConformance(
         expiresAt: now + 30 * DAY,
         ip: "203.0.113.7",
         userAgent: "Mozilla/5.0 (X11; Linux x86_64) Gatehouse-Conformance",
+        generation: 0,
+        previousSecretHash: null,
+        rotatedAt: null,
         ...overrides,
       };
     }

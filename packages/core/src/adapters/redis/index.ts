@@ -23,9 +23,13 @@ import type {
   RateLimiter,
   RateLimiterFactory,
   RateLimiterOptions,
+  RevocationLog,
+  RevocationLogEntry,
   SessionRecord,
+  SessionRotation,
   SessionStore,
 } from "../../storage/ports.js";
+import { createLiveListeners } from "../../tokens/live-listeners.js";
 
 export type { RateLimiterFactory, SessionStore } from "../../storage/ports.js";
 
@@ -42,8 +46,10 @@ export interface RedisStorageOptions {
   keyPrefix?: string;
 }
 
-/** Sessions and rate limiters on one Redis connection. */
+/** Sessions, rate limiters and the revocation log on one Redis server. */
 export interface RedisStorage {
+  /** The revocation log every instance on this Redis and prefix shares (a Redis stream). */
+  revocations: RevocationLog;
   /** Sessions in Redis. Its `close()` does nothing: the connection belongs to this storage. */
   sessionStore: SessionStore;
   /** Rate limiters whose counts are shared by every instance using the same Redis and prefix. */
@@ -72,6 +78,9 @@ function sessionToJSON(session: SessionRecord): string {
     expiresAt: session.expiresAt,
     ip: session.ip,
     userAgent: session.userAgent,
+    generation: session.generation,
+    previousSecretHash: session.previousSecretHash,
+    rotatedAt: session.rotatedAt,
   };
   return JSON.stringify(stored);
 }
@@ -88,8 +97,23 @@ function sessionFromJSON(json: string): SessionRecord {
     expiresAt: stored.expiresAt,
     ip: stored.ip,
     userAgent: stored.userAgent,
+    // Sessions written before refresh rotation existed carry none of its state.
+    generation: stored.generation ?? 0,
+    previousSecretHash: stored.previousSecretHash ?? null,
+    rotatedAt: stored.rotatedAt ?? null,
   };
 }
+
+/**
+ * Compare-and-set of a session's JSON on its `secretHash`, in one script so concurrent
+ * rotations cannot interleave: KEYS[1] session key; ARGV expected hash, new JSON, PXAT.
+ */
+const ROTATE_SESSION_SECRET = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+if cjson.decode(current).secretHash ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+return 1`;
 
 /** Runs a MULTI and surfaces the first command error, which ioredis reports in the results. */
 async function execTransaction(transaction: ChainableCommander): Promise<void> {
@@ -137,6 +161,22 @@ function createRedisSessionStore(client: Redis, keyPrefix: string): SessionStore
           .set(key, sessionToJSON(session), "PXAT", expiry, "XX")
           .pexpireat(userSessionsKey(session.userId), expiry, "GT"),
       );
+    },
+
+    async rotateSessionSecret(id: string, expectedSecretHash: string, rotation: SessionRotation): Promise<boolean> {
+      const key = sessionKey(id);
+      const json = await client.get(key);
+      if (json === null) return false;
+      const session: SessionRecord = { ...sessionFromJSON(json), ...rotation };
+      const applied = await client.eval(
+        ROTATE_SESSION_SECRET,
+        1,
+        key,
+        expectedSecretHash,
+        sessionToJSON(session),
+        expiryOf(session),
+      );
+      return applied === 1;
     },
 
     async deleteSession(id: string): Promise<void> {
@@ -187,6 +227,126 @@ function createRedisSessionStore(client: Redis, keyPrefix: string): SessionStore
 
     async close(): Promise<void> {
       // The RedisStorage owns the connection (and shares it with the rate limiters).
+    },
+  };
+}
+
+const STREAM_ID = /^\d{1,16}-\d{1,16}$/;
+/** How long one blocking read waits before looping, so `close()` is never held up for long. */
+const LIVE_BLOCK_MS = 1000;
+
+function revocationFromStream(id: string, fields: string[]): RevocationLogEntry {
+  const values = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) values.set(fields[i]!, fields[i + 1]!);
+  return {
+    cursor: id,
+    sessionId: values.get("sid") ?? "",
+    userId: values.get("uid") ?? "",
+    revokedAt: Number(values.get("at")),
+    until: Number(values.get("until")),
+  };
+}
+
+/**
+ * The shared revocation log as a Redis stream: ordered, durable for as long as entries matter,
+ * and readable from any position, so a reconnecting verifier replays exactly what it missed.
+ * Live delivery tails the stream with a blocking XREAD on a connection of its own, so every
+ * instance sees every other instance's revocations within one round trip.
+ */
+function createRedisRevocationLog(client: Redis, keyPrefix: string): RevocationLog {
+  const streamKey = `${keyPrefix}revocations`;
+  const live = createLiveListeners();
+  let subscribers = 0;
+  let reader: Redis | null = null;
+  let tailing: Promise<void> | null = null;
+
+  async function tail(connection: Redis): Promise<void> {
+    // Start after the newest entry now in the stream; from then on resume after the last seen.
+    let lastId = "$";
+    while (reader === connection) {
+      try {
+        const reply = (await connection.xread("BLOCK", LIVE_BLOCK_MS, "STREAMS", streamKey, lastId)) as
+          [string, [string, string[]][]][] | null;
+        for (const [, entries] of reply ?? []) {
+          for (const [id, fields] of entries) {
+            lastId = id;
+            live.deliver(revocationFromStream(id, fields));
+          }
+        }
+      } catch {
+        if (reader !== connection) return;
+        // Redis is unreachable: ioredis reconnects; wait a little instead of spinning.
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+
+  function stopTailing(): Promise<void> {
+    const connection = reader;
+    reader = null;
+    const finished = tailing;
+    tailing = null;
+    connection?.disconnect();
+    return finished ?? Promise.resolve();
+  }
+
+  return {
+    async append(entry) {
+      const id = await client.xadd(
+        streamKey,
+        "*",
+        "sid",
+        entry.sessionId,
+        "uid",
+        entry.userId,
+        "at",
+        String(entry.revokedAt),
+        "until",
+        String(entry.until),
+      );
+      return { ...entry, cursor: id as string };
+    },
+
+    async readAfter(cursor, limit) {
+      // A cursor that is not a stream id (garbage from a client) replays from the start.
+      const start = cursor !== null && STREAM_ID.test(cursor) ? `(${cursor}` : "-";
+      const entries = (await client.xrange(streamKey, start, "+", "COUNT", limit)) as [string, string[]][];
+      return entries.map(([id, fields]) => revocationFromStream(id, fields));
+    },
+
+    subscribe(listener) {
+      const unsubscribe = live.subscribe(listener);
+      subscribers++;
+      if (reader === null) {
+        reader = client.duplicate();
+        reader.on("error", () => {});
+        tailing = tail(reader);
+      }
+      let active = true;
+      return () => {
+        if (!active) return;
+        active = false;
+        unsubscribe();
+        if (--subscribers === 0) void stopTailing();
+      };
+    },
+
+    async prune(now) {
+      // Entries are in revocation order; drop the prefix whose `until` has passed.
+      const head = (await client.xrange(streamKey, "-", "+", "COUNT", 1000)) as [string, string[]][];
+      const firstLive = head.find(([id, fields]) => revocationFromStream(id, fields).until > now);
+      if (firstLive) return Number(await client.xtrim(streamKey, "MINID", firstLive[0]));
+      const last = head.at(-1);
+      if (!last) return 0;
+      // Every entry read is dead: keep only what comes after the last of them.
+      const [milliseconds, sequence] = last[0].split("-");
+      return Number(await client.xtrim(streamKey, "MINID", `${milliseconds}-${Number(sequence) + 1}`));
+    },
+
+    async close() {
+      live.clear();
+      subscribers = 0;
+      await stopTailing();
     },
   };
 }
@@ -253,13 +413,15 @@ export function createRedisStorage(options: RedisStorageOptions): RedisStorage {
       }),
     );
 
+  const revocations = createRedisRevocationLog(client, keyPrefix);
+
   return {
     sessionStore: createRedisSessionStore(client, keyPrefix),
     rateLimiters,
+    revocations,
     client,
     close(): Promise<void> {
-      if (!ownsClient) return Promise.resolve();
-      closing ??= quit(client);
+      closing ??= revocations.close().then(() => (ownsClient ? quit(client) : undefined));
       return closing;
     },
   };

@@ -30,6 +30,9 @@ function newSession(overrides: Partial<SessionRecord> = {}): SessionRecord {
     expiresAt: now + 24 * 60 * 60 * 1000,
     ip: null,
     userAgent: null,
+    generation: 0,
+    previousSecretHash: null,
+    rotatedAt: null,
     ...overrides,
   };
 }

@@ -109,6 +109,9 @@ describe("createSQLiteDatabase", () => {
         expiresAt: now + 120_000,
         ip: null,
         userAgent: null,
+        generation: 0,
+        previousSecretHash: null,
+        rotatedAt: null,
       });
       await expect(orphan).rejects.toMatchObject({ code: "SQLITE_CONSTRAINT_FOREIGNKEY" });
     } finally {
