@@ -13,6 +13,7 @@ export { MIN_PASSWORD_LENGTH } from "./passwords/policy.js";
 export { MAX_PASSWORD_LENGTH } from "./passwords/policy.js";
 export { silentLogger } from "./lib/logger.js";
 export { VERSION } from "./version.js";
+export { EVENT_TYPES } from "./events/bus.js";
 
 export type { Gatehouse, RequestContext, ReadinessReport } from "./types.js";
 export type { GatehouseConfig, ResolvedConfig, Observer, SignInOutcome, Strategy, ThrottleLimit } from "./config.js";

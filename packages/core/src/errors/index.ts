@@ -17,6 +17,9 @@ export {
   WeakPasswordError,
   RateLimitedError,
   ConfigurationError,
+  InvalidGrantError,
+  UnsupportedGrantTypeError,
+  NotAvailableError,
 } from "./errors.js";
 export { toProblemResponse, problemJSON } from "./problem.js";
 export type { ErrorCode, FieldIssue } from "./errors.js";

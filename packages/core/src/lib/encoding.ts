@@ -8,7 +8,7 @@ import { base64url } from "@gatehouse/sdk";
 export { base64url, constantTimeEqual, sha256base64url } from "@gatehouse/sdk";
 
 /** Cryptographically secure random bytes. */
-export function randomBytes(length: number): Uint8Array {
+export function randomBytes(length: number): Uint8Array<ArrayBuffer> {
   return crypto.getRandomValues(new Uint8Array(length));
 }
 

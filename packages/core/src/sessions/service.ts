@@ -7,7 +7,7 @@
 import type { EventBus } from "../events/bus.js";
 import { isSessionLive, parseSessionToken, sessionSecretMatches } from "@gatehouse/sdk";
 import { base64url, randomBytes, randomId, sha256base64url } from "../lib/encoding.js";
-import type { SessionRecord, SessionStore, UserRecord, UserStore } from "../storage/ports.js";
+import type { RevocationLog, SessionRecord, SessionStore, UserRecord, UserStore } from "../storage/ports.js";
 
 /** A freshly created session with the token that only the client will ever hold. */
 export interface IssuedSession {
@@ -25,12 +25,19 @@ export interface ClientDetails {
  * Why a session ended early; carried on `session.revoked` events. Expiry is not a revocation
  * and emits nothing.
  */
-export type RevocationReason = "sign_out" | "user_revoked" | "replaced_by_sign_in";
+export type RevocationReason = "sign_out" | "user_revoked" | "replaced_by_sign_in" | "refresh_token_reuse";
 
 /** Options of {@link createSessionService}. */
 export interface SessionServiceOptions {
   store: SessionStore;
   events: EventBus;
+  /** Every revocation is logged here, for the feed that stateless verifiers follow. */
+  revocations: RevocationLog;
+  /**
+   * How long a revocation matters to a verifier: the longest an access token of the session can
+   * outlive the revocation (its lifetime plus clock skew).
+   */
+  revocationRetentionMs: number;
   users: UserStore;
   idleTimeoutSeconds: number;
   maxAgeSeconds: number;
@@ -54,7 +61,7 @@ const USER_AGENT_LIMIT = 512;
 
 /** Creates the session service over a store. */
 export function createSessionService(options: SessionServiceOptions): SessionService {
-  const { store, users, events, clock } = options;
+  const { store, users, events, revocations, clock } = options;
   const idleMs = options.idleTimeoutSeconds * 1000;
   const maxAgeMs = options.maxAgeSeconds * 1000;
   // Writing on every request would turn each read into a write; once a minute (or a tenth of
@@ -63,6 +70,14 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
 
   async function revoke(session: SessionRecord, reason: RevocationReason): Promise<void> {
     await store.deleteSession(session.id);
+    // Awaited: when sign-out answers, the revocation is already on its way to every verifier.
+    const now = clock();
+    await revocations.append({
+      sessionId: session.id,
+      userId: session.userId,
+      revokedAt: now,
+      until: now + options.revocationRetentionMs,
+    });
     events.emit({ type: "session.revoked", userId: session.userId, sessionId: session.id, data: { reason } });
   }
 

@@ -4,7 +4,7 @@
  * token (`jwk`, `jku`, `x5u`, `x5c`) are refused outright, `alg: none` and HMAC are never
  * configured, and every failure is a reason, never an exception.
  */
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 
 /** The claims of a verified access token. */
 export interface AccessTokenClaims extends JWTPayload {
@@ -43,6 +43,12 @@ export interface VerifyAccessTokenOptions {
   maxClockSkewSeconds?: number;
   /** @default new Date() */
   now?: Date;
+  /**
+   * Accept a token past its `exp` (everything else is still checked). Only for actions that
+   * end a session, such as sign-out: an expired but authentic token still names its session.
+   * @default false
+   */
+  acceptExpired?: boolean;
 }
 
 /** The result of {@link verifyAccessToken}. */
@@ -53,6 +59,16 @@ const KEY_CARRYING_HEADERS = ["jwk", "jku", "x5u", "x5c"] as const;
 /** Longest token worth parsing; Gatehouse's are well under 1 KiB. */
 const MAX_TOKEN_LENGTH = 8192;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** The `exp` claim read without verification, only to choose the verification instant. */
+function expiryOf(token: string): number {
+  try {
+    const exp = (decodeJwt(token) as { exp?: unknown }).exp;
+    return typeof exp === "number" ? exp : 0;
+  } catch {
+    return 0;
+  }
+}
 
 function failure(reason: TokenFailureReason): AccessTokenResult {
   return { ok: false, reason };
@@ -105,13 +121,14 @@ export async function verifyAccessToken(token: string, options: VerifyAccessToke
       audience: options.audience,
       algorithms: options.algorithms,
       typ: "at+jwt",
-      currentDate: now,
+      // An expired token is checked as of just before its expiry, so every other rule still holds.
+      currentDate: options.acceptExpired ? new Date(Math.min(now.getTime(), expiryOf(token) * 1000 - 1000)) : now,
       // Skew is tolerated for "not yet valid" only; expiry is checked strictly below.
       clockTolerance: options.maxClockSkewSeconds ?? 60,
       requiredClaims: ["iss", "sub", "aud", "exp", "iat", "jti"],
     });
     const nowSeconds = Math.floor(now.getTime() / 1000);
-    if ((payload.exp as number) <= nowSeconds) return failure("expired");
+    if (!options.acceptExpired && (payload.exp as number) <= nowSeconds) return failure("expired");
     if ((payload.iat as number) > nowSeconds + (options.maxClockSkewSeconds ?? 60)) return failure("not-yet-valid");
     if (typeof payload.sid !== "string" || typeof payload.sub !== "string" || typeof payload.jti !== "string") {
       return failure("malformed");
