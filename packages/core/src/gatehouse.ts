@@ -5,7 +5,7 @@
 import { accountRoutes } from "./accounts/routes.js";
 import { createAccountService } from "./accounts/service.js";
 import { resolveConfig, type GatehouseConfig } from "./config.js";
-import { ConfigurationError } from "./errors/index.js";
+import { ConfigurationError, NotAvailableError } from "./errors/index.js";
 import { createMemoryRateLimiters } from "./adapters/memory/index.js";
 import { createEventBus } from "./events/bus.js";
 import { createSigningKeyManager, KEY_RELOAD_INTERVAL_MS } from "./keys/service.js";
@@ -208,6 +208,10 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   return {
     handler,
     openAPIDocument,
+    async rotateSigningKey() {
+      if (!keys) throw new NotAvailableError("No signing keys: the engine was started without an encryption key.");
+      return keys.rotate({ type: "system", id: null });
+    },
     events: { subscribe: events.subscribe, flush: events.flush },
 
     async checkReadiness(): Promise<ReadinessReport> {
