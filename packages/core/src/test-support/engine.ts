@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { createMemoryDatabase } from "../adapters/memory/index.js";
 import { resolveConfig, type GatehouseConfig } from "../config.js";
 import { createGatehouse } from "../gatehouse.js";
+import type { Database } from "../storage/ports.js";
 import type { Gatehouse } from "../types.js";
 
 /** The base URL test engines run under. */
@@ -42,6 +43,8 @@ export interface TestRequest {
 /** A test engine with helpers. */
 export interface TestEngine {
   gatehouse: Gatehouse;
+  /** The engine's database, for inspecting what is stored. */
+  database: Database;
   /** The frozen clock's current value; change it to move time. */
   clock: { now: number };
   cookieName: string;
@@ -98,6 +101,7 @@ export async function createTestEngine(config: Partial<GatehouseConfig> = {}): P
 
   return {
     gatehouse,
+    database: fullConfig.database,
     clock,
     cookieName,
     request,
