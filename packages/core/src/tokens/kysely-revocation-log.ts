@@ -9,6 +9,9 @@ import type { GatehouseTables } from "../storage/kysely-database.js";
 import type { RevocationLog, RevocationLogEntry } from "../storage/ports.js";
 import { createLiveListeners } from "./live-listeners.js";
 
+/** A cursor as `append` writes it: the row's `seq` in decimal. */
+const CURSOR = /^[1-9]\d*$/;
+
 /** Builds the SQL revocation log on the database's Kysely instance (which the database owns). */
 export function createKyselyRevocationLog(db: Kysely<GatehouseTables>): RevocationLog {
   const live = createLiveListeners();
@@ -26,9 +29,11 @@ export function createKyselyRevocationLog(db: Kysely<GatehouseTables>): Revocati
     },
 
     async readAfter(cursor, limit) {
-      const after = cursor === null ? 0 : Number(cursor);
       // A cursor that is not ours (garbage from a client) replays from the start: nothing missed.
-      const from = Number.isSafeInteger(after) && after >= 0 ? after : 0;
+      // Fix: only the decimal form we write counts as ours; Number() also read "1.0", "+1",
+      // " 1" or "1e0" as 1 and skipped entries (conformance: "readAfter of a cursor that is not
+      // one of ours replays from the start").
+      const from = cursor !== null && CURSOR.test(cursor) && Number.isSafeInteger(Number(cursor)) ? Number(cursor) : 0;
       const rows = await db
         .selectFrom("revocations")
         .selectAll()

@@ -114,8 +114,11 @@ function createMemoryRevocationLog(): RevocationLog {
       return { ...logged };
     },
     async readAfter(cursor, limit) {
-      const after = Number(cursor ?? 0);
-      const from = Number.isSafeInteger(after) ? after : 0;
+      // A cursor that is not ours replays from the start. Fix: only the decimal form we write
+      // counts as ours; Number() also read "1.0", "+1", " 1" or "1e0" as 1 and skipped entries
+      // (conformance: "readAfter of a cursor that is not one of ours replays from the start").
+      const ours = cursor !== null && /^[1-9]\d*$/.test(cursor) && Number.isSafeInteger(Number(cursor));
+      const from = ours ? Number(cursor) : 0;
       return entries
         .filter((entry) => Number(entry.cursor) > from)
         .slice(0, limit)

@@ -106,13 +106,19 @@ function sessionFromJSON(json: string): SessionRecord {
 
 /**
  * Compare-and-set of a session's JSON on its `secretHash`, in one script so concurrent
- * rotations cannot interleave: KEYS[1] session key; ARGV expected hash, new JSON, PXAT.
+ * rotations cannot interleave: KEYS[1] session key, KEYS[2] the user's session index; ARGV
+ * expected hash, new JSON, PXAT.
  */
+// Fix: the index's expiry follows a rotation's later idle expiry, as it follows a touch's;
+// otherwise the index expired first and listSessionsByUser / "sign out everywhere" missed a
+// session still alive (conformance: "a self-expiring store drops a session at the earlier of its
+// two expiries, after touches and rotations too").
 const ROTATE_SESSION_SECRET = `
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
 if cjson.decode(current).secretHash ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+redis.call('PEXPIREAT', KEYS[2], ARGV[3], 'GT')
 return 1`;
 
 /** Runs a MULTI and surfaces the first command error, which ioredis reports in the results. */
@@ -170,8 +176,9 @@ function createRedisSessionStore(client: Redis, keyPrefix: string): SessionStore
       const session: SessionRecord = { ...sessionFromJSON(json), ...rotation };
       const applied = await client.eval(
         ROTATE_SESSION_SECRET,
-        1,
+        2,
         key,
+        userSessionsKey(session.userId),
         expectedSecretHash,
         sessionToJSON(session),
         expiryOf(session),
@@ -231,7 +238,11 @@ function createRedisSessionStore(client: Redis, keyPrefix: string): SessionStore
   };
 }
 
-const STREAM_ID = /^\d{1,16}-\d{1,16}$/;
+// Fix: no leading zeros, as Redis writes ids; Redis would read "01-0" as "1-0" and skip entries
+// (conformance: "readAfter of a cursor that is not one of ours replays from the start").
+const STREAM_ID = /^(0|[1-9]\d{0,15})-(0|[1-9]\d{0,15})$/;
+/** How many entries `prune` reads at a time. */
+const PRUNE_PAGE = 1000;
 /** How long one blocking read waits before looping, so `close()` is never held up for long. */
 const LIVE_BLOCK_MS = 1000;
 
@@ -260,13 +271,28 @@ function createRedisRevocationLog(client: Redis, keyPrefix: string): RevocationL
   let reader: Redis | null = null;
   let tailing: Promise<void> | null = null;
 
-  async function tail(connection: Redis): Promise<void> {
-    // Start after the newest entry now in the stream; from then on resume after the last seen.
-    let lastId = "$";
+  async function tail(connection: Redis, start: Promise<string>): Promise<void> {
+    // Start after the newest entry at subscribe time; from then on resume after the last seen.
+    // Fix: XREAD's "$" meant "newest when the new connection's first XREAD arrives", so entries
+    // appended right after subscribe() were never delivered (conformance: "subscribe delivers
+    // the entries appended from now on ..."). The position is read on the shared client,
+    // ordered before any append this instance makes after subscribing.
+    let lastId: string;
+    try {
+      lastId = await start;
+    } catch {
+      // Redis is unreachable: nothing can be appended meanwhile; fall back to "newest".
+      lastId = "$";
+    }
     while (reader === connection) {
       try {
         const reply = (await connection.xread("BLOCK", LIVE_BLOCK_MS, "STREAMS", streamKey, lastId)) as
           [string, [string, string[]][]][] | null;
+        // Fix: a reply can still arrive after stopTailing() (disconnect() half-closes the
+        // socket), and delivering it would hand a later subscriber, served by the next reader,
+        // the same entry twice (conformance: "after its last subscriber left, a new subscriber
+        // still receives live entries").
+        if (reader !== connection) return;
         for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) {
             lastId = id;
@@ -310,17 +336,23 @@ function createRedisRevocationLog(client: Redis, keyPrefix: string): RevocationL
     async readAfter(cursor, limit) {
       // A cursor that is not a stream id (garbage from a client) replays from the start.
       const start = cursor !== null && STREAM_ID.test(cursor) ? `(${cursor}` : "-";
-      const entries = (await client.xrange(streamKey, start, "+", "COUNT", limit)) as [string, string[]][];
-      return entries.map(([id, fields]) => revocationFromStream(id, fields));
+      // Fix: XRANGE … COUNT 0 replies nil, not an empty array (conformance: "readAfter returns
+      // the entries strictly after the cursor, oldest first, at most `limit`").
+      const entries = (await client.xrange(streamKey, start, "+", "COUNT", limit)) as [string, string[]][] | null;
+      return (entries ?? []).map(([id, fields]) => revocationFromStream(id, fields));
     },
 
     subscribe(listener) {
       const unsubscribe = live.subscribe(listener);
       subscribers++;
       if (reader === null) {
+        // The id of the newest entry now, "0-0" for an empty stream.
+        const start = client
+          .xrevrange(streamKey, "+", "-", "COUNT", 1)
+          .then((newest) => (newest as [string, string[]][] | null)?.[0]?.[0] ?? "0-0");
         reader = client.duplicate();
         reader.on("error", () => {});
-        tailing = tail(reader);
+        tailing = tail(reader, start);
       }
       let active = true;
       return () => {
@@ -332,15 +364,23 @@ function createRedisRevocationLog(client: Redis, keyPrefix: string): RevocationL
     },
 
     async prune(now) {
-      // Entries are in revocation order; drop the prefix whose `until` has passed.
-      const head = (await client.xrange(streamKey, "-", "+", "COUNT", 1000)) as [string, string[]][];
-      const firstLive = head.find(([id, fields]) => revocationFromStream(id, fields).until > now);
-      if (firstLive) return Number(await client.xtrim(streamKey, "MINID", firstLive[0]));
-      const last = head.at(-1);
-      if (!last) return 0;
-      // Every entry read is dead: keep only what comes after the last of them.
-      const [milliseconds, sequence] = last[0].split("-");
-      return Number(await client.xtrim(streamKey, "MINID", `${milliseconds}-${Number(sequence) + 1}`));
+      // Fix: this trimmed only the dead prefix of the first 1000 entries, but `until` is not in
+      // append order (instances with different token lifetimes share the stream), so dead
+      // entries behind a live one, or past the first 1000, stayed (conformance: "prune(now)
+      // removes every entry whose until <= now, wherever it sits ..." and "prune removes every
+      // dead entry, however many there are"). Every entry is looked at; the stream holds only
+      // entries that can still matter, so it stays small.
+      let removed = 0;
+      let start = "-";
+      for (;;) {
+        const page = (await client.xrange(streamKey, start, "+", "COUNT", PRUNE_PAGE)) as [string, string[]][] | null;
+        if (!page || page.length === 0) return removed;
+        const dead = page.filter(([id, fields]) => revocationFromStream(id, fields).until <= now).map(([id]) => id);
+        // XDEL counts only what it removed, so instances pruning at once do not count twice.
+        if (dead.length > 0) removed += await client.xdel(streamKey, ...dead);
+        if (page.length < PRUNE_PAGE) return removed;
+        start = `(${page[page.length - 1]![0]}`;
+      }
     },
 
     async close() {
