@@ -5,15 +5,21 @@
 import { accountRoutes } from "./accounts/routes.js";
 import { createAccountService } from "./accounts/service.js";
 import { resolveConfig, type GatehouseConfig } from "./config.js";
-import { ConfigurationError } from "./errors/index.js";
+import { ConfigurationError, NotAvailableError } from "./errors/index.js";
 import { createMemoryRateLimiters } from "./adapters/memory/index.js";
 import { createEventBus } from "./events/bus.js";
+import { createSigningKeyManager, KEY_RELOAD_INTERVAL_MS } from "./keys/service.js";
+import { keyRoutes } from "./keys/routes.js";
+import { createEncrypter, createMAC } from "./lib/encryption.js";
+import { createSessionTransport } from "./sessions/transport.js";
+import { revocationFeedRoutes } from "./tokens/feed.js";
+import { tokenRoutes } from "./tokens/routes.js";
+import { createTokenService } from "./tokens/service.js";
 import { parseTrustedProxies } from "./http/client-ip.js";
 import { createHandler } from "./http/handler.js";
 import { buildOpenAPIDocument } from "./http/openapi.js";
 import { defineRoute, jsonResponse, type AnyRoute } from "./http/route.js";
 import { base64url, randomBytes, randomId, sha256base64url } from "./lib/encoding.js";
-import { createEncryptor } from "./lib/encryption.js";
 import { silentLogger } from "./lib/logger.js";
 import { createArgon2idHasher } from "./passwords/hasher.js";
 import { sessionRoutes } from "./sessions/routes.js";
@@ -22,11 +28,14 @@ import { createThrottle } from "./throttle/throttle.js";
 import type { Gatehouse, ReadinessReport } from "./types.js";
 import { VERSION } from "./version.js";
 import { webhookRoutes } from "./webhooks/routes.js";
+import { createWebhookSecretBox } from "./webhooks/secrets.js";
 import { createWebhookService } from "./webhooks/service.js";
 import { createWebhookWorker, type WebhookWorker } from "./webhooks/worker.js";
 
-/** How often expired sessions are swept from stores that do not expire them themselves. */
-const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+/** How often expired sessions and dead revocations are swept. */
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+/** The most a verifier's clock may differ from ours; revocations and retired keys outlive tokens by it. */
+const MAX_CLOCK_SKEW_MS = 60_000;
 
 /** Prefix of admin secret keys, so they are recognisable in code and by secret scanners. */
 const SECRET_KEY_PREFIX = "gh_sk_";
@@ -52,7 +61,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const logger = config.logger ?? silentLogger;
   const observer = config.observer ?? {};
   const hasher = config.passwordHasher ?? createArgon2idHasher();
-  const { database, sessionStore, clock } = resolved;
+  const { database, sessionStore, revocationLog, clock } = resolved;
   const trustedProxies = parseTrustedProxies(resolved.trustedProxies);
 
   await database.migrate();
@@ -61,12 +70,57 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const dummyHash = await hasher.hash(base64url(randomBytes(24)));
 
   const events = createEventBus({ clock, logger });
+  const accessTokenTTLMs = resolved.tokens.accessTokenTTLSeconds * 1000;
   const sessions = createSessionService({
     store: sessionStore,
     events,
+    revocations: revocationLog,
+    // Long enough for any access token of the session to expire, at any verifier's clock.
+    revocationRetentionMs: accessTokenTTLMs + MAX_CLOCK_SKEW_MS,
     users: database,
     idleTimeoutSeconds: resolved.session.idleTimeoutSeconds,
     maxAgeSeconds: resolved.session.maxAgeSeconds,
+    clock,
+  });
+  // Signing keys need the encryption key; without one (embedded `session` strategy) none exist.
+  const keys = resolved.encryptionKey
+    ? await createSigningKeyManager({
+        store: database,
+        encrypter: await createEncrypter(resolved.encryptionKey, "signing-keys"),
+        algorithm: resolved.tokens.algorithm,
+        publishWindowMs: accessTokenTTLMs + MAX_CLOCK_SKEW_MS + KEY_RELOAD_INTERVAL_MS,
+        rotationIntervalMs:
+          resolved.tokens.keyRotationIntervalSeconds === null
+            ? null
+            : resolved.tokens.keyRotationIntervalSeconds * 1000,
+        clock,
+        events,
+        logger,
+      })
+    : null;
+  const tokens =
+    resolved.strategy === "session" || !keys || !resolved.encryptionKey
+      ? null
+      : createTokenService({
+          keys,
+          store: sessionStore,
+          users: database,
+          sessions,
+          events,
+          mac: await createMAC(resolved.encryptionKey, "refresh-tokens"),
+          issuer: resolved.issuer,
+          audience: resolved.tokens.audience,
+          accessTokenTTLSeconds: resolved.tokens.accessTokenTTLSeconds,
+          refreshGraceSeconds: resolved.tokens.refreshGraceSeconds,
+          idleTimeoutSeconds: resolved.session.idleTimeoutSeconds,
+          clock,
+        });
+  const transport = createSessionTransport({
+    strategy: resolved.strategy,
+    cookie: resolved.cookie,
+    sessions,
+    store: sessionStore,
+    tokens,
     clock,
   });
   const throttle = createThrottle({
@@ -85,13 +139,13 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     dummyHash,
   });
 
-  const encryptor = resolved.encryptionKeys ? await createEncryptor(resolved.encryptionKeys) : null;
+  const webhookSecrets = resolved.encryptionKey ? createWebhookSecretBox(resolved.encryptionKey) : null;
   const webhookSender = resolved.webhooks.sender;
   const webhookWorker: WebhookWorker | null = webhookSender
     ? createWebhookWorker({
         store: database,
         sender: webhookSender,
-        encryptor,
+        secrets: webhookSecrets,
         allowPrivateNetworks: resolved.webhooks.allowPrivateNetworks,
         timeoutMs: resolved.webhooks.timeoutMs,
         pollIntervalMs: resolved.webhooks.pollIntervalMs,
@@ -102,7 +156,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const webhooks = createWebhookService({
     store: database,
     users: database,
-    encryptor,
+    secrets: webhookSecrets,
     allowPrivateNetworks: resolved.webhooks.allowPrivateNetworks,
     maxAttempts: resolved.webhooks.maxAttempts,
     hasSender: webhookWorker !== null,
@@ -117,8 +171,17 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   }
 
   const routes: AnyRoute[] = [
-    ...accountRoutes({ accounts, sessions, cookie: resolved.cookie, clock }),
-    ...sessionRoutes({ sessions, cookie: resolved.cookie }),
+    ...accountRoutes({ accounts, sessions, transport }),
+    ...sessionRoutes({ sessions, transport }),
+    ...tokenRoutes({
+      tokens,
+      transport,
+      cookie: resolved.cookie,
+      baseURL: resolved.baseURL,
+      allowedOrigins: resolved.allowedOrigins,
+    }),
+    ...keyRoutes({ keys, issuer: resolved.issuer }),
+    ...revocationFeedRoutes({ log: revocationLog }),
     ...webhookRoutes({ webhooks, clock }),
   ];
   let openAPI: Record<string, unknown> | undefined;
@@ -140,11 +203,17 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     }),
   );
 
+  async function authenticateAdmin(request: Request): Promise<{ keyId: string } | null> {
+    const match = /^bearer\s+(gh_sk_[A-Za-z0-9_-]{32,128})\s*$/i.exec(request.headers.get("authorization") ?? "");
+    if (!match) return null;
+    const key = await database.findActiveSecretKey(await sha256base64url(match[1]!));
+    return key ? { keyId: key.id } : null;
+  }
+
   const handler = createHandler({
     routes,
-    sessions,
-    secretKeys: database,
-    cookie: resolved.cookie,
+    authenticate: transport.authenticate,
+    authenticateAdmin,
     allowedOrigins: resolved.allowedOrigins,
     trustedProxies,
     bodyLimitBytes: resolved.bodyLimitBytes,
@@ -155,6 +224,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const sweep = setInterval(() => {
     sessionStore.deleteExpiredSessions(clock()).catch((err: unknown) => {
       logger.warn({ err }, "sweeping expired sessions failed");
+    });
+    revocationLog.prune(clock()).catch((err: unknown) => {
+      logger.warn({ err }, "pruning the revocation log failed");
     });
     database.deleteFinishedWebhookDeliveries(clock() - resolved.webhooks.retentionMs).catch((err: unknown) => {
       logger.warn({ err }, "sweeping old webhook deliveries failed");
@@ -178,6 +250,10 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   return {
     handler,
     openAPIDocument,
+    async rotateSigningKey() {
+      if (!keys) throw new NotAvailableError("No signing keys: the engine was started without an encryption key.");
+      return keys.rotate({ type: "system", id: null });
+    },
     events: { subscribe: events.subscribe, flush: events.flush },
     webhooks: {
       deliverDue() {
@@ -224,6 +300,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
 
     async close() {
       clearInterval(sweep);
+      keys?.close();
       // Listeners first (they may queue deliveries), then the worker, before the database goes.
       await events.flush();
       await webhookWorker?.stop();

@@ -14,10 +14,8 @@ export { MAX_PASSWORD_LENGTH } from "./passwords/policy.js";
 export { silentLogger } from "./lib/logger.js";
 export { VERSION } from "./version.js";
 export { EVENT_TYPES } from "./events/bus.js";
-export { createEncryptor } from "./lib/encryption.js";
 export { generateEncryptionKey } from "./lib/encryption.js";
-export { decodeEncryptionKey } from "./lib/encryption.js";
-export { DecryptionError } from "./lib/encryption.js";
+export { parseEncryptionKey } from "./lib/encryption.js";
 export { checkWebhookAddress } from "./webhooks/address-policy.js";
 export { WebhookSendError } from "./webhooks/sender.js";
 
@@ -34,7 +32,6 @@ export type {
 export type { Logger, LogMethod } from "./lib/logger.js";
 export type { GatehouseEvent, EventType, EventActor, EventListener } from "./events/bus.js";
 export type { PasswordHasher, Argon2Parameters } from "./passwords/hasher.js";
-export type { Encryptor } from "./lib/encryption.js";
 export type { AddressVerdict } from "./webhooks/address-policy.js";
 export type { WebhookSender, WebhookRequest, WebhookResponse, WebhookSendFailure } from "./webhooks/sender.js";
 export type {

@@ -40,6 +40,12 @@ export interface Gatehouse {
     subscribe(listener: EventListener): () => void;
     flush(): Promise<void>;
   };
+  /**
+   * Makes a new signing key and retires the current one (still published until its tokens have
+   * expired). For `gatehouse keys rotate`; the admin API offers the same.
+   * @throws NotAvailableError when the engine runs without an encryption key.
+   */
+  rotateSigningKey(): Promise<{ kid: string }>;
   /** Webhook delivery controls. */
   webhooks: {
     /**

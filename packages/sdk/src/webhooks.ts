@@ -2,7 +2,8 @@
  * Verifying Gatehouse webhooks in an application: `verifyWebhook` checks a request's Standard
  * Webhooks signature (https://www.standardwebhooks.com) against the endpoint's secret — or
  * several secrets, around a rotation — and its timestamp against a tolerance, then returns the
- * parsed event. Web-standard only (Web Crypto, `Request`, `Headers`), no dependencies, so it runs
+ * parsed event — or, like every verifier in the SDK, the reason it was refused (a state, not an
+ * exception). Web-standard only (Web Crypto, `Request`, `Headers`), no dependencies, so it runs
  * in Node, Deno, Bun, workers and edge runtimes alike.
  *
  * Replay protection: a valid request can be captured and sent again. The timestamp check bounds
@@ -11,6 +12,8 @@
  * repeats — which also makes Gatehouse's at-least-once retries safe to receive.
  */
 
+import { ConfigurationError } from "./errors/index.js";
+
 /** Default timestamp tolerance: 5 minutes either way. */
 export const DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 300;
 
@@ -18,30 +21,14 @@ const SECRET_PREFIX = "whsec_";
 /** A header longer than this is not a signature list anyone sends. */
 const MAX_SIGNATURE_HEADER_LENGTH = 4096;
 
-/** Why a webhook was refused. */
-export type WebhookVerificationFailure =
-  | "missing_headers"
-  | "invalid_timestamp"
-  | "timestamp_too_old"
-  | "timestamp_too_new"
-  | "no_matching_signature"
-  | "invalid_payload"
-  | "invalid_secret";
-
-/**
- * A webhook failed verification. Answer the sender with 400 (or 401) and do not act on it; only
- * `invalid_secret` means your configuration is wrong rather than the request.
- */
-export class WebhookVerificationError extends Error {
-  /** Machine-readable cause. */
-  readonly reason: WebhookVerificationFailure;
-
-  constructor(reason: WebhookVerificationFailure, message: string) {
-    super(message);
-    this.name = "WebhookVerificationError";
-    this.reason = reason;
-  }
-}
+/** Why a webhook was refused. Stable; safe to log. */
+export type WebhookFailureReason =
+  | "missing-headers"
+  | "invalid-timestamp"
+  | "timestamp-too-old"
+  | "timestamp-too-new"
+  | "invalid-signature"
+  | "invalid-payload";
 
 /** A Gatehouse webhook body: `{type, timestamp, data}`. */
 export interface WebhookPayload<Data = Record<string, unknown>> {
@@ -64,6 +51,13 @@ export interface VerifiedWebhook<Data = Record<string, unknown>> {
   /** The whole parsed body. */
   payload: WebhookPayload<Data>;
 }
+
+/**
+ * The result of {@link verifyWebhook}: the event, or why it was refused. A refused webhook is an
+ * outcome to answer (400), not an exception.
+ */
+export type WebhookVerificationResult<Data = Record<string, unknown>> =
+  { ok: true; webhook: VerifiedWebhook<Data> } | { ok: false; reason: WebhookFailureReason };
 
 /** Request headers as web `Headers` or as a plain object (Node's `req.headers`, Express…). */
 export type WebhookHeaders = Headers | Record<string, string | string[] | undefined>;
@@ -125,49 +119,48 @@ async function importSecret(secret: string): Promise<CryptoKey> {
   const raw = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
   const bytes = decodeBase64(raw);
   if (!bytes || bytes.length === 0) {
-    throw new WebhookVerificationError(
-      "invalid_secret",
-      "The webhook secret is not a whsec_ secret; copy it exactly as Gatehouse returned it.",
+    // Not echoed: it is the secret, or a mangled copy of it.
+    throw new ConfigurationError(
+      "verifyWebhook: the secret is not a whsec_ secret; copy it exactly as Gatehouse returned it.",
     );
   }
   return crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
 }
 
 /**
- * Verifies a Gatehouse webhook and returns the event. Pass the body exactly as it arrived: a
- * parsed and re-serialized JSON body will not verify.
+ * Verifies a Gatehouse webhook. Pass the body exactly as it arrived: a parsed and re-serialized
+ * JSON body will not verify.
  *
  * @param request - a web `Request` (its body is read), or `{ body, headers }`.
- * @throws WebhookVerificationError when the headers are missing, the timestamp is outside the
- * tolerance, no signature matches any secret, or the body is not a Gatehouse event.
+ * @returns `{ ok: true, webhook }`, or `{ ok: false, reason }` when the headers are missing, the
+ * timestamp is outside the tolerance, no signature matches any secret, or the body is not a
+ * Gatehouse event.
+ * @throws ConfigurationError only when `secret` is missing or not a `whsec_` secret.
  * @example
  * ```ts
  * // A fetch-style handler (Hono, Next.js route handlers, workers):
  * export async function POST(request: Request): Promise<Response> {
- *   let event;
- *   try {
- *     event = await verifyWebhook(request, { secret: process.env.GATEHOUSE_WEBHOOK_SECRET! });
- *   } catch {
- *     return new Response("invalid webhook", { status: 400 });
- *   }
- *   if (await alreadyProcessed(event.id)) return new Response(null, { status: 204 });
- *   if (event.type === "user.created") await createProfile(event.data);
+ *   const result = await verifyWebhook(request, { secret: process.env.GATEHOUSE_WEBHOOK_SECRET! });
+ *   if (!result.ok) return new Response(result.reason, { status: 400 });
+ *   const { id, type, data } = result.webhook;
+ *   if (await alreadyProcessed(id)) return new Response(null, { status: 204 });
+ *   if (type === "user.created") await createProfile(data);
  *   return new Response(null, { status: 204 });
  * }
  *
  * // Express, with the raw body:
  * app.post("/webhooks/gatehouse", express.raw({ type: "application/json" }), async (req, res) => {
- *   const event = await verifyWebhook({ body: req.body, headers: req.headers }, { secret });
- *   res.sendStatus(204);
+ *   const result = await verifyWebhook({ body: req.body, headers: req.headers }, { secret });
+ *   res.sendStatus(result.ok ? 204 : 400);
  * });
  * ```
  */
 export async function verifyWebhook<Data = Record<string, unknown>>(
   request: Request | RawWebhookRequest,
   options: VerifyWebhookOptions,
-): Promise<VerifiedWebhook<Data>> {
+): Promise<WebhookVerificationResult<Data>> {
   const secrets = typeof options.secret === "string" ? [options.secret] : [...options.secret];
-  if (secrets.length === 0) throw new WebhookVerificationError("invalid_secret", "No webhook secret was given.");
+  if (secrets.length === 0) throw new ConfigurationError("verifyWebhook: no secret was given.");
   // Bad secrets are a configuration error, reported before anything about the request.
   const keys = await Promise.all(secrets.map(importSecret));
 
@@ -175,24 +168,13 @@ export async function verifyWebhook<Data = Record<string, unknown>>(
   const id = header(headers, "webhook-id");
   const timestampText = header(headers, "webhook-timestamp");
   const signatures = header(headers, "webhook-signature");
-  if (!id || !timestampText || !signatures) {
-    throw new WebhookVerificationError(
-      "missing_headers",
-      "The webhook-id, webhook-timestamp and webhook-signature headers are required.",
-    );
-  }
-  if (!/^\d{1,12}$/.test(timestampText)) {
-    throw new WebhookVerificationError("invalid_timestamp", "webhook-timestamp is not a number of seconds.");
-  }
+  if (!id || !timestampText || !signatures) return { ok: false, reason: "missing-headers" };
+  if (!/^\d{1,12}$/.test(timestampText)) return { ok: false, reason: "invalid-timestamp" };
   const timestamp = Number(timestampText);
   const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000);
   const tolerance = options.toleranceSeconds ?? DEFAULT_WEBHOOK_TOLERANCE_SECONDS;
-  if (nowSeconds - timestamp > tolerance) {
-    throw new WebhookVerificationError("timestamp_too_old", "The webhook is too old; it may be a replay.");
-  }
-  if (timestamp - nowSeconds > tolerance) {
-    throw new WebhookVerificationError("timestamp_too_new", "The webhook's timestamp is in the future.");
-  }
+  if (nowSeconds - timestamp > tolerance) return { ok: false, reason: "timestamp-too-old" };
+  if (timestamp - nowSeconds > tolerance) return { ok: false, reason: "timestamp-too-new" };
 
   const body = bytesOf(request instanceof Request ? await request.arrayBuffer() : request.body);
   const prefix = new TextEncoder().encode(`${id}.${timestampText}.`);
@@ -210,18 +192,16 @@ export async function verifyWebhook<Data = Record<string, unknown>>(
     .map(([, signature]) => decodeBase64(signature ?? ""))
     .filter((signature): signature is Uint8Array<ArrayBuffer> => signature !== null);
   const matches = presented.some((signature) => expected.some((each) => constantTimeEqual(signature, each)));
-  if (!matches) {
-    throw new WebhookVerificationError("no_matching_signature", "No signature matches the webhook secret.");
-  }
+  if (!matches) return { ok: false, reason: "invalid-signature" };
 
   let payload: WebhookPayload<Data>;
   try {
     payload = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body)) as WebhookPayload<Data>;
   } catch {
-    throw new WebhookVerificationError("invalid_payload", "The webhook body is not JSON.");
+    return { ok: false, reason: "invalid-payload" };
   }
   if (typeof payload !== "object" || payload === null || typeof payload.type !== "string") {
-    throw new WebhookVerificationError("invalid_payload", "The webhook body is not a Gatehouse event.");
+    return { ok: false, reason: "invalid-payload" };
   }
-  return { id, timestamp, type: payload.type, data: payload.data, payload };
+  return { ok: true, webhook: { id, timestamp, type: payload.type, data: payload.data, payload } };
 }

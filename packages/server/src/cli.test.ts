@@ -2,7 +2,7 @@
  * The `gatehouse` CLI as an operator runs it: the real built binary, a real port, real HTTP.
  * Needs `npm run build` first (the root `npm test` does it in `pretest`).
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -96,13 +96,30 @@ describe("gatehouse configuration errors", () => {
     expect(cli.stderr()).not.toMatch(/hunter2-secret/);
   });
 
-  it("surfaces the engine's refusal of a strategy this release does not have", async () => {
+  it("starts the jwt strategy without GATEHOUSE_ENCRYPTION_KEY, with the data directory's generated key", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "gatehouse-cli-"));
     try {
-      const cli = runCLI(["start"], { GATEHOUSE_STRATEGY: "jwt", GATEHOUSE_DATA_DIR: dataDir });
+      const cli = await startCLI({ GATEHOUSE_STRATEGY: "jwt", GATEHOUSE_DATA_DIR: dataDir });
+      try {
+        const jwks = (await (await fetch(`${cli.url}/.well-known/jwks.json`)).json()) as { keys: unknown[] };
+        expect(jwks.keys.length).toBeGreaterThan(0);
+        expect((await readFile(join(dataDir, "encryption.key"), "utf8")).trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      } finally {
+        expect(await cli.stop()).toBe(0);
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses to start with a damaged encryption key file instead of replacing it (exit 1)", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "gatehouse-cli-"));
+    try {
+      await writeFile(join(dataDir, "encryption.key"), "not a key\n");
+      const cli = runCLI(["start"], { GATEHOUSE_DATA_DIR: dataDir });
       const { code } = await cli.exited;
       expect(code).toBe(1);
-      expect(cli.stderr()).toMatch(/GATEHOUSE_STRATEGY=session/);
+      expect(cli.stderr()).toMatch(/encryption\.key does not hold a valid encryption key/);
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

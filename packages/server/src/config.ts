@@ -9,7 +9,7 @@
  */
 import { isIP } from "node:net";
 import { resolve } from "node:path";
-import { decodeEncryptionKey } from "@gatehouse/core";
+import { parseEncryptionKey } from "@gatehouse/core";
 
 /** How clients stay signed in (`GATEHOUSE_STRATEGY`). The engine accepts only `session` in this release. */
 export type ServerStrategy = "session" | "jwt" | "hybrid";
@@ -68,10 +68,11 @@ export interface ServerConfig {
   /** @default "info" */
   logLevel: LogLevel;
   /**
-   * Keys encrypting webhook signing secrets at rest, newest first (`GATEHOUSE_ENCRYPTION_KEY`,
-   * comma-separated); null = a key generated once in `<dataDir>/encryption.key`.
+   * Key encrypting secrets the engine must read back (webhook signing secrets, JWT signing keys)
+   * and keying refresh tokens (`GATEHOUSE_ENCRYPTION_KEY`); null = a key generated once in
+   * `<dataDir>/encryption.key`.
    */
-  encryptionKeys: string[] | null;
+  encryptionKey: string | null;
   /**
    * Let webhooks use plain http and reach private networks (`GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS`).
    * Development and tests only.
@@ -215,7 +216,7 @@ export const SETTINGS: readonly SettingDoc[] = [
     env: "GATEHOUSE_ENCRYPTION_KEY",
     default: "none (generated once in <data dir>/encryption.key)",
     description:
-      "32 random bytes in base64 (openssl rand -base64 32) encrypting webhook signing secrets at rest. Comma-separated to rotate: the first encrypts, all decrypt. Every instance on one database needs the same key.",
+      "32 random bytes in base64url (43 characters) encrypting webhook signing secrets and signing keys at rest. Every instance on one database needs the same key.",
   },
   {
     env: "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS",
@@ -338,20 +339,16 @@ function parseSecretKey(value: string, what: string): string {
   return value;
 }
 
-function parseEncryptionKeys(value: string, what: string): string[] {
-  const keys = parseList(value);
-  if (keys.length === 0) throw new ServerConfigError(`${what} lists no key.`);
-  for (const key of keys) {
-    try {
-      decodeEncryptionKey(key);
-    } catch {
-      // Not echoed: it is a key.
-      throw new ServerConfigError(
-        `${what} must list keys of 32 random bytes in base64 (e.g. from \`openssl rand -base64 32\`), separated by commas.`,
-      );
-    }
+function parseEncryptionKeyValue(value: string, what: string): string {
+  try {
+    parseEncryptionKey(value);
+  } catch {
+    // Not echoed: it is a key.
+    throw new ServerConfigError(
+      `${what} must be 32 random bytes in base64url (43 characters), e.g. from \`node -e "console.log(crypto.randomBytes(32).toString('base64url'))"\`.`,
+    );
   }
-  return keys;
+  return value;
 }
 
 function parseBoolean(value: string, what: string): boolean {
@@ -468,7 +465,8 @@ export function loadServerConfig(
     sessionIdleTimeoutSeconds: idle === undefined ? null : parseDuration(idle, "GATEHOUSE_SESSION_IDLE_TIMEOUT"),
     sessionMaxAgeSeconds: maxAge === undefined ? null : parseDuration(maxAge, "GATEHOUSE_SESSION_MAX_AGE"),
     logLevel: logLevel === undefined ? SERVER_DEFAULTS.logLevel : parseLogLevel(logLevel, "GATEHOUSE_LOG_LEVEL"),
-    encryptionKeys: encryptionKey === undefined ? null : parseEncryptionKeys(encryptionKey, "GATEHOUSE_ENCRYPTION_KEY"),
+    encryptionKey:
+      encryptionKey === undefined ? null : parseEncryptionKeyValue(encryptionKey, "GATEHOUSE_ENCRYPTION_KEY"),
     webhooksAllowPrivateNetworks:
       allowPrivateNetworks === undefined
         ? false

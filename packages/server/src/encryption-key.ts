@@ -1,9 +1,10 @@
 /**
  * The data directory's encryption key: used when `GATEHOUSE_ENCRYPTION_KEY` is unset, so a
- * single instance works out of the box and still keeps webhook signing secrets encrypted at
- * rest — the key lives in a file next to, not inside, the database, so a database dump or
+ * single instance works out of the box (webhooks, the jwt and hybrid strategies) and still keeps
+ * webhook signing secrets and signing keys encrypted at rest — the key lives in a file next to, not inside, the database, so a database dump or
  * backup alone yields no secret. Generated once, owner-only, and never rewritten: losing it
- * makes the stored secrets unreadable (endpoints then need a secret rotation).
+ * makes the stored secrets unreadable (webhook endpoints then need a secret rotation, and
+ * signing keys a key rotation).
  *
  * Creation is atomic (written to a temporary file, then hard-linked into place, which fails if
  * the file exists), so instances starting together on one data directory agree on one key.
@@ -11,7 +12,7 @@
 import { randomBytes } from "node:crypto";
 import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { decodeEncryptionKey, generateEncryptionKey } from "@gatehouse/core";
+import { generateEncryptionKey, parseEncryptionKey } from "@gatehouse/core";
 import { ServerConfigError } from "./config.js";
 
 /** Name of the key file inside the data directory. */
@@ -44,7 +45,7 @@ export async function loadOrCreateEncryptionKey(dataDir: string): Promise<{ key:
   }
   const key = (await readFile(path, "utf8")).trim();
   try {
-    decodeEncryptionKey(key);
+    parseEncryptionKey(key);
   } catch {
     throw new ServerConfigError(
       `${path} does not hold a valid encryption key. Restore it from a backup, or set GATEHOUSE_ENCRYPTION_KEY.`,

@@ -50,7 +50,7 @@ describe.skipIf(!services)(`two instances on one PostgreSQL and one Redis ${reas
       GATEHOUSE_URL: `http://localhost:${publicPort}`,
       // And one encryption key, so webhook secrets written by one are readable by the other
       // (without it each would fall back to a key file in its working directory).
-      GATEHOUSE_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+      GATEHOUSE_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
     };
     // Started together on an empty database: migrations must be safe to run concurrently.
     [a, b] = await Promise.all([startCLI(env), startCLI(env)]);

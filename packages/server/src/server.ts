@@ -276,18 +276,18 @@ function withTimeout<T>(promise: Promise<T>, ms: number, fallback: () => T): Pro
 }
 
 /**
- * The encryption keys from `GATEHOUSE_ENCRYPTION_KEY`, or else the data directory's key file
+ * The encryption key from `GATEHOUSE_ENCRYPTION_KEY`, or else the data directory's key file
  * (created on first start). Several instances on one PostgreSQL must share a key, which a
  * per-machine file does not guarantee: that case is warned about.
  */
-async function encryptionKeys(config: ServerConfig, logger: Logger): Promise<string[]> {
-  if (config.encryptionKeys !== null) return config.encryptionKeys;
+async function encryptionKey(config: ServerConfig, logger: Logger): Promise<string> {
+  if (config.encryptionKey !== null) return config.encryptionKey;
   const { key, created } = await loadOrCreateEncryptionKey(config.dataDir);
   const path = join(config.dataDir, ENCRYPTION_KEY_FILE);
   if (created) {
     logger.warn(
       { path },
-      "generated an encryption key for webhook secrets; back it up with the database (without it stored webhook secrets cannot be read) or set GATEHOUSE_ENCRYPTION_KEY",
+      "generated an encryption key for webhook secrets and signing keys; back it up apart from the database (without it they cannot be read) or set GATEHOUSE_ENCRYPTION_KEY",
     );
   }
   if (config.databaseURL !== null) {
@@ -296,7 +296,7 @@ async function encryptionKeys(config: ServerConfig, logger: Logger): Promise<str
       "GATEHOUSE_ENCRYPTION_KEY is unset: every instance on this database must use the same key file, or set the variable on all of them",
     );
   }
-  return [key];
+  return key;
 }
 
 function formatHost(host: string): string {
@@ -328,7 +328,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const metrics = createMetrics();
   const requestScope = new AsyncLocalStorage<RequestRecord>();
 
-  const keys = await encryptionKeys(config, logger);
+  const key = await encryptionKey(config, logger);
   const storage = await openStorage(config, logger);
   let engine: Gatehouse;
   let generatedSecretKey: string | null;
@@ -346,7 +346,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       cookie: { domain: config.cookieDomain ?? undefined },
       allowedOrigins: config.allowedOrigins,
       trustedProxies: config.trustedProxies,
-      encryptionKey: keys,
+      encryptionKey: key,
       webhooks: {
         sender: createNodeWebhookSender(),
         allowPrivateNetworks: config.webhooksAllowPrivateNetworks,

@@ -9,9 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createEncryptor } from "@gatehouse/core";
+import { parseEncryptionKey } from "@gatehouse/core";
 import { createSQLiteDatabase } from "@gatehouse/core/adapters/sqlite";
 import { startReceiver, newSecretKey, type Receiver } from "../../core/src/test-support/webhooks.js";
+import { createWebhookSecretBox } from "../../core/src/webhooks/secrets.js";
 import { ServerConfigError, loadServerConfig } from "./config.js";
 import { ENCRYPTION_KEY_FILE, loadOrCreateEncryptionKey } from "./encryption-key.js";
 import { startServer, type RunningServer } from "./server.js";
@@ -84,8 +85,8 @@ describe("webhooks in the server", () => {
     try {
       const stored = await database.getWebhookEndpoint(endpoint.id);
       expect(stored?.secretCiphertext).not.toContain(endpoint.secret.slice(6));
-      const encryptor = await createEncryptor(key);
-      expect(await encryptor.decrypt(stored!.secretCiphertext, `webhook-secret:${endpoint.id}`)).toBe(endpoint.secret);
+      const box = createWebhookSecretBox(parseEncryptionKey(key));
+      expect(await box.open(endpoint.id, stored!.secretCiphertext)).toBe(endpoint.secret);
     } finally {
       await database.close();
     }
@@ -136,7 +137,7 @@ describe("the data directory's encryption key", () => {
     const dataDir = join(root, "key-from-env");
     const { logs } = await start({
       GATEHOUSE_DATA_DIR: dataDir,
-      GATEHOUSE_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
+      GATEHOUSE_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64url"),
     });
     await expect(stat(join(dataDir, ENCRYPTION_KEY_FILE))).rejects.toMatchObject({ code: "ENOENT" });
     expect(logs()).not.toContain("generated an encryption key");

@@ -2,11 +2,10 @@
  * HTTP routes of password accounts: sign-up, password sign-in and sign-out.
  */
 import { z } from "zod";
-import { clearedSessionCookie, readCredential, type CookieSettings } from "../http/credentials.js";
 import { defineRoute, type AnyRoute, type RouteContext } from "../http/route.js";
-import { bearerTokenJSON, userAndSessionJSON } from "../sessions/schema.js";
-import { sessionIssuedResponse } from "../sessions/respond.js";
+import { bearerTokenJSON, cookieSignInJSON } from "../sessions/schema.js";
 import type { ClientDetails, RevocationReason, SessionService } from "../sessions/service.js";
+import type { SessionTransport } from "../sessions/transport.js";
 import { signInBody, signUpBody } from "./schema.js";
 import type { AccountService } from "./service.js";
 
@@ -14,14 +13,13 @@ import type { AccountService } from "./service.js";
 export interface AccountRouteDependencies {
   accounts: AccountService;
   sessions: SessionService;
-  cookie: CookieSettings;
-  clock: () => number;
+  transport: SessionTransport;
 }
 
 const issuedResponses = (status: number, description: string) => ({
   [status]: {
-    description: `${description}. Cookie transport: \`{user, session}\` and a session cookie. Bearer transport: the token response.`,
-    schema: z.union([userAndSessionJSON, bearerTokenJSON]),
+    description: `${description}. Cookie transport: \`{user, session}\` and cookies. Bearer transport: the OAuth 2 token response.`,
+    schema: z.union([cookieSignInJSON, bearerTokenJSON]),
   },
 });
 
@@ -30,12 +28,11 @@ function clientDetails(context: RouteContext<unknown>): ClientDetails {
 }
 
 /** The account routes. */
-export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRouteDependencies): AnyRoute[] {
+export function accountRoutes({ accounts, sessions, transport }: AccountRouteDependencies): AnyRoute[] {
   // A sign-in never adopts the session the client already had (session fixation); it ends it.
   async function endPresentedSession(context: RouteContext<unknown>, reason: RevocationReason): Promise<void> {
-    const token = readCredential(context.request.headers, context.transport, cookie);
-    const presented = token ? await sessions.authenticate(token) : null;
-    if (presented) await sessions.revoke(presented.session, reason);
+    const presented = await transport.presentedSession(context.request, context.transport);
+    if (presented) await sessions.revoke(presented, reason);
   }
 
   return [
@@ -55,7 +52,7 @@ export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRout
       async handle(context) {
         await endPresentedSession(context, "replaced_by_sign_in");
         const { user, issued } = await accounts.signUp(context.body, clientDetails(context));
-        return sessionIssuedResponse(201, context.transport, user, issued, cookie, clock());
+        return transport.issuedResponse(201, context.transport, user, issued);
       },
     }),
     defineRoute({
@@ -73,7 +70,7 @@ export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRout
       async handle(context) {
         await endPresentedSession(context, "replaced_by_sign_in");
         const { user, issued } = await accounts.signIn(context.body, clientDetails(context));
-        return sessionIssuedResponse(200, context.transport, user, issued, cookie, clock());
+        return transport.issuedResponse(200, context.transport, user, issued);
       },
     }),
     defineRoute({
@@ -86,7 +83,9 @@ export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRout
       async handle(context) {
         await endPresentedSession(context, "sign_out");
         const headers = new Headers({ "cache-control": "no-store" });
-        if (context.transport === "cookie") headers.set("set-cookie", clearedSessionCookie(cookie));
+        if (context.transport === "cookie") {
+          for (const value of transport.clearedCookies()) headers.append("set-cookie", value);
+        }
         return new Response(null, { status: 204, headers });
       },
     }),

@@ -18,6 +18,9 @@ export {
   RateLimitedError,
   WebhookDisabledError,
   ConfigurationError,
+  InvalidGrantError,
+  UnsupportedGrantTypeError,
+  NotAvailableError,
 } from "./errors.js";
 export { toProblemResponse, problemJSON } from "./problem.js";
 export type { ErrorCode, FieldIssue } from "./errors.js";

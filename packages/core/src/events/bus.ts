@@ -9,17 +9,15 @@
  */
 import type { Logger } from "../lib/logger.js";
 
-/**
- * Every event type the engine emits, in one list so that what is derived from it (the event
- * types a webhook can subscribe to, their OpenAPI enum) grows by itself when a type is added.
- * Wire names follow the webhook convention `noun.verb`.
- */
+/** Every event type the engine emits. Wire names follow the webhook convention `noun.verb`. */
 export const EVENT_TYPES = [
   "user.created",
   "session.created",
   "session.revoked",
   "sign_in.succeeded",
   "sign_in.failed",
+  "refresh_token.reused",
+  "signing_key.rotated",
 ] as const;
 
 /** One of {@link EVENT_TYPES}. */

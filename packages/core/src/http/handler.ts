@@ -5,25 +5,24 @@
  */
 import type { Observer } from "../config.js";
 import { MethodNotAllowedError, NotFoundError, UnauthenticatedError, toProblemResponse } from "../errors/index.js";
-import { sha256base64url } from "../lib/encoding.js";
 import type { Logger } from "../lib/logger.js";
-import type { SessionService } from "../sessions/service.js";
-import type { SecretKeyStore } from "../storage/ports.js";
 import type { RequestContext } from "../types.js";
-import { readJSONBody } from "./body.js";
+import { readBody } from "./body.js";
 import { resolveClientIP, type TrustedProxyRange } from "./client-ip.js";
-import { detectTransport, readCredential, type CookieSettings } from "./credentials.js";
+import { corsHeaders, preflightResponse } from "./cors.js";
+import { detectTransport } from "./credentials.js";
 import { assertSameOrigin } from "./origin.js";
 import { readQuery } from "./query.js";
-import type { AdminCaller, AnyRoute, Caller } from "./route.js";
+import type { AnyRoute, Caller, Transport } from "./route.js";
 
 /** What the handler needs. */
 export interface HandlerOptions {
   routes: AnyRoute[];
-  sessions: SessionService;
-  /** Where `auth: "admin"` routes look up the presented secret key's hash. */
-  secretKeys: SecretKeyStore;
-  cookie: CookieSettings;
+  /** The signed-in caller of a request (strategy-aware), or null. */
+  authenticate(request: Request, transport: Transport): Promise<Caller | null>;
+  /** The secret key behind `Authorization: Bearer gh_sk_…`, or null. */
+  authenticateAdmin(request: Request): Promise<{ keyId: string } | null>;
+  /** The base URL's origin and `GATEHOUSE_ALLOWED_ORIGINS`. */
   allowedOrigins: Set<string>;
   trustedProxies: TrustedProxyRange[];
   bodyLimitBytes: number;
@@ -78,13 +77,6 @@ function match(
   throw new NotFoundError();
 }
 
-// ---- Admin guard -------------------------------------------------------------------------
-// The minimal `auth: "admin"` check the webhooks admin API needs: only
-// `Authorization: Bearer gh_sk_…` with an active key opens it. Kept in this one block so it can
-// be reconciled with the fuller admin-API guard.
-
-/** The shape of an admin secret key; anything else (a session token, a cookie) is refused unlooked-up. */
-const SECRET_KEY_FORMAT = /^gh_sk_\S{32,}$/;
 const ADMIN_UNAUTHENTICATED = "A valid secret key is required: send Authorization: Bearer gh_sk_….";
 
 function decodedOrRaw(value: string): string {
@@ -95,35 +87,28 @@ function decodedOrRaw(value: string): string {
   }
 }
 
-async function authenticateAdmin(request: Request, url: URL, secretKeys: SecretKeyStore): Promise<AdminCaller> {
-  // A key in a URL lands in access logs, proxies and browser history. It is refused even next
-  // to a valid header, so the leak is noticed instead of silently tolerated.
-  if (/gh_sk_/i.test(decodedOrRaw(url.search.replace(/\+/g, " ")))) {
-    throw new UnauthenticatedError("Secret keys are accepted only in the Authorization header, never in the URL.");
-  }
-  // Cookies are never read here, and a session token in the header fails the format check:
-  // a user's credential never opens the admin API.
-  const key = /^bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "")?.[1];
-  if (key === undefined || !SECRET_KEY_FORMAT.test(key)) throw new UnauthenticatedError(ADMIN_UNAUTHENTICATED);
-  // Looked up by hash (only hashes are stored); revoked keys are not found.
-  const record = await secretKeys.findActiveSecretKey(await sha256base64url(key));
-  if (!record) throw new UnauthenticatedError(ADMIN_UNAUTHENTICATED);
-  return { secretKeyId: record.id };
-}
-// ---- end of admin guard -------------------------------------------------------------------
-
 /** Builds `handler(Request, context) => Response`. */
 export function createHandler(
   options: HandlerOptions,
 ): (request: Request, context?: RequestContext) => Promise<Response> {
   const compiled = options.routes.map(compile);
-  const { sessions, cookie, logger, observer } = options;
+  const { logger, observer } = options;
 
-  async function authenticate(request: Request, transport: "cookie" | "bearer"): Promise<Caller> {
-    const token = readCredential(request.headers, transport, cookie);
-    const caller = token ? await sessions.authenticate(token) : null;
+  async function authenticate(request: Request, transport: Transport): Promise<Caller> {
+    const caller = await options.authenticate(request, transport);
     if (!caller) throw new UnauthenticatedError();
     return caller;
+  }
+
+  async function authenticateAdmin(request: Request, url: URL): Promise<{ keyId: string }> {
+    // A key in a URL lands in access logs, proxies and browser history. It is refused even next
+    // to a valid header, so the leak is noticed instead of silently tolerated.
+    if (/gh_sk_/i.test(decodedOrRaw(url.search.replace(/\+/g, " ")))) {
+      throw new UnauthenticatedError("Secret keys are accepted only in the Authorization header, never in the URL.");
+    }
+    const admin = await options.authenticateAdmin(request);
+    if (!admin) throw new UnauthenticatedError(ADMIN_UNAUTHENTICATED);
+    return admin;
   }
 
   async function answer(
@@ -132,16 +117,19 @@ export function createHandler(
     onRoute: (path: string) => void,
   ): Promise<Response> {
     const url = new URL(request.url);
+    if (request.method === "OPTIONS") return preflightResponse(request, options.allowedOrigins);
     const { route, params } = match(compiled, request.method, url.pathname);
     onRoute(route.path);
     // Admin routes authenticate first: an anonymous caller learns nothing, not even whether its
     // body would have been valid.
-    const admin = route.auth === "admin" ? await authenticateAdmin(request, url, options.secretKeys) : null;
+    const admin = route.auth === "admin" ? await authenticateAdmin(request, url) : null;
     const transport = detectTransport(request.headers);
     // Bearer requests carry no ambient credential a foreign page could ride on.
     if (transport === "cookie") assertSameOrigin(request, options.allowedOrigins);
     const query = route.query ? readQuery(url, route.query) : undefined;
-    const body = route.body ? await readJSONBody(request, route.body, options.bodyLimitBytes) : undefined;
+    const body = route.body
+      ? await readBody(request, route.body, options.bodyLimitBytes, route.bodyFormats)
+      : undefined;
     const caller = route.auth === "session" ? await authenticate(request, transport) : null;
     const clientIP = resolveClientIP(request.headers, context?.remoteAddress, options.trustedProxies);
     return route.handle({ request, params, body, query, clientIP, transport, caller, admin });
@@ -161,6 +149,7 @@ export function createHandler(
       );
     }
     response.headers.set("x-content-type-options", "nosniff");
+    for (const [name, value] of corsHeaders(request, options.allowedOrigins)) response.headers.set(name, value);
     observer.onRequest?.({
       method: request.method,
       route,

@@ -81,9 +81,16 @@ export function buildOpenAPIDocument(routes: AnyRoute[], options: OpenAPIOptions
     }
     if (parameters.length > 0) operation.parameters = parameters;
     if (route.body) {
+      const schema = jsonSchema(route.body, "input");
+      const formats = route.bodyFormats ?? ["json"];
       operation.requestBody = {
         required: true,
-        content: { "application/json": { schema: jsonSchema(route.body, "input") } },
+        content: Object.fromEntries(
+          formats.map((format) => [
+            format === "json" ? "application/json" : "application/x-www-form-urlencoded",
+            { schema },
+          ]),
+        ),
       };
     }
     if (route.auth === "session") operation.security = [{ sessionCookie: [] }, { bearerToken: [] }];

@@ -15,12 +15,6 @@ export interface Caller {
   session: SessionRecord;
 }
 
-/** The caller of a route with `auth: "admin"`: the secret key it presented. */
-export interface AdminCaller {
-  /** Id of the secret key (never the key itself). */
-  secretKeyId: string;
-}
-
 /** Everything a route's `handle` gets. */
 export interface RouteContext<Body, Query = undefined> {
   request: Request;
@@ -33,8 +27,8 @@ export interface RouteContext<Body, Query = undefined> {
   transport: Transport;
   /** The signed-in caller; set for routes with `auth: "session"`. */
   caller: Caller | null;
-  /** The admin caller; set for routes with `auth: "admin"`. */
-  admin: AdminCaller | null;
+  /** The secret key that authenticated the request; set for routes with `auth: "admin"`. */
+  admin: { keyId: string } | null;
   /** The validated query string (undefined for routes without a `query` schema). */
   query: Query;
 }
@@ -53,12 +47,14 @@ export interface Route<Body = unknown, Query = undefined> {
   summary: string;
   tag: string;
   /**
-   * `session`: answered only for a signed-in caller, else 401 `unauthenticated`.
-   * `admin`: answered only for `Authorization: Bearer <secret key>`, else 401 `unauthenticated`.
+   * `session`: answered only for a signed-in caller; `admin`: only with a secret key
+   * (`Authorization: Bearer gh_sk_…`); else 401 `unauthenticated`.
    */
   auth: "none" | "session" | "admin";
-  /** JSON body schema; the body is parsed and validated before `handle` runs. */
+  /** Body schema; the body is parsed and validated before `handle` runs. */
   body?: z.ZodType<Body>;
+  /** Accepted body encodings. @default ["json"] */
+  bodyFormats?: ("json" | "form")[];
   /**
    * Query string schema (an object of optional members); validated before `handle` runs, bad
    * values are 400 `invalid_request`.

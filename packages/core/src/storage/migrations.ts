@@ -13,6 +13,7 @@
  */
 import { Migrator } from "kysely";
 import type { Kysely, Migration, MigrationProvider } from "kysely";
+import { tokensMigration } from "../tokens/migrations.js";
 import { webhooksMigration } from "../webhooks/migrations.js";
 
 /** Table where Kysely records which migrations ran. */
@@ -82,6 +83,7 @@ const initialSchema: Migration = {
  */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   "0001_initial_schema": initialSchema,
+  "0003_tokens": tokensMigration,
   "0005_webhooks": webhooksMigration,
 });
 

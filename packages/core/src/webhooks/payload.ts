@@ -3,8 +3,9 @@
  * engine event. Built once when the event happens and stored, so every attempt sends (and signs)
  * the very same bytes, and a user's profile is the one of that moment.
  *
- * `data` carries the ids, client details and actor of the event, the event's own details, and
- * for `user.*` events the public user object (never a password hash). Events never carry
+ * `data` carries the ids, client details and actor of the event, the event's own details (member
+ * names in snake_case, like the rest of the API), and for `user.*` events the public user object
+ * (never a password hash). Events never carry
  * secrets (bus contract); detail members whose names look like credentials are dropped anyway,
  * so a future event that slips one in does not ship it to every endpoint.
  */
@@ -42,7 +43,9 @@ export async function payloadForEvent(event: GatehouseEvent, users: UserStore): 
   if (event.userAgent !== undefined) data.user_agent = event.userAgent;
   if (event.actor !== undefined) data.actor = { type: event.actor.type, id: event.actor.id };
   for (const [name, value] of Object.entries(event.data ?? {})) {
-    if (!(name in data) && !CREDENTIAL_LIKE.test(name)) data[name] = value;
+    // The API speaks snake_case; event details are written in the code's camelCase.
+    const wireName = name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+    if (!(wireName in data) && !CREDENTIAL_LIKE.test(name)) data[wireName] = value;
   }
   if (event.type.startsWith("user.") && event.userId !== null) {
     // Gone already for a deletion: then the id alone says which user it was.

@@ -4,9 +4,8 @@
  * retries and test events. Sending is the worker's job (`worker.ts`); this service only ever
  * writes deliveries to the database and nudges it.
  */
-import { ConfigurationError, InvalidRequestError, NotFoundError, WebhookDisabledError } from "../errors/index.js";
+import { InvalidRequestError, NotAvailableError, NotFoundError, WebhookDisabledError } from "../errors/index.js";
 import type { GatehouseEvent } from "../events/bus.js";
-import type { Encryptor } from "../lib/encryption.js";
 import { base64url, randomId } from "../lib/encoding.js";
 import type { Logger } from "../lib/logger.js";
 import type {
@@ -19,6 +18,7 @@ import type {
 } from "../storage/ports.js";
 import { payloadForEvent, testPayload, WEBHOOK_TEST_EVENT_TYPE, type WebhookPayload } from "./payload.js";
 import { DEFAULT_ROTATION_OVERLAP_SECONDS } from "./schema.js";
+import type { WebhookSecretBox } from "./secrets.js";
 import { generateWebhookSecret } from "./signing.js";
 import { validateWebhookURL } from "./url.js";
 
@@ -29,8 +29,8 @@ const DEFAULT_PAGE_SIZE = 20;
 export interface WebhookServiceOptions {
   store: WebhookStore;
   users: UserStore;
-  /** Encrypts signing secrets; without one, endpoints cannot be created or rotated. */
-  encryptor: Encryptor | null;
+  /** Encrypts signing secrets; without one (no encryption key), endpoints cannot be created or rotated. */
+  secrets: WebhookSecretBox | null;
   allowPrivateNetworks: boolean;
   /** Attempts a delivery gets before it is marked failed. */
   maxAttempts: number;
@@ -60,7 +60,10 @@ export interface WebhookEndpointUpdate {
 
 /** The webhooks operations the routes and the event bus use. */
 export interface WebhookService {
-  /** Creates an endpoint; the returned secret exists nowhere else in plain text. */
+  /**
+   * Creates an endpoint; the returned secret exists nowhere else in plain text.
+   * @throws ValidationError (a refused URL), NotAvailableError (no encryption key)
+   */
   create(input: NewWebhookEndpoint): Promise<{ endpoint: WebhookEndpointRecord; secret: string }>;
   list(): Promise<WebhookEndpointRecord[]>;
   /** @throws NotFoundError */
@@ -71,7 +74,7 @@ export interface WebhookService {
   remove(id: string): Promise<void>;
   /**
    * Replaces the signing secret; the previous one keeps signing alongside for `overlapSeconds`.
-   * @throws NotFoundError
+   * @throws NotFoundError, NotAvailableError (no encryption key)
    */
   rotateSecret(id: string, overlapSeconds?: number): Promise<{ endpoint: WebhookEndpointRecord; secret: string }>;
   /** A page of the endpoint's deliveries, newest first. @throws NotFoundError, InvalidRequestError (cursor) */
@@ -113,23 +116,23 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } {
  *
  * @example
  * ```ts
- * const webhooks = createWebhookService({ store: database, users: database, encryptor,
+ * const webhooks = createWebhookService({ store: database, users: database, secrets,
  *   allowPrivateNetworks: false, maxAttempts: 8, hasSender: true, onQueued: worker.nudge,
  *   clock: Date.now, logger });
  * events.subscribe((event) => webhooks.handleEvent(event));
  * ```
  */
 export function createWebhookService(options: WebhookServiceOptions): WebhookService {
-  const { store, users, encryptor, clock, logger } = options;
+  const { store, users, clock, logger } = options;
   let warnedNoSender = false;
 
-  function requireEncryptor(): Encryptor {
-    if (!encryptor) {
-      throw new ConfigurationError(
+  function requireSecretBox(): WebhookSecretBox {
+    if (!options.secrets) {
+      throw new NotAvailableError(
         "Webhook signing secrets are stored encrypted, and no encryption key is configured: set GATEHOUSE_ENCRYPTION_KEY (or `encryptionKey` in createGatehouse).",
       );
     }
-    return encryptor;
+    return options.secrets;
   }
 
   async function get(id: string): Promise<WebhookEndpointRecord> {
@@ -159,7 +162,7 @@ export function createWebhookService(options: WebhookServiceOptions): WebhookSer
 
   return {
     async create(input) {
-      const crypt = requireEncryptor();
+      const box = requireSecretBox();
       const url = validateWebhookURL(input.url, { allowPrivateNetworks: options.allowPrivateNetworks });
       const now = clock();
       const id = randomId("wh");
@@ -169,7 +172,7 @@ export function createWebhookService(options: WebhookServiceOptions): WebhookSer
         url,
         description: input.description ?? null,
         eventTypes: [...new Set(input.eventTypes)],
-        secretCiphertext: await crypt.encrypt(secret, `webhook-secret:${id}`),
+        secretCiphertext: await box.seal(id, secret),
         previousSecretCiphertext: null,
         previousSecretExpiresAt: null,
         disabledAt: input.enabled === false ? now : null,
@@ -214,12 +217,12 @@ export function createWebhookService(options: WebhookServiceOptions): WebhookSer
     },
 
     async rotateSecret(id, overlapSeconds = DEFAULT_ROTATION_OVERLAP_SECONDS) {
-      const crypt = requireEncryptor();
+      const box = requireSecretBox();
       const current = await get(id);
       const now = clock();
       const secret = generateWebhookSecret();
       const updated = await store.updateWebhookEndpoint(id, {
-        secretCiphertext: await crypt.encrypt(secret, `webhook-secret:${id}`),
+        secretCiphertext: await box.seal(id, secret),
         // Rotating again during an overlap retires the oldest secret: at most two sign at once.
         previousSecretCiphertext: overlapSeconds > 0 ? current.secretCiphertext : null,
         previousSecretExpiresAt: overlapSeconds > 0 ? now + overlapSeconds * 1000 : null,

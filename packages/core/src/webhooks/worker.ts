@@ -11,10 +11,10 @@
  * Time: due times and leases follow the engine's clock (tests freeze it); the poll timer and
  * request timeouts are real time.
  */
-import { DecryptionError, type Encryptor } from "../lib/encryption.js";
 import type { Logger } from "../lib/logger.js";
 import type { ClaimedWebhookDelivery, WebhookEndpointRecord, WebhookStore } from "../storage/ports.js";
 import { VERSION } from "../version.js";
+import { WebhookSecretUnreadableError, type WebhookSecretBox } from "./secrets.js";
 import { WebhookSendError, type WebhookSender } from "./sender.js";
 import { signWebhook } from "./signing.js";
 
@@ -57,7 +57,7 @@ export interface WebhookWorkerOptions {
   store: WebhookStore;
   sender: WebhookSender;
   /** Decrypts signing secrets; null when no encryption key is configured (attempts then fail). */
-  encryptor: Encryptor | null;
+  secrets: WebhookSecretBox | null;
   allowPrivateNetworks: boolean;
   timeoutMs: number;
   /** 0: no background loop; deliveries go out only through `deliverDue()`. */
@@ -78,16 +78,29 @@ export interface WebhookWorker {
   stop(): Promise<void>;
 }
 
-/** The secrets that sign an attempt made at `now`: the current one, and the previous one while it overlaps. */
-async function signingSecrets(endpoint: WebhookEndpointRecord, encryptor: Encryptor, now: number): Promise<string[]> {
-  const context = `webhook-secret:${endpoint.id}`;
-  const secrets = [await encryptor.decrypt(endpoint.secretCiphertext, context)];
+/**
+ * The secrets that sign an attempt made at `now`: the current one, and the previous one while it
+ * overlaps. An unreadable previous secret (sealed under an encryption key since replaced, which
+ * is why it was rotated) is left out rather than failing the delivery.
+ */
+async function signingSecrets(
+  endpoint: WebhookEndpointRecord,
+  box: WebhookSecretBox,
+  now: number,
+  logger: Logger,
+): Promise<string[]> {
+  const secrets = [await box.open(endpoint.id, endpoint.secretCiphertext)];
   if (
     endpoint.previousSecretCiphertext !== null &&
     endpoint.previousSecretExpiresAt !== null &&
     now < endpoint.previousSecretExpiresAt
   ) {
-    secrets.push(await encryptor.decrypt(endpoint.previousSecretCiphertext, context));
+    try {
+      secrets.push(await box.open(endpoint.id, endpoint.previousSecretCiphertext));
+    } catch (error) {
+      if (!(error instanceof WebhookSecretUnreadableError)) throw error;
+      logger.warn({ webhookId: endpoint.id }, "previous webhook secret unreadable; signing with the current one only");
+    }
   }
   return secrets;
 }
@@ -97,14 +110,14 @@ async function signingSecrets(endpoint: WebhookEndpointRecord, encryptor: Encryp
  *
  * @example
  * ```ts
- * const worker = createWebhookWorker({ store: database, sender, encryptor, allowPrivateNetworks: false,
+ * const worker = createWebhookWorker({ store: database, sender, secrets, allowPrivateNetworks: false,
  *   timeoutMs: 10_000, pollIntervalMs: 5_000, clock: Date.now, logger });
  * worker.start();
  * await worker.stop();
  * ```
  */
 export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorker {
-  const { store, sender, encryptor, clock, logger } = options;
+  const { store, sender, secrets, clock, logger } = options;
   const shutdown = new AbortController();
   const passes = new Set<Promise<number>>();
   let started = false;
@@ -125,14 +138,14 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     // Deleted meanwhile: its deliveries went with it, there is nothing to record.
     if (!endpoint) return false;
     try {
-      if (!encryptor) {
-        throw new DecryptionError("No encryption key is configured, so the signing secret cannot be read.");
+      if (!secrets) {
+        throw new WebhookSecretUnreadableError({ cause: new Error("no encryption key is configured") });
       }
       const headers = await signWebhook({
         id: delivery.id,
         timestamp: Math.floor(startedAt / 1000),
         body: delivery.payload,
-        secrets: await signingSecrets(endpoint, encryptor, startedAt),
+        secrets: await signingSecrets(endpoint, secrets, startedAt, logger),
       });
       const response = await sender.send({
         url: endpoint.url,
@@ -161,8 +174,8 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       }
       if (caught instanceof WebhookSendError) {
         error = caught.message;
-      } else if (caught instanceof DecryptionError) {
-        error = `Cannot read the signing secret: ${caught.message}`;
+      } else if (caught instanceof WebhookSecretUnreadableError) {
+        error = caught.message;
         logger.error({ err: caught, webhookId: endpoint.id }, "webhook signing secret cannot be decrypted");
       } else {
         error = "The delivery failed unexpectedly; see the server log.";

@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   describeDatabaseConformance,
   describeRateLimiterConformance,
+  describeRevocationLogConformance,
   describeSessionStoreConformance,
+  describeSigningKeyStoreConformance,
 } from "../../storage/conformance.test-suite.js";
 import { describeWebhookStoreConformance } from "../../storage/webhook-conformance.test-suite.js";
 import { createMemoryDatabase, createMemoryRateLimiters } from "./index.js";
@@ -19,6 +21,16 @@ describeDatabaseConformance("memory", async () => {
 describeSessionStoreConformance("memory", async () => {
   const database = createMemoryDatabase();
   return { store: database.sessions, teardown: () => database.close() };
+});
+
+describeSigningKeyStoreConformance("memory", async () => {
+  const database = createMemoryDatabase();
+  return { store: database, teardown: () => database.close() };
+});
+
+describeRevocationLogConformance("memory", async () => {
+  const database = createMemoryDatabase();
+  return { log: database.revocations, teardown: () => database.close() };
 });
 
 describeWebhookStoreConformance("memory", async () => {

@@ -8,7 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeDatabaseConformance, describeSessionStoreConformance } from "../../storage/conformance.test-suite.js";
+import {
+  describeDatabaseConformance,
+  describeRevocationLogConformance,
+  describeSessionStoreConformance,
+  describeSigningKeyStoreConformance,
+} from "../../storage/conformance.test-suite.js";
 import { describeWebhookStoreConformance } from "../../storage/webhook-conformance.test-suite.js";
 import type { Database } from "../../storage/ports.js";
 import { createSQLiteDatabase } from "./index.js";
@@ -70,6 +75,18 @@ describeSessionStoreConformance("sqlite file", async () => {
   };
 });
 
+describeSigningKeyStoreConformance("sqlite file", async () => {
+  const database = createSQLiteDatabase({ filename: newDatabaseFile() });
+  await database.migrate();
+  return { store: database, teardown: () => database.close() };
+});
+
+describeRevocationLogConformance("sqlite file", async () => {
+  const database = createSQLiteDatabase({ filename: newDatabaseFile() });
+  await database.migrate();
+  return { log: database.revocations, teardown: () => database.close() };
+});
+
 describe("createSQLiteDatabase", () => {
   it("creates the missing directory and opens the file in WAL mode", async () => {
     const filename = newDatabaseFile();
@@ -90,8 +107,10 @@ describe("createSQLiteDatabase", () => {
         expect.arrayContaining([
           "gatehouse_migrations",
           "gatehouse_migrations_lock",
+          "revocations",
           "secret_keys",
           "sessions",
+          "signing_keys",
           "users",
         ]),
       );
@@ -116,6 +135,9 @@ describe("createSQLiteDatabase", () => {
         expiresAt: now + 120_000,
         ip: null,
         userAgent: null,
+        generation: 0,
+        previousSecretHash: null,
+        rotatedAt: null,
       });
       await expect(orphan).rejects.toMatchObject({ code: "SQLITE_CONSTRAINT_FOREIGNKEY" });
     } finally {
