@@ -15,6 +15,8 @@ describe("public exports", () => {
       "checkNewPassword",
       "createArgon2idHasher",
       "createGatehouse",
+      "generateEncryptionKey",
+      "parseEncryptionKey",
       "resolveConfig",
       "silentLogger",
     ]);

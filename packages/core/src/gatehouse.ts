@@ -228,8 +228,12 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
           );
         }
         const keyHash = await sha256base64url(provided);
-        if (!(await database.findActiveSecretKey(keyHash))) {
+        if (await database.findActiveSecretKey(keyHash)) return null;
+        try {
           await database.createSecretKey({ id: randomId("sk"), keyHash, createdAt: clock(), revokedAt: null });
+        } catch (error) {
+          // Another instance starting at the same moment recorded the same key first.
+          if (!(await database.findActiveSecretKey(keyHash))) throw error;
         }
         return null;
       }

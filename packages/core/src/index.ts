@@ -14,6 +14,8 @@ export { MAX_PASSWORD_LENGTH } from "./passwords/policy.js";
 export { silentLogger } from "./lib/logger.js";
 export { VERSION } from "./version.js";
 export { EVENT_TYPES } from "./events/bus.js";
+export { generateEncryptionKey } from "./lib/encryption.js";
+export { parseEncryptionKey } from "./lib/encryption.js";
 
 export type { Gatehouse, RequestContext, ReadinessReport } from "./types.js";
 export type { GatehouseConfig, ResolvedConfig, Observer, SignInOutcome, Strategy, ThrottleLimit } from "./config.js";
@@ -32,4 +34,10 @@ export type {
   RateLimiter,
   RateLimiterFactory,
   RateLimiterOptions,
+  RevocationLog,
+  RevocationEntry,
+  RevocationLogEntry,
+  SigningKeyRecord,
+  SigningKeyStore,
 } from "./storage/ports.js";
+export type { SigningAlgorithm } from "./keys/service.js";
