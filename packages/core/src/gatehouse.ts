@@ -2,6 +2,7 @@
  * `createGatehouse`: wires configuration, storage, services and routes into a running engine.
  * This is the embedded mode's entry point and what `gatehouse start` runs.
  */
+import { createVerifier, type Verifier } from "@gatehouse/sdk";
 import { accountRoutes } from "./accounts/routes.js";
 import { createAccountService } from "./accounts/service.js";
 import { resolveConfig, type GatehouseConfig } from "./config.js";
@@ -244,12 +245,31 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     }
   }
 
+  let verifier: Verifier | undefined;
+  const embeddedVerifier = (): Verifier =>
+    (verifier ??= createVerifier({
+      url: resolved.baseURL.href,
+      issuer: resolved.issuer,
+      audience: resolved.tokens.audience,
+      algorithms: keys ? keys.publishedAlgorithms() : [resolved.tokens.algorithm],
+      ...(keys ? { keys: keys.resolveKey } : {}),
+      revocations: revocationLog,
+      sessions: sessionStore,
+      sessionIdleTimeoutSeconds: resolved.session.idleTimeoutSeconds,
+      ...(resolved.cookie.domain ? { cookieDomain: resolved.cookie.domain } : {}),
+      logger,
+      clock,
+    }));
+
   // Started last, once everything it may touch exists; picks up what was due before a restart.
   webhookWorker?.start();
 
   return {
     handler,
     openAPIDocument,
+    get verifier() {
+      return embeddedVerifier();
+    },
     async rotateSigningKey() {
       if (!keys) throw new NotAvailableError("No signing keys: the engine was started without an encryption key.");
       return keys.rotate({ type: "system", id: null });
@@ -282,8 +302,12 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
           );
         }
         const keyHash = await sha256base64url(provided);
-        if (!(await database.findActiveSecretKey(keyHash))) {
+        if (await database.findActiveSecretKey(keyHash)) return null;
+        try {
           await database.createSecretKey({ id: randomId("sk"), keyHash, createdAt: clock(), revokedAt: null });
+        } catch (error) {
+          // Another instance starting at the same moment recorded the same key first.
+          if (!(await database.findActiveSecretKey(keyHash))) throw error;
         }
         return null;
       }
@@ -300,6 +324,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
 
     async close() {
       clearInterval(sweep);
+      await verifier?.close();
       keys?.close();
       // Listeners first (they may queue deliveries), then the worker, before the database goes.
       await events.flush();

@@ -46,6 +46,11 @@ export type {
   RateLimiter,
   RateLimiterFactory,
   RateLimiterOptions,
+  RevocationLog,
+  RevocationEntry,
+  RevocationLogEntry,
+  SigningKeyRecord,
+  SigningKeyStore,
   WebhookStore,
   WebhookEndpointRecord,
   WebhookEndpointChanges,
@@ -56,3 +61,4 @@ export type {
   WebhookAttemptRecord,
   WebhookAttemptOutcome,
 } from "./storage/ports.js";
+export type { SigningAlgorithm } from "./keys/service.js";

@@ -2,7 +2,7 @@
  * The `gatehouse` CLI as an operator runs it: the real built binary, a real port, real HTTP.
  * Needs `npm run build` first (the root `npm test` does it in `pretest`).
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -96,35 +96,6 @@ describe("gatehouse configuration errors", () => {
     expect(cli.stderr()).not.toMatch(/hunter2-secret/);
   });
 
-  it("starts the jwt strategy without GATEHOUSE_ENCRYPTION_KEY, with the data directory's generated key", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "gatehouse-cli-"));
-    try {
-      const cli = await startCLI({ GATEHOUSE_STRATEGY: "jwt", GATEHOUSE_DATA_DIR: dataDir });
-      try {
-        const jwks = (await (await fetch(`${cli.url}/.well-known/jwks.json`)).json()) as { keys: unknown[] };
-        expect(jwks.keys.length).toBeGreaterThan(0);
-        expect((await readFile(join(dataDir, "encryption.key"), "utf8")).trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      } finally {
-        expect(await cli.stop()).toBe(0);
-      }
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  });
-
-  it("refuses to start with a damaged encryption key file instead of replacing it (exit 1)", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "gatehouse-cli-"));
-    try {
-      await writeFile(join(dataDir, "encryption.key"), "not a key\n");
-      const cli = runCLI(["start"], { GATEHOUSE_DATA_DIR: dataDir });
-      const { code } = await cli.exited;
-      expect(code).toBe(1);
-      expect(cli.stderr()).toMatch(/encryption\.key does not hold a valid encryption key/);
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  });
-
   it("treats an unknown flag as a usage error (exit 2)", async () => {
     const cli = runCLI(["start", "--prot", "4000"]);
     expect((await cli.exited).code).toBe(2);
@@ -147,6 +118,12 @@ describe("gatehouse help, version and openapi", () => {
     "REDIS_URL",
     "GATEHOUSE_STRATEGY",
     "GATEHOUSE_SECRET_KEY",
+    "GATEHOUSE_ENCRYPTION_KEY",
+    "GATEHOUSE_ACCESS_TOKEN_TTL",
+    "GATEHOUSE_REFRESH_GRACE",
+    "GATEHOUSE_AUDIENCE",
+    "GATEHOUSE_SIGNING_ALGORITHM",
+    "GATEHOUSE_KEY_ROTATION_INTERVAL",
     "GATEHOUSE_TRUSTED_PROXIES",
     "GATEHOUSE_COOKIE_DOMAIN",
     "GATEHOUSE_ALLOWED_ORIGINS",
@@ -172,8 +149,15 @@ describe("gatehouse help, version and openapi", () => {
       expect(help).toContain("4000");
       expect(help).toContain("./.gatehouse");
       expect(help).toContain("gatehouse:");
+      expect(help).toContain("encryption.key");
     },
   );
+
+  it("--help lists the keys commands", async () => {
+    const cli = runCLI(["--help"]);
+    expect((await cli.exited).code).toBe(0);
+    expect(cli.stdout()).toMatch(/gatehouse keys rotate/);
+  });
 
   it("--version prints the package version", async () => {
     const cli = runCLI(["--version"]);

@@ -1,10 +1,11 @@
 /**
  * Webhooks in the standalone server, on a real port with SQLite: the admin API over HTTP, the
  * background worker delivering with the Node sender (verified with `standardwebhooks`), the SSRF
- * policy on by default, and the data directory's encryption key — generated once, owner-only,
- * never logged, and really the key the stored secrets are encrypted with.
+ * policy on by default, and signing secrets stored encrypted with the server's encryption key
+ * (the data directory's generated one, or GATEHOUSE_ENCRYPTION_KEY) and never logged.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
@@ -13,8 +14,7 @@ import { parseEncryptionKey } from "@gatehouse/core";
 import { createSQLiteDatabase } from "@gatehouse/core/adapters/sqlite";
 import { startReceiver, newSecretKey, type Receiver } from "../../core/src/test-support/webhooks.js";
 import { createWebhookSecretBox } from "../../core/src/webhooks/secrets.js";
-import { ServerConfigError, loadServerConfig } from "./config.js";
-import { ENCRYPTION_KEY_FILE, loadOrCreateEncryptionKey } from "./encryption-key.js";
+import { ENCRYPTION_KEY_FILE, loadServerConfig } from "./config.js";
 import { startServer, type RunningServer } from "./server.js";
 import { postJSON, strongPassword, uniqueEmail } from "./test-support/cli-process.js";
 
@@ -78,7 +78,6 @@ describe("webhooks in the server", () => {
     const keyPath = join(dataDir, ENCRYPTION_KEY_FILE);
     expect((await stat(keyPath)).mode & 0o777).toBe(0o600);
     const key = (await readFile(keyPath, "utf8")).trim();
-    expect(logs()).toContain("generated an encryption key");
     expect(logs()).not.toContain(key);
     expect(logs()).not.toContain(endpoint.secret);
     const database = createSQLiteDatabase({ filename: join(dataDir, "gatehouse.db") });
@@ -107,39 +106,32 @@ describe("webhooks in the server", () => {
   });
 });
 
-describe("the data directory's encryption key", () => {
-  it("is created once, owner-only, and then read back unchanged", async () => {
-    const dataDir = join(root, "key-once", "nested");
-    const first = await loadOrCreateEncryptionKey(dataDir);
-    expect(first.created).toBe(true);
-    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
-    expect((await stat(join(dataDir, ENCRYPTION_KEY_FILE))).mode & 0o777).toBe(0o600);
-    const second = await loadOrCreateEncryptionKey(dataDir);
-    expect(second).toEqual({ key: first.key, created: false });
-  });
-
-  it("comes out the same for instances starting together", async () => {
-    const dataDir = join(root, "key-race");
-    const results = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateEncryptionKey(dataDir)));
-    expect(new Set(results.map((result) => result.key)).size).toBe(1);
-    expect(results.filter((result) => result.created)).toHaveLength(1);
-  });
-
-  it("refuses a damaged key file instead of replacing it", async () => {
-    const dataDir = join(root, "key-damaged");
-    await loadOrCreateEncryptionKey(dataDir);
-    await writeFile(join(dataDir, ENCRYPTION_KEY_FILE), "not a key\n");
-    await expect(loadOrCreateEncryptionKey(dataDir)).rejects.toBeInstanceOf(ServerConfigError);
-    expect(await readFile(join(dataDir, ENCRYPTION_KEY_FILE), "utf8")).toBe("not a key\n");
-  });
-
-  it("is not used when GATEHOUSE_ENCRYPTION_KEY is set", async () => {
+describe("webhook secrets and the encryption key", () => {
+  it("are encrypted with GATEHOUSE_ENCRYPTION_KEY when it is set, and no key file is made", async () => {
     const dataDir = join(root, "key-from-env");
-    const { logs } = await start({
+    const encryptionKey = randomBytes(32).toString("base64url");
+    const adminKey = newSecretKey();
+    const { base, logs } = await start({
       GATEHOUSE_DATA_DIR: dataDir,
-      GATEHOUSE_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64url"),
+      GATEHOUSE_SECRET_KEY: adminKey,
+      GATEHOUSE_ENCRYPTION_KEY: encryptionKey,
     });
+    const created = await fetch(`${base}/v1/admin/webhooks`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ url: "https://hooks.example.com/gatehouse", event_types: ["session.revoked"] }),
+    });
+    const endpoint = (await created.json()) as { id: string; secret: string };
     await expect(stat(join(dataDir, ENCRYPTION_KEY_FILE))).rejects.toMatchObject({ code: "ENOENT" });
-    expect(logs()).not.toContain("generated an encryption key");
+    expect(logs()).not.toContain(encryptionKey);
+    expect(logs()).not.toContain(endpoint.secret);
+    const database = createSQLiteDatabase({ filename: join(dataDir, "gatehouse.db") });
+    try {
+      const stored = await database.getWebhookEndpoint(endpoint.id);
+      const box = createWebhookSecretBox(parseEncryptionKey(encryptionKey));
+      expect(await box.open(endpoint.id, stored!.secretCiphertext)).toBe(endpoint.secret);
+    } finally {
+      await database.close();
+    }
   });
 });

@@ -174,3 +174,31 @@ describe("rotation", () => {
     expect(query.status).toBe(401);
   });
 });
+
+describe("changes of configuration", () => {
+  it("keeps tokens of the previous algorithm valid after switching EdDSA → ES256", async () => {
+    const database = createMemoryDatabase({ warn: () => {} });
+    const before = await engineWith({ database });
+    const token = await accessTokenFrom(before);
+    const after = await engineWith({ database, tokens: { algorithm: "ES256" }, clock: () => before.clock.now });
+    expect((await jwks(after)).keys.map((key) => key.alg)).toEqual(["ES256", "EdDSA"]);
+    expect((await after.request("GET", "/v1/session", { bearer: token })).status).toBe(200);
+    expect(decodeProtectedHeader(await accessTokenFrom(after)).alg).toBe("ES256");
+  });
+
+  it("refuses to start with an encryption key other than the one the signing keys were made with", async () => {
+    const database = createMemoryDatabase({ warn: () => {} });
+    await engineWith({ database });
+    await expect(createTestEngine({ strategy: "jwt", database, encryptionKey: "B".repeat(43) })).rejects.toThrow(
+      /different encryption key/,
+    );
+  });
+
+  it("records a provided secret key once even when instances start together", async () => {
+    const database = createMemoryDatabase({ warn: () => {} });
+    const engine = await engineWith({ database });
+    const key = `gh_sk_${"k".repeat(43)}`;
+    await Promise.all([engine.gatehouse.ensureSecretKey(key), engine.gatehouse.ensureSecretKey(key)]);
+    expect((await rotate(engine, { authorization: `Bearer ${key}` })).status).toBe(200);
+  });
+});

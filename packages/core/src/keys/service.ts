@@ -18,6 +18,7 @@ import {
   type JWTVerifyGetKey,
 } from "jose";
 import { errors as joseErrors } from "jose";
+import { ConfigurationError } from "../errors/index.js";
 import type { EventBus, EventActor } from "../events/bus.js";
 import { randomId } from "../lib/encoding.js";
 import type { Encrypter } from "../lib/encryption.js";
@@ -56,6 +57,11 @@ export interface SigningKeyManagerOptions {
 /** The key operations the engine uses. */
 export interface SigningKeyManager {
   readonly algorithm: SigningAlgorithm;
+  /**
+   * Algorithms of the published keys: the configured one, plus a previous one while keys made
+   * before a change of algorithm are still published. Only these verify.
+   */
+  publishedAlgorithms(): SigningAlgorithm[];
   /** Signs an access token with the current key (`typ: at+jwt`, `kid`). */
   signAccessToken(claims: JWTPayload): Promise<string>;
   /** Resolves a verification key among the published keys by `kid`, for jose's jwtVerify. */
@@ -114,10 +120,13 @@ export async function createSigningKeyManager(options: SigningKeyManagerOptions)
   async function load(): Promise<KeySet> {
     let records = await store.listSigningKeys(clock());
     let signingRecord = newest(records);
-    // The configured algorithm changed (ES256 <-> EdDSA): the first start with it rotates.
     if (!signingRecord || signingRecord.algorithm !== algorithm) {
+      const previous = signingRecord;
       signingRecord = await generate();
-      await store.retireSigningKeys(signingRecord.id, clock(), clock() + options.publishWindowMs);
+      // The configured algorithm changed (ES256 <-> EdDSA): the old key retires but stays
+      // published, so its tokens keep verifying. On a first start nothing is retired, so two
+      // instances starting together on an empty database cannot retire each other's key.
+      if (previous) await store.retireSigningKeys(signingRecord.id, clock(), clock() + options.publishWindowMs);
       records = await store.listSigningKeys(clock());
     }
     const keys = new Map<string, LoadedKey>();
@@ -129,7 +138,17 @@ export async function createSigningKeyManager(options: SigningKeyManagerOptions)
         publicKey: (await importJWK(publicJWK, record.algorithm)) as JoseCryptoKey,
       });
     }
-    const privateJWK = JSON.parse(await encrypter.decrypt(signingRecord.encryptedPrivateJWK)) as JWK;
+    let privateJWK: JWK;
+    try {
+      privateJWK = JSON.parse(await encrypter.decrypt(signingRecord.encryptedPrivateJWK)) as JWK;
+    } catch (cause) {
+      throw new ConfigurationError(
+        "The signing keys in the database were encrypted with a different encryption key. Every instance " +
+          "sharing a database needs the same one: set GATEHOUSE_ENCRYPTION_KEY to the key the others use " +
+          "(or restore the data directory's encryption.key from a backup).",
+        { cause },
+      );
+    }
     const privateKey = (await importJWK(privateJWK, signingRecord.algorithm)) as JoseCryptoKey;
     return { keys, signing: { kid: signingRecord.id, privateKey }, loadedAt: clock() };
   }
@@ -168,6 +187,8 @@ export async function createSigningKeyManager(options: SigningKeyManagerOptions)
   return {
     algorithm,
 
+    publishedAlgorithms: () => [...new Set([...current.keys.values()].map((key) => key.record.algorithm))],
+
     async signAccessToken(claims) {
       return new SignJWT(claims)
         .setProtectedHeader({ alg: algorithm, kid: current.signing.kid, typ: "at+jwt" })
@@ -187,8 +208,13 @@ export async function createSigningKeyManager(options: SigningKeyManagerOptions)
     },
 
     async jwks() {
+      // The signing key first, then the others newest first (ties, as under a frozen clock, by id).
+      const rank = (key: LoadedKey): number => (key.record.id === current.signing.kid ? 1 : 0);
       const keys = [...current.keys.values()]
-        .sort((a, b) => b.record.createdAt - a.record.createdAt)
+        .sort(
+          (a, b) =>
+            rank(b) - rank(a) || b.record.createdAt - a.record.createdAt || (a.record.id < b.record.id ? -1 : 1),
+        )
         .map((key) => key.publicJWK);
       return { keys };
     },

@@ -69,13 +69,6 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const graceMs = options.refreshGraceSeconds * 1000;
   const idleMs = options.idleTimeoutSeconds * 1000;
 
-  const verificationOptions = {
-    keys: keys.resolveKey,
-    issuer: options.issuer,
-    audience: options.audience,
-    algorithms: [keys.algorithm],
-  };
-
   async function refreshTokenFor(sessionId: string, generation: number, secret: string): Promise<string> {
     const body = `${sessionId}.${generation}.${secret}`;
     return `${body}.${await mac(`refresh-tag.${body}`)}`;
@@ -109,7 +102,14 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   }
 
   async function verified(token: string, acceptExpired: boolean): Promise<AccessTokenClaims | null> {
-    const result = await verifyAccessToken(token, { ...verificationOptions, now: new Date(clock()), acceptExpired });
+    const result = await verifyAccessToken(token, {
+      keys: keys.resolveKey,
+      issuer: options.issuer,
+      audience: options.audience,
+      algorithms: keys.publishedAlgorithms(),
+      now: new Date(clock()),
+      acceptExpired,
+    });
     return result.ok ? result.claims : null;
   }
 

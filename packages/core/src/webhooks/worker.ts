@@ -119,6 +119,9 @@ async function signingSecrets(
 export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorker {
   const { store, sender, secrets, clock, logger } = options;
   const shutdown = new AbortController();
+  // One controller per request rather than the shutdown signal shared by all: a busy worker
+  // would otherwise pile up listeners on one signal.
+  const inFlight = new Set<AbortController>();
   const passes = new Set<Promise<number>>();
   let started = false;
   let stopped = false;
@@ -137,6 +140,9 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     const endpoint = await store.getWebhookEndpoint(delivery.endpointId);
     // Deleted meanwhile: its deliveries went with it, there is nothing to record.
     if (!endpoint) return false;
+    const request = new AbortController();
+    inFlight.add(request);
+    if (shutdown.signal.aborted) request.abort();
     try {
       if (!secrets) {
         throw new WebhookSecretUnreadableError({ cause: new Error("no encryption key is configured") });
@@ -158,7 +164,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
         timeoutMs: options.timeoutMs,
         allowPrivateNetworks: options.allowPrivateNetworks,
         maxResponseBytes: MAX_RESPONSE_BYTES,
-        signal: shutdown.signal,
+        signal: request.signal,
       });
       responseStatus = response.status;
       responseBody = response.body.slice(0, LOGGED_RESPONSE_CHARACTERS);
@@ -181,6 +187,8 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
         error = "The delivery failed unexpectedly; see the server log.";
         logger.error({ err: caught, deliveryId: delivery.id }, "webhook delivery failed unexpectedly");
       }
+    } finally {
+      inFlight.delete(request);
     }
 
     const finishedAt = clock();
@@ -293,6 +301,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
       shutdown.abort();
+      for (const request of inFlight) request.abort();
       await Promise.allSettled([...passes]);
     },
   };
