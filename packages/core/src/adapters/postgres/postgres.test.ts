@@ -115,12 +115,12 @@ describe.skipIf(!probe.available)(`PostgreSQL adapter ${probe.reason}`, () => {
           const columns = await inspect(testDatabase.url, async (client) => {
             const result = await client.query<{ table_name: string; column_name: string; data_type: string }>(
               `select table_name, column_name, data_type from information_schema.columns
-               where table_schema = 'public' and table_name in ('users', 'sessions', 'secret_keys')`,
+               where table_schema = 'public' and table_name in ('users', 'sessions', 'secret_keys', 'security_events')`,
             );
             return result.rows;
           });
           const timestamps = columns.filter((column) => column.column_name.endsWith("_at"));
-          expect(timestamps.length).toBe(9);
+          expect(timestamps.length).toBe(12);
           for (const column of timestamps) expect(column).toMatchObject({ data_type: "bigint" });
           expect(columns.filter((column) => column.data_type === "boolean")).toEqual([]);
         } finally {
@@ -141,6 +141,9 @@ describe.skipIf(!probe.available)(`PostgreSQL adapter ${probe.reason}`, () => {
             keyHash: "h1",
             createdAt: 2 ** 40,
             revokedAt: null,
+            name: null,
+            hint: null,
+            lastUsedAt: null,
           });
           const globallyParsed = await inspect(testDatabase.url, async (client) => {
             const result = await client.query<{ created_at: unknown }>("select created_at from secret_keys");
