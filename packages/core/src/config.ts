@@ -73,7 +73,19 @@ export interface GatehouseConfig {
     /** @default { points: 20, durationSeconds: 3600 } */
     signUpPerIP?: ThrottleLimit;
   };
-  /** @default Argon2id with OWASP parameters */
+  securityEvents?: {
+    /**
+     * Security events older than this are removed by an hourly sweep (`GATEHOUSE_EVENT_RETENTION`).
+     * @default 7776000 (90 days)
+     */
+    retentionSeconds?: number;
+  };
+  /**
+   * Hashes new passwords and verifies Argon2id ones. Hashes imported from other systems (bcrypt,
+   * scrypt, Firebase scrypt, argon2i/d, PBKDF2) are verified beside it and upgraded to it at the
+   * next successful sign-in.
+   * @default Argon2id with OWASP parameters
+   */
   passwordHasher?: PasswordHasher;
   /** Largest accepted request body, checked before parsing. @default 65536 */
   bodyLimitBytes?: number;
@@ -96,6 +108,7 @@ export interface ResolvedConfig {
   trustedProxies: string[];
   throttle: { signInPerAccount: ThrottleLimit; signInPerIP: ThrottleLimit; signUpPerIP: ThrottleLimit };
   bodyLimitBytes: number;
+  securityEvents: { retentionSeconds: number };
   clock: () => number;
 }
 
@@ -107,6 +120,7 @@ export const DEFAULTS = {
   signInPerAccount: { points: 10, durationSeconds: 900 },
   signInPerIP: { points: 100, durationSeconds: 900 },
   signUpPerIP: { points: 20, durationSeconds: 3600 },
+  eventRetentionSeconds: 90 * 24 * 3600,
 } as const;
 
 function parseOrigin(value: string, what: string): URL {
@@ -186,6 +200,13 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
       signUpPerIP: limit(config.throttle?.signUpPerIP, DEFAULTS.signUpPerIP, "throttle.signUpPerIP"),
     },
     bodyLimitBytes: positiveInteger(config.bodyLimitBytes, DEFAULTS.bodyLimitBytes, "bodyLimitBytes"),
+    securityEvents: {
+      retentionSeconds: positiveInteger(
+        config.securityEvents?.retentionSeconds,
+        DEFAULTS.eventRetentionSeconds,
+        "securityEvents.retentionSeconds",
+      ),
+    },
     clock: config.clock ?? Date.now,
   };
 }

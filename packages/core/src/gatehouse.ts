@@ -4,28 +4,34 @@
  */
 import { accountRoutes } from "./accounts/routes.js";
 import { createAccountService } from "./accounts/service.js";
+import { createAdminGuard } from "./admin/guard.js";
 import { resolveConfig, type GatehouseConfig } from "./config.js";
-import { ConfigurationError } from "./errors/index.js";
 import { createMemoryRateLimiters } from "./adapters/memory/index.js";
 import { createEventBus } from "./events/bus.js";
 import { parseTrustedProxies } from "./http/client-ip.js";
 import { createHandler } from "./http/handler.js";
 import { buildOpenAPIDocument } from "./http/openapi.js";
 import { defineRoute, jsonResponse, type AnyRoute } from "./http/route.js";
-import { base64url, randomBytes, randomId, sha256base64url } from "./lib/encoding.js";
+import { base64url, randomBytes } from "./lib/encoding.js";
 import { silentLogger } from "./lib/logger.js";
+import { createImportAwareHasher } from "./passwords/imported.js";
 import { createArgon2idHasher } from "./passwords/hasher.js";
+import { secretKeyRoutes } from "./secret-keys/routes.js";
+import { createSecretKeyService } from "./secret-keys/service.js";
+import { createSecurityEventLog } from "./security-events/recorder.js";
+import { securityEventRoutes } from "./security-events/routes.js";
 import { sessionRoutes } from "./sessions/routes.js";
 import { createSessionService } from "./sessions/service.js";
+import { userAdminRoutes } from "./user-admin/routes.js";
+import { createUserAdminService } from "./user-admin/service.js";
+import { createUserImporter } from "./user-import/importer.js";
+import { userImportRoutes } from "./user-import/routes.js";
 import { createThrottle } from "./throttle/throttle.js";
 import type { Gatehouse, ReadinessReport } from "./types.js";
 import { VERSION } from "./version.js";
 
 /** How often expired sessions are swept from stores that do not expire them themselves. */
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
-
-/** Prefix of admin secret keys, so they are recognisable in code and by secret scanners. */
-const SECRET_KEY_PREFIX = "gh_sk_";
 
 /**
  * Creates an engine: applies pending migrations, then returns the handler and its companions.
@@ -47,7 +53,8 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const resolved = resolveConfig(config);
   const logger = config.logger ?? silentLogger;
   const observer = config.observer ?? {};
-  const hasher = config.passwordHasher ?? createArgon2idHasher();
+  // Imported users keep their old hashes until their next sign-in upgrades them to the main hasher.
+  const hasher = createImportAwareHasher(config.passwordHasher ?? createArgon2idHasher());
   const { database, sessionStore, clock } = resolved;
   const trustedProxies = parseTrustedProxies(resolved.trustedProxies);
 
@@ -57,6 +64,13 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const dummyHash = await hasher.hash(base64url(randomBytes(24)));
 
   const events = createEventBus({ clock, logger });
+  // Subscribed first, so the log holds every event, including those of the first requests.
+  const securityEvents = createSecurityEventLog({
+    store: database,
+    events,
+    clock,
+    retentionSeconds: resolved.securityEvents.retentionSeconds,
+  });
   const sessions = createSessionService({
     store: sessionStore,
     events,
@@ -81,9 +95,18 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     dummyHash,
   });
 
+  const secretKeys = createSecretKeyService({ keys: database, events, clock });
+  const userAdmin = createUserAdminService({ users: database, sessions, hasher, events, clock });
+  const userImporter = createUserImporter({ users: database, events, clock });
+
   const routes: AnyRoute[] = [
     ...accountRoutes({ accounts, sessions, cookie: resolved.cookie, clock }),
     ...sessionRoutes({ sessions, cookie: resolved.cookie }),
+    // Import and export before `/v1/admin/users/{id}`, whose pattern would match them too.
+    ...userImportRoutes({ importer: userImporter }),
+    ...userAdminRoutes({ userAdmin }),
+    ...secretKeyRoutes({ secretKeys }),
+    ...securityEventRoutes({ log: securityEvents }),
   ];
   let openAPI: Record<string, unknown> | undefined;
   const openAPIDocument = (): Record<string, unknown> =>
@@ -113,11 +136,15 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     bodyLimitBytes: resolved.bodyLimitBytes,
     logger,
     observer,
+    adminGuard: createAdminGuard({ keys: database, clock }),
   });
 
   const sweep = setInterval(() => {
     sessionStore.deleteExpiredSessions(clock()).catch((err: unknown) => {
       logger.warn({ err }, "sweeping expired sessions failed");
+    });
+    securityEvents.sweep().catch((err: unknown) => {
+      logger.warn({ err }, "sweeping old security events failed");
     });
   }, SWEEP_INTERVAL_MS);
   // The sweep must never keep a process alive on its own.
@@ -143,33 +170,19 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
       return { ok: Object.values(checks).every((each) => each.ok), checks };
     },
 
-    async ensureSecretKey(provided) {
-      if (provided !== undefined) {
-        if (!provided.startsWith(SECRET_KEY_PREFIX) || provided.length < SECRET_KEY_PREFIX.length + 32) {
-          throw new ConfigurationError(
-            `GATEHOUSE_SECRET_KEY must start with "${SECRET_KEY_PREFIX}" followed by at least 32 random characters.`,
-          );
-        }
-        const keyHash = await sha256base64url(provided);
-        if (!(await database.findActiveSecretKey(keyHash))) {
-          await database.createSecretKey({ id: randomId("sk"), keyHash, createdAt: clock(), revokedAt: null });
-        }
-        return null;
-      }
-      if ((await database.countActiveSecretKeys()) > 0) return null;
-      const key = `${SECRET_KEY_PREFIX}${base64url(randomBytes(32))}`;
-      await database.createSecretKey({
-        id: randomId("sk"),
-        keyHash: await sha256base64url(key),
-        createdAt: clock(),
-        revokedAt: null,
-      });
-      return key;
+    ensureSecretKey: (provided) => secretKeys.ensure(provided),
+
+    admin: {
+      secretKeys,
+      users: userAdmin,
+      securityEvents,
+      importer: userImporter,
     },
 
     async close() {
       clearInterval(sweep);
       await events.flush();
+      securityEvents.stop();
       if (sessionStore !== database.sessions) await sessionStore.close();
       await database.close();
     },

@@ -16,6 +16,14 @@ export {
   EmailTakenError,
   WeakPasswordError,
   RateLimitedError,
+  InvalidQueryError,
+  InvalidCursorError,
+  SecretKeyRequiredError,
+  InvalidSecretKeyError,
+  SecretKeyInQueryError,
+  NonCanonicalPathError,
+  UserBannedError,
+  LastSecretKeyError,
   ConfigurationError,
 } from "./errors.js";
 export { toProblemResponse, problemJSON } from "./problem.js";

@@ -10,7 +10,20 @@
 import type { Logger } from "../lib/logger.js";
 
 /** Every event type the engine emits. Wire names follow the webhook convention `noun.verb`. */
-export type EventType = "user.created" | "session.created" | "session.revoked" | "sign_in.succeeded" | "sign_in.failed";
+export type EventType =
+  | "user.created"
+  | "session.created"
+  | "session.revoked"
+  | "sign_in.succeeded"
+  | "sign_in.failed"
+  // Admin actions (issue 7); `actor` names the secret key, or `system` for the CLI.
+  | "user.updated"
+  | "user.deleted"
+  | "user.banned"
+  | "user.unbanned"
+  | "users.imported"
+  | "secret_key.created"
+  | "secret_key.revoked";
 
 /** Who caused an event. */
 export interface EventActor {

@@ -4,7 +4,7 @@
  * lookup, the 256-bit secret proves possession, and only the secret's SHA-256 is stored, so
  * a leaked store yields no usable token.
  */
-import type { EventBus } from "../events/bus.js";
+import type { EventActor, EventBus } from "../events/bus.js";
 import { base64url, constantTimeEqual, randomBytes, randomId, sha256base64url } from "../lib/encoding.js";
 import type { SessionRecord, SessionStore, UserRecord, UserStore } from "../storage/ports.js";
 
@@ -26,7 +26,18 @@ export interface ClientDetails {
  * Why a session ended early; carried on `session.revoked` events. Expiry is not a revocation
  * and emits nothing.
  */
-export type RevocationReason = "sign_out" | "user_revoked" | "replaced_by_sign_in";
+export type RevocationReason =
+  | "sign_out"
+  | "user_revoked"
+  | "replaced_by_sign_in"
+  /** An admin banned the user: every session ends. */
+  | "banned"
+  /** An admin deleted the user: every session ends before the account goes. */
+  | "deleted"
+  /** An admin revoked this one session. */
+  | "admin_revoked"
+  /** An admin signed the user out on every device. */
+  | "signed_out_everywhere";
 
 /** Options of {@link createSessionService}. */
 export interface SessionServiceOptions {
@@ -43,10 +54,14 @@ export interface SessionService {
   create(userId: string, client: ClientDetails): Promise<IssuedSession>;
   /** The session and its user for a presented token, or null if it is unknown, forged or expired. */
   authenticate(token: string): Promise<{ user: UserRecord; session: SessionRecord } | null>;
-  /** Ends one session at once. */
-  revoke(session: SessionRecord, reason: RevocationReason): Promise<void>;
+  /** Ends one session at once. `actor` (an admin) is recorded on the event. */
+  revoke(session: SessionRecord, reason: RevocationReason, options?: { actor?: EventActor }): Promise<void>;
   /** Ends every session of the user at once, optionally sparing the caller's own. */
-  revokeAllForUser(userId: string, reason: RevocationReason, options?: { exceptSessionId?: string }): Promise<void>;
+  revokeAllForUser(
+    userId: string,
+    reason: RevocationReason,
+    options?: { exceptSessionId?: string; actor?: EventActor },
+  ): Promise<void>;
   /** The user's live sessions, most recently active first. */
   listLive(userId: string): Promise<SessionRecord[]>;
 }
@@ -70,9 +85,19 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   const isLive = (session: SessionRecord, now: number): boolean =>
     now < session.expiresAt && now < session.idleExpiresAt;
 
-  async function revoke(session: SessionRecord, reason: RevocationReason): Promise<void> {
+  async function revoke(
+    session: SessionRecord,
+    reason: RevocationReason,
+    { actor }: { actor?: EventActor } = {},
+  ): Promise<void> {
     await store.deleteSession(session.id);
-    events.emit({ type: "session.revoked", userId: session.userId, sessionId: session.id, data: { reason } });
+    events.emit({
+      type: "session.revoked",
+      userId: session.userId,
+      sessionId: session.id,
+      ...(actor ? { actor } : {}),
+      data: { reason },
+    });
   }
 
   return {
@@ -114,7 +139,9 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
         return null;
       }
       const user = await users.getUserById(session.userId);
-      if (!user) {
+      // A ban revokes every session, but a session created by a sign-in racing the ban (or on a
+      // store the ban could not reach) must still be refused: the user record decides.
+      if (!user || user.bannedAt !== null) {
         await store.deleteSession(id);
         return null;
       }
@@ -128,10 +155,12 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
 
     revoke,
 
-    async revokeAllForUser(userId, reason, { exceptSessionId } = {}) {
+    async revokeAllForUser(userId, reason, { exceptSessionId, actor } = {}) {
       const sessions = await store.listSessionsByUser(userId);
       await Promise.all(
-        sessions.filter((session) => session.id !== exceptSessionId).map((session) => revoke(session, reason)),
+        sessions
+          .filter((session) => session.id !== exceptSessionId)
+          .map((session) => revoke(session, reason, actor ? { actor } : {})),
       );
     },
 
