@@ -102,7 +102,8 @@ export function createSecurityEventLog(options: SecurityEventLogOptions): Securi
   return {
     async list(filters) {
       const limit = filters.limit ?? DEFAULT_PAGE_SIZE;
-      const beforeId = filters.cursor ? decodeCursor("events", filters.cursor, ["string"] as const)[0] : undefined;
+      const beforeId =
+        filters.cursor !== undefined ? decodeCursor("events", filters.cursor, ["string"] as const)[0] : undefined;
       const page = await store.listSecurityEvents({
         limit: limit + 1,
         ...(beforeId !== undefined ? { beforeId } : {}),

@@ -114,11 +114,12 @@ export function createUserAdminService(options: UserAdminServiceOptions): UserAd
   return {
     async list(filters) {
       const limit = filters.limit ?? DEFAULT_PAGE_SIZE;
-      const after = filters.cursor
-        ? (([createdAt, id]) => ({ createdAt, id }))(
-            decodeCursor("users", filters.cursor, ["number", "string"] as const),
-          )
-        : undefined;
+      const after =
+        filters.cursor !== undefined
+          ? (([createdAt, id]) => ({ createdAt, id }))(
+              decodeCursor("users", filters.cursor, ["number", "string"] as const),
+            )
+          : undefined;
       // One more than asked tells whether there is a next page without a count query.
       const page = await users.listUsers({
         limit: limit + 1,
