@@ -40,8 +40,9 @@ const MAX_BYTES = 1024;
 
 const B64 = "[A-Za-z0-9+/]+={0,2}";
 const BCRYPT = /^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$/;
+// Parameters in any order: the reference implementation writes m,t,p; node-argon2 writes m,p,t.
 const ARGON2 = new RegExp(
-  `^\\$(argon2i|argon2d)\\$v=(16|19)\\$m=(\\d{1,7}),t=(\\d{1,3}),p=(\\d{1,3})\\$${B64}\\$${B64}$`,
+  `^\\$(argon2i|argon2d|argon2id)\\$v=(?:16|19)\\$([a-z]=\\d{1,8}(?:,[a-z]=\\d{1,8}){2})\\$${B64}\\$${B64}$`,
 );
 const SCRYPT = new RegExp(`^\\$scrypt\\$ln=(\\d{1,2}),r=(\\d{1,3}),p=(\\d{1,3})\\$(${B64})\\$(${B64})$`);
 const FIREBASE = new RegExp(
@@ -76,6 +77,25 @@ function sized(bytes: Uint8Array | null, min = 1): bytes is Uint8Array {
 }
 
 /**
+ * Whether an Argon2 PHC string (any variant) has parameters a verification can afford: a hash
+ * demanding gigabytes would let one sign-in attempt exhaust the machine.
+ */
+export function argon2WithinLimits(hash: string): boolean {
+  const match = ARGON2.exec(hash);
+  if (!match) return false;
+  const parameters = new Map(match[2]!.split(",").map((pair) => pair.split("=") as [string, string]));
+  const [memory, time, lanes] = ["m", "t", "p"].map((name) => Number(parameters.get(name) ?? NaN));
+  return (
+    memory! >= 8 &&
+    memory! * 1024 <= MAX_MEMORY_BYTES &&
+    time! >= 1 &&
+    time! <= MAX_ARGON2_TIME &&
+    lanes! >= 1 &&
+    lanes! <= MAX_ARGON2_LANES
+  );
+}
+
+/**
  * The algorithm of an imported hash whose format and parameters are acceptable, or null (for
  * Argon2id, which is the main hasher's, and for anything malformed or too costly).
  *
@@ -91,21 +111,9 @@ export function importedHashAlgorithm(hash: string): ImportedHashAlgorithm | nul
     return cost >= 4 && cost <= MAX_BCRYPT_COST ? "bcrypt" : null;
   }
   if ((match = ARGON2.exec(hash))) {
-    const [, algorithm, , memory, time, lanes] = match as unknown as [
-      string,
-      "argon2i" | "argon2d",
-      string,
-      string,
-      string,
-      string,
-    ];
-    const ok =
-      Number(memory) * 1024 <= MAX_MEMORY_BYTES &&
-      Number(time) >= 1 &&
-      Number(time) <= MAX_ARGON2_TIME &&
-      Number(lanes) >= 1 &&
-      Number(lanes) <= MAX_ARGON2_LANES;
-    return ok ? algorithm : null;
+    const algorithm = match[1] as "argon2i" | "argon2d" | "argon2id";
+    // Argon2id belongs to the main hasher, which verifies and upgrades it.
+    return algorithm !== "argon2id" && argon2WithinLimits(hash) ? algorithm : null;
   }
   if ((match = SCRYPT.exec(hash))) {
     const [logN, r, p] = [Number(match[1]), Number(match[2]), Number(match[3])];
@@ -240,6 +248,8 @@ export function createImportAwareHasher(main: PasswordHasher): PasswordHasher {
   return {
     hash: (password) => main.hash(password),
     async verify(passwordHash, password) {
+      // Any Argon2 string, the main hasher's included, is verified only within the cost limits.
+      if (passwordHash.startsWith("$argon2") && !argon2WithinLimits(passwordHash)) return false;
       const algorithm = importedHashAlgorithm(passwordHash);
       if (algorithm === null) return main.verify(passwordHash, password);
       try {

@@ -6,7 +6,7 @@
  * hash whose format or parameters are unknown makes the row skip (with the reason) rather than
  * import an account nobody could sign in to by password.
  */
-import { decodeBase64, encodeBase64, importedHashAlgorithm } from "../passwords/imported.js";
+import { argon2WithinLimits, decodeBase64, encodeBase64, importedHashAlgorithm } from "../passwords/imported.js";
 
 /** The sources whose export shapes are understood. */
 export type ImportSource = "gatehouse" | "clerk" | "auth0" | "firebase" | "supabase" | "better-auth";
@@ -72,8 +72,6 @@ export interface SourceOptions {
   firebase?: FirebaseHashParameters;
 }
 
-const ARGON2ID = /^\$argon2id\$v=(16|19)\$m=\d{1,7},t=\d{1,3},p=\d{1,3}\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
-
 function text(value: unknown): string | null {
   if (typeof value === "string") return value.trim() === "" ? null : value.trim();
   if (typeof value === "number") return String(value);
@@ -116,7 +114,10 @@ function hashProblem(detail: string): { problem: RowProblem } {
 /** Checks a hash that should already be in a stored form. */
 function storedHash(hash: string | null): { hash: string | null } | { problem: RowProblem } {
   if (hash === null) return { hash: null };
-  if (ARGON2ID.test(hash) || importedHashAlgorithm(hash) !== null) return { hash };
+  // Argon2id is the main hasher's own format: kept as it is, upgraded if weaker.
+  if ((hash.startsWith("$argon2id$") && argon2WithinLimits(hash)) || importedHashAlgorithm(hash) !== null) {
+    return { hash };
+  }
   return hashProblem("The password hash is not in a supported format, or its parameters are out of range.");
 }
 
