@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { createGatehouse } from "@gatehouse/core";
 import { createMemoryDatabase } from "@gatehouse/core/adapters/memory";
 import { GatehouseError } from "@gatehouse/core/errors";
+import { CommandUsageError, KEYS_HELP, USERS_HELP, runKeys, runUsers } from "./commands/admin.js";
 import { SETTINGS, ServerConfigError, loadServerConfig, type ConfigFlags } from "./config.js";
 import { startServer } from "./server.js";
 
@@ -64,6 +65,8 @@ function mainHelp(): string {
     "Usage:",
     "  gatehouse start [options]     Run the server (migrations are applied on start).",
     "  gatehouse openapi [--url <u>] Print the OpenAPI document as JSON to stdout.",
+    "  gatehouse keys ...            Admin secret keys: create-secret, list, revoke.",
+    "  gatehouse users ...           Users: export (JSON Lines), import <file>.",
     "  gatehouse --help              Show this help.",
     "  gatehouse --version           Print the version.",
     "",
@@ -74,6 +77,14 @@ function mainHelp(): string {
     "On the first start without GATEHOUSE_SECRET_KEY an admin secret key is generated and",
     "printed once; only its hash is stored. Logs are JSON lines on stdout.",
     "Exit codes: 0 ok, 1 configuration or start-up error, 2 usage error.",
+    "",
+    "gatehouse keys",
+    "",
+    KEYS_HELP,
+    "",
+    "gatehouse users",
+    "",
+    USERS_HELP,
   ].join("\n");
 }
 
@@ -187,6 +198,10 @@ async function main(argv: string[]): Promise<number> {
         return await runStart(rest);
       case "openapi":
         return await runOpenAPI(rest);
+      case "keys":
+        return await runKeys(rest);
+      case "users":
+        return await runUsers(rest);
       case "--version":
       case "-v":
         process.stdout.write(`${version()}\n`);
@@ -202,7 +217,7 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof CommandUsageError) {
       process.stderr.write(`gatehouse: ${error.message}\nRun "gatehouse --help" for usage.\n`);
       return 2;
     }

@@ -34,6 +34,7 @@ describe("loadServerConfig", () => {
       sessionIdleTimeoutSeconds: null,
       sessionMaxAgeSeconds: null,
       logLevel: "info",
+      eventRetentionSeconds: null,
     });
   });
 
@@ -56,6 +57,7 @@ describe("loadServerConfig", () => {
         GATEHOUSE_SESSION_MAX_AGE: "7d",
         GATEHOUSE_LOG_LEVEL: "DEBUG",
         GATEHOUSE_REDIS_PREFIX: "auth:",
+        GATEHOUSE_EVENT_RETENTION: "30d",
       },
       {},
       "/srv",
@@ -76,6 +78,7 @@ describe("loadServerConfig", () => {
       sessionIdleTimeoutSeconds: 1800,
       sessionMaxAgeSeconds: 604_800,
       logLevel: "debug",
+      eventRetentionSeconds: 2_592_000,
     });
   });
 
@@ -127,6 +130,8 @@ describe("loadServerConfig", () => {
     [{ GATEHOUSE_SESSION_IDLE_TIMEOUT: "1w" }, "GATEHOUSE_SESSION_IDLE_TIMEOUT"],
     [{ GATEHOUSE_SESSION_MAX_AGE: "-5m" }, "GATEHOUSE_SESSION_MAX_AGE"],
     [{ GATEHOUSE_LOG_LEVEL: "verbose" }, "GATEHOUSE_LOG_LEVEL"],
+    [{ GATEHOUSE_EVENT_RETENTION: "forever" }, "GATEHOUSE_EVENT_RETENTION"],
+    [{ GATEHOUSE_EVENT_RETENTION: "0" }, "GATEHOUSE_EVENT_RETENTION"],
   ])("refuses %j with a message naming %s", (env, name) => {
     expect(failure(env).message).toContain(name);
   });

@@ -65,6 +65,8 @@ export interface ServerConfig {
   sessionMaxAgeSeconds: number | null;
   /** @default "info" */
   logLevel: LogLevel;
+  /** How long security events are kept, in seconds (`GATEHOUSE_EVENT_RETENTION`); null = the engine's default (90 days). */
+  eventRetentionSeconds: number | null;
 }
 
 /**
@@ -187,6 +189,12 @@ export const SETTINGS: readonly SettingDoc[] = [
     env: "GATEHOUSE_SESSION_MAX_AGE",
     default: "30d",
     description: "A session ends this long after sign-in, however active. Same duration format.",
+  },
+  {
+    env: "GATEHOUSE_EVENT_RETENTION",
+    default: "90d",
+    description:
+      "Security events (sign-ins, revocations, admin actions) older than this are deleted hourly. Same duration format.",
   },
   {
     env: "GATEHOUSE_LOG_LEVEL",
@@ -387,6 +395,7 @@ export function loadServerConfig(
   const idle = read(env, "GATEHOUSE_SESSION_IDLE_TIMEOUT");
   const maxAge = read(env, "GATEHOUSE_SESSION_MAX_AGE");
   const logLevel = read(env, "GATEHOUSE_LOG_LEVEL");
+  const eventRetention = read(env, "GATEHOUSE_EVENT_RETENTION");
 
   if (cookieDomain !== undefined && !HOST_NAME.test(cookieDomain)) {
     throw new ServerConfigError(
@@ -418,5 +427,7 @@ export function loadServerConfig(
     sessionIdleTimeoutSeconds: idle === undefined ? null : parseDuration(idle, "GATEHOUSE_SESSION_IDLE_TIMEOUT"),
     sessionMaxAgeSeconds: maxAge === undefined ? null : parseDuration(maxAge, "GATEHOUSE_SESSION_MAX_AGE"),
     logLevel: logLevel === undefined ? SERVER_DEFAULTS.logLevel : parseLogLevel(logLevel, "GATEHOUSE_LOG_LEVEL"),
+    eventRetentionSeconds:
+      eventRetention === undefined ? null : parseDuration(eventRetention, "GATEHOUSE_EVENT_RETENTION"),
   };
 }

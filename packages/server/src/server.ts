@@ -178,7 +178,8 @@ interface RequestRecord {
   route: string | null;
 }
 
-interface Storage {
+/** The storage a server or CLI command opened, and how to release it. */
+export interface Storage {
   database: Database;
   sessionStore?: SessionStore;
   rateLimiters?: RateLimiterFactory;
@@ -188,7 +189,11 @@ interface Storage {
   closeAll(): Promise<void>;
 }
 
-async function openStorage(config: ServerConfig, logger: Logger): Promise<Storage> {
+/**
+ * Opens the configured database (and Redis, when set) for the server and for the CLI's admin
+ * commands, which work on the same storage without a running server.
+ */
+export async function openStorage(config: ServerConfig, logger: Logger): Promise<Storage> {
   let database: Database;
   if (config.databaseURL !== null) {
     database = await createPostgresDatabase({ connectionString: config.databaseURL });
@@ -317,6 +322,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       cookie: { domain: config.cookieDomain ?? undefined },
       allowedOrigins: config.allowedOrigins,
       trustedProxies: config.trustedProxies,
+      securityEvents: { retentionSeconds: config.eventRetentionSeconds ?? undefined },
       logger,
       observer: {
         onRequest(event) {
@@ -408,7 +414,14 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     return c.body(text, 200, { "Content-Type": metrics.registry.contentType, "Cache-Control": "no-store" });
   });
 
-  app.all("*", (c) => engine.handler(c.req.raw, { remoteAddress: c.env?.incoming?.socket.remoteAddress }));
+  app.all("*", (c) =>
+    engine.handler(c.req.raw, {
+      remoteAddress: c.env?.incoming?.socket.remoteAddress,
+      // The target as received, before URL parsing resolved `..`: the admin API refuses any
+      // spelling of its paths but the canonical one.
+      rawPath: c.env?.incoming?.url?.split("?")[0],
+    }),
+  );
 
   app.onError((error, c) => {
     return toProblemResponse(error, (unexpected) =>
