@@ -38,11 +38,14 @@ describe("/v1/admin/secret-keys", () => {
     const list = await (await engine.admin("GET", "/v1/admin/secret-keys")).json();
     expect(list.data).toHaveLength(2);
     expect(JSON.stringify(list)).not.toContain(created.secret_key);
-    expect(list.data[1]).toEqual({ ...created, secret_key: undefined, last_used_at: null });
+    const listed = list.data.find((key: { id: string }) => key.id === created.id);
+    expect(listed).toEqual({ ...created, secret_key: undefined, last_used_at: null });
 
     expect((await engine.admin("GET", "/v1/admin/users", { key: created.secret_key })).status).toBe(200);
     const afterUse = await (await engine.admin("GET", "/v1/admin/secret-keys")).json();
-    expect(afterUse.data[1].last_used_at).toBe(new Date(engine.clock.now).toISOString());
+    expect(afterUse.data.find((key: { id: string }) => key.id === created.id).last_used_at).toBe(
+      new Date(engine.clock.now).toISOString(),
+    );
   });
 
   it("creates a key without a name, and refuses a bad one", async () => {
@@ -93,7 +96,7 @@ describe("ensureSecretKey", () => {
       expect((await first.request("GET", "/v1/admin/users", { bearer: provided })).status).toBe(200);
 
       const other = await first.gatehouse.admin.secretKeys.create({}, { type: "system", id: null });
-      const [recorded] = await store.listSecretKeys();
+      const recorded = (await store.listSecretKeys()).find((key) => key.name === "GATEHOUSE_SECRET_KEY");
       await first.gatehouse.admin.secretKeys.revoke(recorded!.id, { type: "system", id: null });
       await expect(first.gatehouse.ensureSecretKey(provided)).rejects.toMatchObject({ code: "configuration_error" });
       expect((await first.request("GET", "/v1/admin/users", { bearer: other.secretKey })).status).toBe(200);
