@@ -42,6 +42,7 @@ export function engineConfig(config: ServerConfig, parts: EngineParts): Gatehous
     cookie: { domain: config.cookieDomain ?? undefined },
     allowedOrigins: config.allowedOrigins,
     trustedProxies: config.trustedProxies,
+    securityEvents: { retentionSeconds: config.eventRetentionSeconds ?? undefined },
     logger: parts.logger,
     observer: parts.observer,
   };
