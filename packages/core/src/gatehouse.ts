@@ -2,6 +2,7 @@
  * `createGatehouse`: wires configuration, storage, services and routes into a running engine.
  * This is the embedded mode's entry point and what `gatehouse start` runs.
  */
+import { createVerifier, type Verifier } from "@gatehouse/sdk";
 import { accountRoutes } from "./accounts/routes.js";
 import { createAccountService } from "./accounts/service.js";
 import { createAdminGuard } from "./admin/guard.js";
@@ -225,9 +226,28 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     }
   }
 
+  let verifier: Verifier | undefined;
+  const embeddedVerifier = (): Verifier =>
+    (verifier ??= createVerifier({
+      url: resolved.baseURL.href,
+      issuer: resolved.issuer,
+      audience: resolved.tokens.audience,
+      algorithms: keys ? keys.publishedAlgorithms() : [resolved.tokens.algorithm],
+      ...(keys ? { keys: keys.resolveKey } : {}),
+      revocations: revocationLog,
+      sessions: sessionStore,
+      sessionIdleTimeoutSeconds: resolved.session.idleTimeoutSeconds,
+      ...(resolved.cookie.domain ? { cookieDomain: resolved.cookie.domain } : {}),
+      logger,
+      clock,
+    }));
+
   return {
     handler,
     openAPIDocument,
+    get verifier() {
+      return embeddedVerifier();
+    },
     async rotateSigningKey() {
       if (!keys) throw new NotAvailableError("No signing keys: the engine was started without an encryption key.");
       return keys.rotate({ type: "system", id: null });
@@ -251,6 +271,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
 
     async close() {
       clearInterval(sweep);
+      await verifier?.close();
       keys?.close();
       await events.flush();
       securityEvents.stop();

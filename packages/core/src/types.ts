@@ -3,6 +3,7 @@
  * server, the SDK later) depend on a small interface.
  */
 
+import type { Verifier } from "@gatehouse/sdk";
 import type { EventListener } from "./events/bus.js";
 import type { SecretKeyService } from "./secret-keys/service.js";
 import type { SecurityEventLog } from "./security-events/recorder.js";
@@ -55,6 +56,18 @@ export interface Gatehouse {
    * caller can show it. Returns null when no new key was generated.
    */
   ensureSecretKey(provided?: string): Promise<string | null>;
+  /**
+   * Verifies requests in-process (embedded mode): the same verifier as `@gatehouse/sdk`'s
+   * `createVerifier`, fed from this engine's keys, session store and revocation log, so there is
+   * no network between the app and its auth. Created on first use; closed with the engine.
+   *
+   * @example
+   * ```ts
+   * const state = await gatehouse.verifier.authenticateRequest(request);
+   * if (state.status === "signed-in") console.log(state.userId);
+   * ```
+   */
+  readonly verifier: Verifier;
   /**
    * In-process subscription to what happens (sign-ups, sign-ins, revocations). Listeners run
    * after the response is decided and never delay or fail it; `flush` waits for them.

@@ -5,7 +5,7 @@
  * published), same encryption key.
  */
 import { createGatehouse, type Gatehouse, type GatehouseConfig, type Logger, type Observer } from "@gatehouse/core";
-import { ServerConfigError, type ServerConfig } from "./config.js";
+import type { ServerConfig } from "./config.js";
 import { resolveEncryptionKey } from "./encryption-key.js";
 import { openDatabase, type Storage } from "./storage.js";
 
@@ -49,31 +49,11 @@ export function engineConfig(config: ServerConfig, parts: EngineParts): Gatehous
 }
 
 /**
- * Web Crypto's AES-GCM reports a wrong key as a bare `OperationError`. During start-up the only
- * thing the engine decrypts is the stored signing key, so that error means the encryption key
- * is not the one the keys were stored with: the typical mistake of a second instance with its
- * own generated key file, or a key file deleted from a data directory.
+ * Starts the engine for `config`. A wrong encryption key is the engine's ConfigurationError,
+ * whose message says what to do (the key itself is never part of it).
  */
-function isWrongEncryptionKey(error: unknown): boolean {
-  return error instanceof Error && error.name === "OperationError";
-}
-
-/**
- * Starts the engine for `config`, turning a wrong encryption key into a message that says what
- * to do (the key itself is never part of it).
- * @throws ServerConfigError for a wrong encryption key; the engine's own errors otherwise.
- */
-export async function startEngine(config: ServerConfig, parts: EngineParts): Promise<Gatehouse> {
-  try {
-    return await createGatehouse(engineConfig(config, parts));
-  } catch (error) {
-    if (!isWrongEncryptionKey(error)) throw error;
-    throw new ServerConfigError(
-      "The signing keys in the database were encrypted with a different encryption key. Every instance " +
-        "sharing a database needs the same one: set GATEHOUSE_ENCRYPTION_KEY to the key the others use " +
-        "(or restore the data directory's encryption.key from a backup).",
-    );
-  }
+export function startEngine(config: ServerConfig, parts: EngineParts): Promise<Gatehouse> {
+  return createGatehouse(engineConfig(config, parts));
 }
 
 /**

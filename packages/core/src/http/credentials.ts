@@ -21,12 +21,12 @@ export interface CookieSettings {
 export const REFRESH_COOKIE_PATH = "/v1/token";
 
 /**
- * `bearer` when the client asks for it or already authenticates that way. An `Authorization`
- * header means cookies are ignored for that request, so the two never mix.
+ * `bearer` when the client asks for it or sends any `Authorization` header: then cookies are
+ * ignored for that request, so the two never mix (and the SDK's verifier decides the same way).
  */
 export function detectTransport(headers: Headers): Transport {
   if (headers.get("auth-transport")?.trim().toLowerCase() === "bearer") return "bearer";
-  if (/^bearer\s/i.test(headers.get("authorization") ?? "")) return "bearer";
+  if (headers.has("authorization")) return "bearer";
   return "cookie";
 }
 

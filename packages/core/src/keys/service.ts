@@ -143,7 +143,9 @@ export async function createSigningKeyManager(options: SigningKeyManagerOptions)
       privateJWK = JSON.parse(await encrypter.decrypt(signingRecord.encryptedPrivateJWK)) as JWK;
     } catch (cause) {
       throw new ConfigurationError(
-        "The signing keys were encrypted with another GATEHOUSE_ENCRYPTION_KEY: start with the key they were made with.",
+        "The signing keys in the database were encrypted with a different encryption key. Every instance " +
+          "sharing a database needs the same one: set GATEHOUSE_ENCRYPTION_KEY to the key the others use " +
+          "(or restore the data directory's encryption.key from a backup).",
         { cause },
       );
     }
@@ -206,8 +208,13 @@ export async function createSigningKeyManager(options: SigningKeyManagerOptions)
     },
 
     async jwks() {
+      // The signing key first, then the others newest first (ties, as under a frozen clock, by id).
+      const rank = (key: LoadedKey): number => (key.record.id === current.signing.kid ? 1 : 0);
       const keys = [...current.keys.values()]
-        .sort((a, b) => b.record.createdAt - a.record.createdAt)
+        .sort(
+          (a, b) =>
+            rank(b) - rank(a) || b.record.createdAt - a.record.createdAt || (a.record.id < b.record.id ? -1 : 1),
+        )
         .map((key) => key.publicJWK);
       return { keys };
     },
