@@ -87,7 +87,7 @@ describe("/v1/admin/secret-keys", () => {
 describe("ensureSecretKey", () => {
   it("records GATEHOUSE_SECRET_KEY by hash once, and refuses it once revoked", async () => {
     const store = createMemoryDatabase({ warn: () => {} });
-    const first = await createTestEngine({ database: store });
+    const first = await createTestEngine({ database: store, withSecretKey: false });
     const provided = `gh_sk_${"k".repeat(43)}`;
     try {
       expect(await first.gatehouse.ensureSecretKey(provided)).toBeNull();
@@ -106,7 +106,7 @@ describe("ensureSecretKey", () => {
   });
 
   it("generates a key only when none is active, and refuses malformed keys", async () => {
-    const fresh = await createTestEngine();
+    const fresh = await createTestEngine({ withSecretKey: false });
     try {
       const generated = await fresh.gatehouse.ensureSecretKey();
       expect(generated).toMatch(/^gh_sk_/);

@@ -111,7 +111,13 @@ export function createSecretKeyService(options: SecretKeyServiceOptions): Secret
             "GATEHOUSE_SECRET_KEY was revoked; set a new key (or unset it to have one generated).",
           );
         }
-        if (!known) await record(provided, "GATEHOUSE_SECRET_KEY");
+        if (known) return null;
+        try {
+          await record(provided, "GATEHOUSE_SECRET_KEY");
+        } catch (error) {
+          // Another instance starting at the same moment recorded the same key first.
+          if (!(await keys.findSecretKeyByHash(await sha256base64url(provided)))) throw error;
+        }
         return null;
       }
       if ((await keys.countActiveSecretKeys()) > 0) return null;
