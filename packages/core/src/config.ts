@@ -135,7 +135,19 @@ export interface GatehouseConfig {
   };
   /** Webhook delivery; see {@link WebhooksConfig}. */
   webhooks?: WebhooksConfig;
-  /** @default Argon2id with OWASP parameters */
+  securityEvents?: {
+    /**
+     * Security events older than this are removed by an hourly sweep (`GATEHOUSE_EVENT_RETENTION`).
+     * @default 7776000 (90 days)
+     */
+    retentionSeconds?: number;
+  };
+  /**
+   * Hashes new passwords and verifies Argon2id ones. Hashes imported from other systems (bcrypt,
+   * scrypt, Firebase scrypt, argon2i/d, PBKDF2) are verified beside it and upgraded to it at the
+   * next successful sign-in.
+   * @default Argon2id with OWASP parameters
+   */
   passwordHasher?: PasswordHasher;
   /** Largest accepted request body, checked before parsing. @default 65536 */
   bodyLimitBytes?: number;
@@ -170,6 +182,7 @@ export interface ResolvedConfig {
   trustedProxies: string[];
   throttle: { signInPerAccount: ThrottleLimit; signInPerIP: ThrottleLimit; signUpPerIP: ThrottleLimit };
   bodyLimitBytes: number;
+  securityEvents: { retentionSeconds: number };
   webhooks: {
     sender: WebhookSender | null;
     allowPrivateNetworks: boolean;
@@ -192,6 +205,7 @@ export const DEFAULTS = {
   jwtAccessTokenTTLSeconds: 600,
   hybridAccessTokenTTLSeconds: 60,
   refreshGraceSeconds: 20,
+  eventRetentionSeconds: 90 * 24 * 3600,
   webhookMaxAttempts: 8,
   webhookTimeoutSeconds: 10,
   webhookPollIntervalMs: 5000,
@@ -317,6 +331,13 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
       signUpPerIP: limit(config.throttle?.signUpPerIP, DEFAULTS.signUpPerIP, "throttle.signUpPerIP"),
     },
     bodyLimitBytes: positiveInteger(config.bodyLimitBytes, DEFAULTS.bodyLimitBytes, "bodyLimitBytes"),
+    securityEvents: {
+      retentionSeconds: positiveInteger(
+        config.securityEvents?.retentionSeconds,
+        DEFAULTS.eventRetentionSeconds,
+        "securityEvents.retentionSeconds",
+      ),
+    },
     webhooks: {
       sender: config.webhooks?.sender ?? null,
       allowPrivateNetworks: config.webhooks?.allowPrivateNetworks ?? false,

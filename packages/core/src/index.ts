@@ -11,6 +11,9 @@ export { OWASP_ARGON2ID } from "./passwords/hasher.js";
 export { checkNewPassword } from "./passwords/policy.js";
 export { MIN_PASSWORD_LENGTH } from "./passwords/policy.js";
 export { MAX_PASSWORD_LENGTH } from "./passwords/policy.js";
+export { createImportAwareHasher } from "./passwords/imported.js";
+export { importedHashAlgorithm } from "./passwords/imported.js";
+export { IMPORT_SOURCES } from "./user-import/sources.js";
 export { silentLogger } from "./lib/logger.js";
 export { VERSION } from "./version.js";
 export { EVENT_TYPES } from "./events/bus.js";
@@ -19,7 +22,14 @@ export { parseEncryptionKey } from "./lib/encryption.js";
 export { checkWebhookAddress } from "./webhooks/address-policy.js";
 export { WebhookSendError } from "./webhooks/sender.js";
 
-export type { Gatehouse, RequestContext, ReadinessReport } from "./types.js";
+export type { Gatehouse, GatehouseAdmin, RequestContext, ReadinessReport } from "./types.js";
+export type { ImportedHashAlgorithm } from "./passwords/imported.js";
+export type { SecretKeyService, CreatedSecretKey } from "./secret-keys/service.js";
+export type { UserAdminService, UserListFilters, NewUserInput, UserUpdateInput } from "./user-admin/service.js";
+export type { SecurityEventLog, SecurityEventFilters } from "./security-events/recorder.js";
+export type { UserImporter, ImportOptions, ImportSummary, SkippedRow, ExportedUser } from "./user-import/importer.js";
+export type { ImportSource, FirebaseHashParameters } from "./user-import/sources.js";
+export type { ImportFileFormat } from "./user-import/parse.js";
 export type {
   GatehouseConfig,
   ResolvedConfig,
@@ -43,6 +53,13 @@ export type {
   SessionRecord,
   SecretKeyStore,
   SecretKeyRecord,
+  NewSecretKey,
+  UserAdminStore,
+  UserListQuery,
+  UserChanges,
+  SecurityEventStore,
+  SecurityEventRecord,
+  SecurityEventQuery,
   RateLimiter,
   RateLimiterFactory,
   RateLimiterOptions,

@@ -4,7 +4,7 @@
  */
 import type { Observer } from "../config.js";
 import type { EventBus } from "../events/bus.js";
-import { EmailTakenError, GatehouseError, InvalidCredentialsError } from "../errors/index.js";
+import { EmailTakenError, GatehouseError, InvalidCredentialsError, UserBannedError } from "../errors/index.js";
 import { randomId } from "../lib/encoding.js";
 import type { PasswordHasher } from "../passwords/hasher.js";
 import { checkNewPassword, exceedsPasswordCap, normalizePassword } from "../passwords/policy.js";
@@ -51,11 +51,22 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
   async function verifyPassword(user: UserRecord | null, password: string): Promise<boolean> {
     if (exceedsPasswordCap(password)) return false;
     const normalized = normalizePassword(password);
+    // Hashes imported from other systems were made from the password as typed, not NFKC-normalised;
+    // when the two differ both are tried, on the dummy path too, so timing still says nothing.
+    const candidates = normalized === password ? [normalized] : [normalized, password];
     if (!user?.passwordHash) {
-      await hasher.verify(dummyHash, normalized);
+      for (const candidate of candidates) await hasher.verify(dummyHash, candidate);
       return false;
     }
-    if (!(await hasher.verify(user.passwordHash, normalized))) return false;
+    let matched = false;
+    for (const candidate of candidates) {
+      if (await hasher.verify(user.passwordHash, candidate)) {
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) return false;
+    // Upgraded hashes are made from the normalised form, as every Gatehouse hash is.
     if (hasher.needsRehash(user.passwordHash)) {
       await users.updatePasswordHash(user.id, await hasher.hash(normalized), clock());
     }
@@ -90,6 +101,9 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
         await throttle.signInAttempt(client.ip, emailNormalized);
         user = await users.getUserByEmail(emailNormalized);
         if (!(await verifyPassword(user, input.password)) || !user) throw new InvalidCredentialsError();
+        // Only after the right password, so the answer tells nothing to someone guessing. Clerk
+        // answers the same (403 user_banned): a banned person learns why, instead of retrying.
+        if (user.bannedAt !== null) throw new UserBannedError();
         await throttle.signInSucceeded(emailNormalized);
         const issued = await sessions.create(user.id, client);
         observer.onSignIn?.("success");
@@ -105,9 +119,9 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
       } catch (error) {
         if (
           error instanceof GatehouseError &&
-          (error.code === "invalid_credentials" || error.code === "rate_limited")
+          (error.code === "invalid_credentials" || error.code === "rate_limited" || error.code === "user_banned")
         ) {
-          observer.onSignIn?.(error.code);
+          if (error.code !== "user_banned") observer.onSignIn?.(error.code);
           events.emit({
             type: "sign_in.failed",
             userId: user?.id ?? null,

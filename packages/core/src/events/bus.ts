@@ -18,6 +18,14 @@ export const EVENT_TYPES = [
   "sign_in.failed",
   "refresh_token.reused",
   "signing_key.rotated",
+  // Admin actions; `actor` names the secret key, or `system` for the CLI.
+  "user.updated",
+  "user.deleted",
+  "user.banned",
+  "user.unbanned",
+  "users.imported",
+  "secret_key.created",
+  "secret_key.revoked",
 ] as const;
 
 /** One of {@link EVENT_TYPES}. */

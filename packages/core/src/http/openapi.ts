@@ -30,6 +30,22 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, u
   return rest;
 }
 
+/** One `in: query` parameter per member of a route's `z.object` query schema. */
+function queryParameters(schema: z.ZodType | undefined): Record<string, unknown>[] {
+  if (!(schema instanceof z.ZodObject)) return [];
+  const shape = schema.shape as Record<string, z.ZodType>;
+  return Object.entries(shape).map(([name, member]) => {
+    const { description, ...memberSchema } = jsonSchema(member, "input");
+    return {
+      name,
+      in: "query",
+      required: !member.safeParse(undefined).success,
+      ...(typeof description === "string" ? { description } : {}),
+      schema: memberSchema,
+    };
+  });
+}
+
 /** Options of {@link buildOpenAPIDocument}. */
 export interface OpenAPIOptions {
   serverURL: string;
@@ -64,21 +80,7 @@ export function buildOpenAPIDocument(routes: AnyRoute[], options: OpenAPIOptions
       required: true,
       schema: { type: "string" },
     }));
-    if (route.query) {
-      const { properties = {}, required = [] } = jsonSchema(route.query, "input") as {
-        properties?: Record<string, Record<string, unknown>>;
-        required?: string[];
-      };
-      for (const [name, { description, ...schema }] of Object.entries(properties)) {
-        parameters.push({
-          name,
-          in: "query",
-          required: required.includes(name),
-          ...(description === undefined ? {} : { description }),
-          schema,
-        });
-      }
-    }
+    parameters.push(...queryParameters(route.query));
     if (parameters.length > 0) operation.parameters = parameters;
     if (route.body) {
       const schema = jsonSchema(route.body, "input");
@@ -115,7 +117,8 @@ export function buildOpenAPIDocument(routes: AnyRoute[], options: OpenAPIOptions
         secretKey: {
           type: "http",
           scheme: "bearer",
-          description: "An admin secret key, `gh_sk_…`, in `Authorization: Bearer`; never a user's cookie or token.",
+          bearerFormat: "gh_sk_…",
+          description: "An admin secret key; opens /v1/admin/ only, never accepted in a URL.",
         },
       },
     },

@@ -15,6 +15,12 @@ export interface Caller {
   session: SessionRecord;
 }
 
+/** The caller of an admin route: the secret key that opened it. */
+export interface AdminCaller {
+  /** The key's id (`sk_…`); the `actor` of the events the request causes. */
+  keyId: string;
+}
+
 /** Everything a route's `handle` gets. */
 export interface RouteContext<Body, Query = undefined> {
   request: Request;
@@ -22,15 +28,15 @@ export interface RouteContext<Body, Query = undefined> {
   params: Record<string, string>;
   /** The validated body (undefined for routes without one). */
   body: Body;
+  /** The validated query parameters (undefined for routes that declare none). */
+  query: Query;
   /** The client's address after applying the trusted-proxy rules, or null when unknown. */
   clientIP: string | null;
   transport: Transport;
   /** The signed-in caller; set for routes with `auth: "session"`. */
   caller: Caller | null;
-  /** The secret key that authenticated the request; set for routes with `auth: "admin"`. */
-  admin: { keyId: string } | null;
-  /** The validated query string (undefined for routes without a `query` schema). */
-  query: Query;
+  /** The secret key's caller; set for routes with `auth: "admin"`. */
+  admin: AdminCaller | null;
 }
 
 /** One documented response of a route. */
@@ -47,8 +53,9 @@ export interface Route<Body = unknown, Query = undefined> {
   summary: string;
   tag: string;
   /**
-   * `session`: answered only for a signed-in caller; `admin`: only with a secret key
-   * (`Authorization: Bearer gh_sk_…`); else 401 `unauthenticated`.
+   * `session`: answered only for a signed-in caller, else 401 `unauthenticated`.
+   * `admin`: answered only with `Authorization: Bearer <active secret key>` on a canonical path,
+   * checked before the body is read (see `admin/guard.ts`).
    */
   auth: "none" | "session" | "admin";
   /** Body schema; the body is parsed and validated before `handle` runs. */
@@ -56,8 +63,13 @@ export interface Route<Body = unknown, Query = undefined> {
   /** Accepted body encodings. @default ["json"] */
   bodyFormats?: ("json" | "form")[];
   /**
-   * Query string schema (an object of optional members); validated before `handle` runs, bad
-   * values are 400 `invalid_request`.
+   * Largest body this route accepts, when it needs more than the engine's limit (imports).
+   * @default the engine's `bodyLimitBytes`
+   */
+  bodyLimitBytes?: number;
+  /**
+   * Query parameter schema (a `z.object` of strings, coerced as needed). Unknown or repeated
+   * parameters and invalid values are refused with 400 `invalid_query`.
    */
   query?: z.ZodType<Query>;
   /** Documented responses by status code. */

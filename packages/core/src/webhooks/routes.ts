@@ -28,7 +28,11 @@ export interface WebhookRouteDependencies {
 }
 
 const TAG = "Admin: webhooks";
-const UNAUTHENTICATED = { description: "`unauthenticated`: no valid secret key" };
+/** What the admin guard answers, documented on every route. */
+const GUARD = {
+  401: { description: "`secret_key_required`, `invalid_secret_key`" },
+  403: { description: "`secret_key_in_query`, `non_canonical_path`" },
+};
 const NOT_FOUND = { description: "`not_found`: no such webhook endpoint" };
 
 /** The webhook admin routes. */
@@ -43,7 +47,7 @@ export function webhookRoutes({ webhooks, clock }: WebhookRouteDependencies): An
       body: createWebhookBody,
       responses: {
         201: { description: "Created, with the `whsec_…` secret", schema: webhookWithSecretJSON },
-        401: UNAUTHENTICATED,
+        ...GUARD,
         422: { description: "`validation_failed`: e.g. a refused URL (`/url`) or an unknown event type" },
       },
       async handle({ body }) {
@@ -62,7 +66,7 @@ export function webhookRoutes({ webhooks, clock }: WebhookRouteDependencies): An
       summary: "List webhook endpoints, oldest first",
       tag: TAG,
       auth: "admin",
-      responses: { 200: { description: "The endpoints", schema: webhookListJSON }, 401: UNAUTHENTICATED },
+      responses: { 200: { description: "The endpoints", schema: webhookListJSON }, ...GUARD },
       async handle() {
         const now = clock();
         return jsonResponse(200, { data: (await webhooks.list()).map((endpoint) => toWebhookJSON(endpoint, now)) });
@@ -74,7 +78,7 @@ export function webhookRoutes({ webhooks, clock }: WebhookRouteDependencies): An
       summary: "Get a webhook endpoint",
       tag: TAG,
       auth: "admin",
-      responses: { 200: { description: "The endpoint", schema: webhookJSON }, 401: UNAUTHENTICATED, 404: NOT_FOUND },
+      responses: { 200: { description: "The endpoint", schema: webhookJSON }, ...GUARD, 404: NOT_FOUND },
       async handle({ params }) {
         return jsonResponse(200, toWebhookJSON(await webhooks.get(params.id!), clock()));
       },
@@ -88,7 +92,7 @@ export function webhookRoutes({ webhooks, clock }: WebhookRouteDependencies): An
       body: updateWebhookBody,
       responses: {
         200: { description: "The updated endpoint", schema: webhookJSON },
-        401: UNAUTHENTICATED,
+        ...GUARD,
         404: NOT_FOUND,
         422: { description: "`validation_failed`" },
       },
@@ -108,7 +112,7 @@ export function webhookRoutes({ webhooks, clock }: WebhookRouteDependencies): An
       summary: "Delete a webhook endpoint with its queued deliveries and delivery log",
       tag: TAG,
       auth: "admin",
-      responses: { 204: { description: "Deleted" }, 401: UNAUTHENTICATED, 404: NOT_FOUND },
+      responses: { 204: { description: "Deleted" }, ...GUARD, 404: NOT_FOUND },
       async handle({ params }) {
         await webhooks.remove(params.id!);
         return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
@@ -123,7 +127,7 @@ export function webhookRoutes({ webhooks, clock }: WebhookRouteDependencies): An
       body: rotateSecretBody,
       responses: {
         200: { description: "The endpoint with its new secret, shown this once", schema: webhookWithSecretJSON },
-        401: UNAUTHENTICATED,
+        ...GUARD,
         404: NOT_FOUND,
         422: { description: "`validation_failed`" },
       },
@@ -141,8 +145,8 @@ export function webhookRoutes({ webhooks, clock }: WebhookRouteDependencies): An
       query: listDeliveriesQuery,
       responses: {
         200: { description: "A page of deliveries", schema: deliveryListJSON },
-        400: { description: "`invalid_request`: a bad status, limit or cursor" },
-        401: UNAUTHENTICATED,
+        400: { description: "`invalid_query`: a bad or unknown parameter; `invalid_cursor`" },
+        ...GUARD,
         404: NOT_FOUND,
       },
       async handle({ params, query }) {
@@ -158,7 +162,7 @@ export function webhookRoutes({ webhooks, clock }: WebhookRouteDependencies): An
       auth: "admin",
       responses: {
         200: { description: "The delivery", schema: deliveryDetailJSON },
-        401: UNAUTHENTICATED,
+        ...GUARD,
         404: { description: "`not_found`: no such endpoint, or no such delivery of it" },
       },
       async handle({ params }) {
@@ -178,7 +182,7 @@ export function webhookRoutes({ webhooks, clock }: WebhookRouteDependencies): An
       auth: "admin",
       responses: {
         202: { description: "Queued; follow the delivery for the outcome", schema: deliveryJSON },
-        401: UNAUTHENTICATED,
+        ...GUARD,
         404: { description: "`not_found`: no such endpoint, or no such delivery of it" },
       },
       async handle({ params }) {
@@ -193,7 +197,7 @@ export function webhookRoutes({ webhooks, clock }: WebhookRouteDependencies): An
       auth: "admin",
       responses: {
         202: { description: "Queued; follow the delivery for the outcome", schema: deliveryJSON },
-        401: UNAUTHENTICATED,
+        ...GUARD,
         404: NOT_FOUND,
         409: { description: "`webhook_disabled`: enable the endpoint first" },
       },

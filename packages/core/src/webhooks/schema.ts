@@ -74,23 +74,20 @@ export const rotateSecretBody = z.object({
     ),
 });
 
-/** Query of `GET /v1/admin/webhooks/{id}/deliveries`. */
-export const listDeliveriesQuery = z.object({
+/** Query of `GET /v1/admin/webhooks/{id}/deliveries`; unknown parameters are refused. */
+export const listDeliveriesQuery = z.strictObject({
   status: z
     .enum(["pending", "succeeded", "failed"], { error: "status must be pending, succeeded or failed." })
-    .optional(),
-  limit: z.coerce
-    .number({ error: "limit must be a number." })
-    .int({ error: "limit must be a whole number." })
-    .min(1, { error: "limit must be at least 1." })
-    .max(100, { error: "limit can be at most 100." })
     .optional()
-    .describe("Default 20."),
-  cursor: z
+    .describe("Only deliveries in this state"),
+  limit: z
     .string()
-    .max(200, { error: "cursor is not valid." })
+    .regex(/^\d{1,3}$/, { error: "limit must be a whole number from 1 to 100." })
+    .transform(Number)
+    .refine((value) => value >= 1 && value <= 100, { error: "limit must be a whole number from 1 to 100." })
     .optional()
-    .describe("`next_cursor` of the previous page."),
+    .describe("Page size, 1 to 100 (default 20)"),
+  cursor: z.string().optional().describe("`next_cursor` of the previous page"),
 });
 
 /** A webhook endpoint as the API shows it; the secret never appears here. */

@@ -4,9 +4,10 @@
  * retries and test events. Sending is the worker's job (`worker.ts`); this service only ever
  * writes deliveries to the database and nudges it.
  */
-import { InvalidRequestError, NotAvailableError, NotFoundError, WebhookDisabledError } from "../errors/index.js";
+import { decodeCursor, encodeCursor } from "../admin/cursor.js";
+import { NotAvailableError, NotFoundError, WebhookDisabledError } from "../errors/index.js";
 import type { GatehouseEvent } from "../events/bus.js";
-import { base64url, randomId } from "../lib/encoding.js";
+import { randomId } from "../lib/encoding.js";
 import type { Logger } from "../lib/logger.js";
 import type {
   UserStore,
@@ -77,7 +78,7 @@ export interface WebhookService {
    * @throws NotFoundError, NotAvailableError (no encryption key)
    */
   rotateSecret(id: string, overlapSeconds?: number): Promise<{ endpoint: WebhookEndpointRecord; secret: string }>;
-  /** A page of the endpoint's deliveries, newest first. @throws NotFoundError, InvalidRequestError (cursor) */
+  /** A page of the endpoint's deliveries, newest first. @throws NotFoundError, InvalidCursorError */
   listDeliveries(
     id: string,
     options: { status?: WebhookDeliveryStatus; limit?: number; cursor?: string },
@@ -95,21 +96,8 @@ export interface WebhookService {
   handleEvent(event: GatehouseEvent): Promise<void>;
 }
 
-function encodeCursor(delivery: WebhookDeliveryRecord): string {
-  return base64url(new TextEncoder().encode(JSON.stringify([delivery.createdAt, delivery.id])));
-}
-
-function decodeCursor(cursor: string): { createdAt: number; id: string } {
-  try {
-    const padded = cursor.replace(/-/g, "+").replace(/_/g, "/");
-    const json = new TextDecoder().decode(Uint8Array.from(atob(padded), (c) => c.charCodeAt(0)));
-    const [createdAt, id] = JSON.parse(json) as unknown[];
-    if (Number.isSafeInteger(createdAt) && typeof id === "string") return { createdAt: createdAt as number, id };
-  } catch {
-    // Reported below like any other malformed cursor.
-  }
-  throw new InvalidRequestError("cursor is not valid; pass the next_cursor of a previous page.");
-}
+/** The list name bound into delivery-log cursors, so another list's cursor is refused. */
+const CURSOR_LIST = "webhook-deliveries";
 
 /**
  * Creates the webhooks service.
@@ -235,11 +223,16 @@ export function createWebhookService(options: WebhookServiceOptions): WebhookSer
 
     async listDeliveries(id, { status, limit = DEFAULT_PAGE_SIZE, cursor }) {
       await get(id);
-      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      let after: { createdAt: number; id: string } | undefined;
+      if (cursor !== undefined) {
+        const [createdAt, deliveryId] = decodeCursor(CURSOR_LIST, cursor, ["number", "string"] as const);
+        after = { createdAt, id: deliveryId };
+      }
       // One more than asked tells whether there is a next page without a count query.
       const page = await store.listWebhookDeliveries(id, { status, after, limit: limit + 1 });
       const deliveries = page.slice(0, limit);
-      const nextCursor = page.length > limit ? encodeCursor(deliveries.at(-1)!) : null;
+      const last = deliveries.at(-1);
+      const nextCursor = page.length > limit && last ? encodeCursor(CURSOR_LIST, [last.createdAt, last.id]) : null;
       return { deliveries, nextCursor };
     },
 
