@@ -120,10 +120,10 @@ export class InvalidCredentialsError extends GatehouseError {
   }
 }
 
-/** The request carries no valid session (or, on the admin API, no valid secret key). 401. */
+/** The request carries no valid session. 401. */
 export class UnauthenticatedError extends GatehouseError {
-  constructor(message = "You are not signed in.") {
-    super("unauthenticated", 401, message);
+  constructor() {
+    super("unauthenticated", 401, "You are not signed in.");
   }
 }
 
