@@ -124,7 +124,7 @@ describe.skipIf(!postgres.available)(`two engines on one PostgreSQL ${postgres.r
       setTimeout(() => {
         response.writeHead(204);
         response.end();
-      }, 25);
+      }, 50);
     });
     const open = () =>
       createWebhookTestEngine(
