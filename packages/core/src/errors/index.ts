@@ -16,6 +16,12 @@ export {
   EmailTakenError,
   WeakPasswordError,
   RateLimitedError,
+  InvalidTokenError,
+  InvalidCodeError,
+  InvalidRedirectURLError,
+  EmailNotVerifiedError,
+  EmailAlreadyVerifiedError,
+  ReauthenticationRequiredError,
   ConfigurationError,
 } from "./errors.js";
 export { toProblemResponse, problemJSON } from "./problem.js";

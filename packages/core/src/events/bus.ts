@@ -10,7 +10,16 @@
 import type { Logger } from "../lib/logger.js";
 
 /** Every event type the engine emits. Wire names follow the webhook convention `noun.verb`. */
-export type EventType = "user.created" | "session.created" | "session.revoked" | "sign_in.succeeded" | "sign_in.failed";
+export type EventType =
+  | "user.created"
+  | "session.created"
+  | "session.revoked"
+  | "sign_in.succeeded"
+  | "sign_in.failed"
+  | "password.reset"
+  | "password.changed"
+  | "email.verified"
+  | "email.changed";
 
 /** Who caused an event. */
 export interface EventActor {

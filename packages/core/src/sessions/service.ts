@@ -26,7 +26,8 @@ export interface ClientDetails {
  * Why a session ended early; carried on `session.revoked` events. Expiry is not a revocation
  * and emits nothing.
  */
-export type RevocationReason = "sign_out" | "user_revoked" | "replaced_by_sign_in";
+export type RevocationReason =
+  "sign_out" | "user_revoked" | "replaced_by_sign_in" | "password_reset" | "password_changed";
 
 /** Options of {@link createSessionService}. */
 export interface SessionServiceOptions {

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   describeDatabaseConformance,
+  describeEmailStoreConformance,
   describeRateLimiterConformance,
   describeSessionStoreConformance,
 } from "../../storage/conformance.test-suite.js";
@@ -12,6 +13,11 @@ import { createMemoryDatabase, createMemoryRateLimiters } from "./index.js";
 describeDatabaseConformance("memory", async () => {
   const database = createMemoryDatabase();
   await database.migrate();
+  return { database, teardown: () => database.close() };
+});
+
+describeEmailStoreConformance("memory", async () => {
+  const database = createMemoryDatabase();
   return { database, teardown: () => database.close() };
 });
 

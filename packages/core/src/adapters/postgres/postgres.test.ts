@@ -5,7 +5,11 @@
  */
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { describeDatabaseConformance, describeSessionStoreConformance } from "../../storage/conformance.test-suite.js";
+import {
+  describeDatabaseConformance,
+  describeEmailStoreConformance,
+  describeSessionStoreConformance,
+} from "../../storage/conformance.test-suite.js";
 import { MIGRATION_TABLE, migrations } from "../../storage/migrations.js";
 import { createTestDatabase, probePostgres } from "../../test-support/services.js";
 import type { TestDatabase } from "../../test-support/services.js";
@@ -28,6 +32,19 @@ describe.skipIf(!probe.available)(`PostgreSQL adapter ${probe.reason}`, () => {
   describeDatabaseConformance("postgres", async () => {
     const testDatabase = await createTestDatabase();
     const database = createPostgresDatabase({ connectionString: testDatabase.url });
+    await database.migrate();
+    return {
+      database,
+      teardown: async () => {
+        await database.close();
+        await testDatabase.drop();
+      },
+    };
+  });
+
+  describeEmailStoreConformance("postgres", async () => {
+    const testDatabase = await createTestDatabase();
+    const database = createPostgresDatabase({ connectionString: testDatabase.url, max: 8 });
     await database.migrate();
     return {
       database,

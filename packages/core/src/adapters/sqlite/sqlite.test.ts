@@ -8,7 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeDatabaseConformance, describeSessionStoreConformance } from "../../storage/conformance.test-suite.js";
+import {
+  describeDatabaseConformance,
+  describeEmailStoreConformance,
+  describeSessionStoreConformance,
+} from "../../storage/conformance.test-suite.js";
 import type { Database } from "../../storage/ports.js";
 import { createSQLiteDatabase } from "./index.js";
 
@@ -51,6 +55,12 @@ describeDatabaseConformance("sqlite :memory:", async () => {
   return { database, teardown: () => database.close() };
 });
 
+describeEmailStoreConformance("sqlite file", async () => {
+  const database = createSQLiteDatabase({ filename: newDatabaseFile() });
+  await database.migrate();
+  return { database, teardown: () => database.close() };
+});
+
 describeSessionStoreConformance("sqlite file", async () => {
   const database = createSQLiteDatabase({ filename: newDatabaseFile() });
   await database.migrate();
@@ -83,6 +93,8 @@ describe("createSQLiteDatabase", () => {
         expect.arrayContaining([
           "gatehouse_migrations",
           "gatehouse_migrations_lock",
+          "known_devices",
+          "email_tokens",
           "secret_keys",
           "sessions",
           "users",
