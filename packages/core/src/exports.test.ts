@@ -7,6 +7,8 @@ describe("public exports", () => {
   it("@gatehouse/core", () => {
     expect(Object.keys(core).sort()).toEqual([
       "DEFAULTS",
+      "EMAIL_TEMPLATE_NAMES",
+      "EMAIL_TEMPLATE_VARIABLES",
       "MAX_PASSWORD_LENGTH",
       "MIN_PASSWORD_LENGTH",
       "OWASP_ARGON2ID",
@@ -14,6 +16,7 @@ describe("public exports", () => {
       "checkNewPassword",
       "createArgon2idHasher",
       "createGatehouse",
+      "renderEmailPreview",
       "resolveConfig",
       "silentLogger",
     ]);
@@ -22,16 +25,22 @@ describe("public exports", () => {
   it("@gatehouse/core/errors", () => {
     expect(Object.keys(errors).sort()).toEqual([
       "ConfigurationError",
+      "EmailAlreadyVerifiedError",
+      "EmailNotVerifiedError",
       "EmailTakenError",
       "GatehouseError",
+      "InvalidCodeError",
       "InvalidCredentialsError",
+      "InvalidRedirectURLError",
       "InvalidRequestError",
+      "InvalidTokenError",
       "MalformedJSONError",
       "MethodNotAllowedError",
       "NotFoundError",
       "OriginForbiddenError",
       "PayloadTooLargeError",
       "RateLimitedError",
+      "ReauthenticationRequiredError",
       "UnauthenticatedError",
       "UnsupportedMediaTypeError",
       "ValidationError",

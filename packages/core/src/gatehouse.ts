@@ -7,6 +7,11 @@ import { createAccountService } from "./accounts/service.js";
 import { resolveConfig, type GatehouseConfig } from "./config.js";
 import { ConfigurationError } from "./errors/index.js";
 import { createMemoryRateLimiters } from "./adapters/memory/index.js";
+import { createOutbox } from "./email/outbox.js";
+import { emailPageRoutes } from "./email/pages.js";
+import { emailRoutes } from "./email/routes.js";
+import { createEmailService } from "./email/service.js";
+import { createDroppingTransport } from "./email/transport.js";
 import { createEventBus } from "./events/bus.js";
 import { parseTrustedProxies } from "./http/client-ip.js";
 import { createHandler } from "./http/handler.js";
@@ -65,8 +70,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     maxAgeSeconds: resolved.session.maxAgeSeconds,
     clock,
   });
+  const rateLimiters = config.rateLimiters ?? createMemoryRateLimiters();
   const throttle = createThrottle({
-    rateLimiters: config.rateLimiters ?? createMemoryRateLimiters(),
+    rateLimiters,
     limits: resolved.throttle,
     logger,
   });
@@ -79,11 +85,40 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     observer,
     clock,
     dummyHash,
+    requireEmailVerification: resolved.email.requireVerification,
+  });
+  if (resolved.email.transport === null) {
+    logger.warn({}, "no email transport configured: emails are dropped (set SMTP_URL, or email.transport)");
+  }
+  const outbox = createOutbox({
+    transport: resolved.email.transport ?? createDroppingTransport(logger),
+    from: resolved.email.from,
+    logger,
+    retryDelaysMs: resolved.email.retryDelaysMs,
+  });
+  const email = createEmailService({
+    database,
+    accounts,
+    sessions,
+    hasher,
+    throttle,
+    rateLimiters,
+    events,
+    outbox,
+    clock,
+    baseURL: resolved.baseURL,
+    allowedOrigins: resolved.allowedOrigins,
+    appName: resolved.email.appName,
+    templates: resolved.email.templates,
+    passwordResetPageURL: resolved.email.passwordResetPageURL,
+    verificationPageURL: resolved.email.verificationPageURL,
+    limits: { emailPerAddress: resolved.throttle.emailPerAddress, emailPerIP: resolved.throttle.emailPerIP },
   });
 
   const routes: AnyRoute[] = [
     ...accountRoutes({ accounts, sessions, cookie: resolved.cookie, clock }),
     ...sessionRoutes({ sessions, cookie: resolved.cookie }),
+    ...emailRoutes({ email, sessions, cookie: resolved.cookie, clock }),
   ];
   let openAPI: Record<string, unknown> | undefined;
   const openAPIDocument = (): Record<string, unknown> =>
@@ -105,7 +140,8 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   );
 
   const handler = createHandler({
-    routes,
+    // The pages are served but are not part of the API document.
+    routes: [...routes, ...emailPageRoutes({ baseURL: resolved.baseURL })],
     sessions,
     cookie: resolved.cookie,
     allowedOrigins: resolved.allowedOrigins,
@@ -118,6 +154,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const sweep = setInterval(() => {
     sessionStore.deleteExpiredSessions(clock()).catch((err: unknown) => {
       logger.warn({ err }, "sweeping expired sessions failed");
+    });
+    database.deleteExpiredEmailTokens(clock()).catch((err: unknown) => {
+      logger.warn({ err }, "sweeping expired email tokens failed");
     });
   }, SWEEP_INTERVAL_MS);
   // The sweep must never keep a process alive on its own.
@@ -136,6 +175,13 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     handler,
     openAPIDocument,
     events: { subscribe: events.subscribe, flush: events.flush },
+    email: {
+      async flush() {
+        // Event listeners queue notices; the outbox's tasks and deliveries come after them.
+        await events.flush();
+        await outbox.flush();
+      },
+    },
 
     async checkReadiness(): Promise<ReadinessReport> {
       const checks: ReadinessReport["checks"] = { database: await check(() => database.ping()) };
@@ -170,6 +216,8 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     async close() {
       clearInterval(sweep);
       await events.flush();
+      // Before the database closes: background email work still reads and writes it.
+      await outbox.close();
       if (sessionStore !== database.sessions) await sessionStore.close();
       await database.close();
     },

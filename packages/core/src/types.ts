@@ -40,6 +40,15 @@ export interface Gatehouse {
     subscribe(listener: EventListener): () => void;
     flush(): Promise<void>;
   };
+  /** Email delivery, which happens after responses are sent. */
+  email: {
+    /**
+     * Resolves once every message queued so far is delivered (or given up after its retries) and
+     * the background work of email requests has finished. For tests and shutdown; never needed
+     * to answer a request.
+     */
+    flush(): Promise<void>;
+  };
   /** The OpenAPI 3.1 document generated from the engine's routes. */
   openAPIDocument(): Record<string, unknown>;
   /** Stops timers and closes the database and session store. */

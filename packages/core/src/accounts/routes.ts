@@ -3,12 +3,13 @@
  */
 import { z } from "zod";
 import { clearedSessionCookie, readCredential, type CookieSettings } from "../http/credentials.js";
-import { defineRoute, type AnyRoute, type RouteContext } from "../http/route.js";
+import { defineRoute, jsonResponse, type AnyRoute, type RouteContext } from "../http/route.js";
 import { bearerTokenJSON, userAndSessionJSON } from "../sessions/schema.js";
 import { sessionIssuedResponse } from "../sessions/respond.js";
-import type { ClientDetails, RevocationReason, SessionService } from "../sessions/service.js";
-import { signInBody, signUpBody } from "./schema.js";
-import type { AccountService } from "./service.js";
+import type { RevocationReason, SessionService } from "../sessions/service.js";
+import { deviceCookie, readDeviceToken } from "./devices.js";
+import { needsVerificationJSON, signInBody, signUpBody, toUserJSON } from "./schema.js";
+import type { AccountService, SignedIn, SignInClient } from "./service.js";
 
 /** What the account routes need. */
 export interface AccountRouteDependencies {
@@ -25,8 +26,35 @@ const issuedResponses = (status: number, description: string) => ({
   },
 });
 
-function clientDetails(context: RouteContext<unknown>): ClientDetails {
-  return { ip: context.clientIP, userAgent: context.request.headers.get("user-agent") };
+/** Who is signing in, from the request: address, user agent, transport and device cookie. */
+export function signInClientOf(context: RouteContext<unknown>, cookie: CookieSettings): SignInClient {
+  return {
+    ip: context.clientIP,
+    userAgent: context.request.headers.get("user-agent"),
+    transport: context.transport,
+    deviceToken: readDeviceToken(context.request.headers, context.transport, cookie),
+  };
+}
+
+/** Adds the device cookie of a sign-in to its response, when there is one. */
+export function withDeviceCookie(response: Response, cookie: CookieSettings, deviceToken: string | null): Response {
+  if (deviceToken !== null) response.headers.append("set-cookie", deviceCookie(cookie, deviceToken));
+  return response;
+}
+
+/**
+ * The response to a completed sign-in, in the form the transport asks for, with the device
+ * cookie. Every sign-in route answers through this.
+ */
+export function signedInResponse(
+  status: number,
+  context: RouteContext<unknown>,
+  signedIn: SignedIn,
+  cookie: CookieSettings,
+  now: number,
+): Response {
+  const response = sessionIssuedResponse(status, context.transport, signedIn.user, signedIn.issued, cookie, now);
+  return withDeviceCookie(response, cookie, signedIn.deviceToken);
 }
 
 /** The account routes. */
@@ -48,14 +76,23 @@ export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRout
       body: signUpBody,
       responses: {
         ...issuedResponses(201, "Account created and signed in"),
+        202: {
+          description:
+            "Account created; sign-in waits for email verification (`GATEHOUSE_REQUIRE_EMAIL_VERIFICATION`): a verification email is on its way, and no session is issued",
+          schema: needsVerificationJSON,
+        },
         409: { description: "`email_taken`" },
         422: { description: "`validation_failed`, `password_too_short`, `password_too_long`, `password_too_common`" },
         429: { description: "`rate_limited`" },
       },
       async handle(context) {
         await endPresentedSession(context, "replaced_by_sign_in");
-        const { user, issued } = await accounts.signUp(context.body, clientDetails(context));
-        return sessionIssuedResponse(201, context.transport, user, issued, cookie, clock());
+        const { user, issued, deviceToken } = await accounts.signUp(context.body, signInClientOf(context, cookie));
+        if (issued === null) {
+          const pending = jsonResponse(202, { status: "needs_email_verification", user: toUserJSON(user) });
+          return withDeviceCookie(pending, cookie, deviceToken);
+        }
+        return signedInResponse(201, context, { user, issued, deviceToken }, cookie, clock());
       },
     }),
     defineRoute({
@@ -68,12 +105,16 @@ export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRout
       responses: {
         ...issuedResponses(200, "Signed in"),
         401: { description: "`invalid_credentials`: the same answer for an unknown email and a wrong password" },
+        403: {
+          description:
+            "`email_not_verified`: the password is right but sign-in waits for email verification; a new verification email is sent",
+        },
         429: { description: "`rate_limited`, with `Retry-After`" },
       },
       async handle(context) {
         await endPresentedSession(context, "replaced_by_sign_in");
-        const { user, issued } = await accounts.signIn(context.body, clientDetails(context));
-        return sessionIssuedResponse(200, context.transport, user, issued, cookie, clock());
+        const signedIn = await accounts.signIn(context.body, signInClientOf(context, cookie));
+        return signedInResponse(200, context, signedIn, cookie, clock());
       },
     }),
     defineRoute({

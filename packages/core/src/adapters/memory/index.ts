@@ -8,6 +8,7 @@
  * record cannot change what is stored.
  */
 import { RateLimiterMemory } from "rate-limiter-flexible";
+import type { EmailMessage, EmailTransport } from "../../email/transport.js";
 import { EmailTakenError } from "../../errors/index.js";
 import { fromFlexibleRateLimiter } from "../../storage/rate-limiter.js";
 import type {
@@ -27,6 +28,7 @@ import type {
 } from "../../storage/ports.js";
 
 export type { Database, RateLimiterFactory } from "../../storage/ports.js";
+export type { EmailMessage, EmailTransport } from "../../email/transport.js";
 
 /** Options of {@link createMemoryDatabase}. */
 export interface MemoryDatabaseOptions {
@@ -322,4 +324,42 @@ export function createMemoryRateLimiters(): RateLimiterFactory {
         duration: options.durationSeconds,
       }),
     );
+}
+
+/** An email transport that keeps messages in memory; see {@link createMemoryEmailTransport}. */
+export interface MemoryEmailTransport extends EmailTransport {
+  /** Every message sent, oldest first. */
+  readonly messages: EmailMessage[];
+  /** Forgets the messages. */
+  clear(): void;
+}
+
+/**
+ * An email transport that keeps every message in an array instead of sending it: for tests of
+ * an application embedding Gatehouse. Messages carry live tokens, so never use it where others
+ * can read the process's memory dumps.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryEmailTransport } from "@gatehouse/core/adapters/memory";
+ *
+ * const transport = createMemoryEmailTransport();
+ * const gatehouse = await createGatehouse({ baseURL, database, email: { transport } });
+ * // … request a magic link, then:
+ * await gatehouse.email.flush();
+ * const [message] = transport.messages;
+ * ```
+ */
+export function createMemoryEmailTransport(): MemoryEmailTransport {
+  const messages: EmailMessage[] = [];
+  return {
+    kind: "memory",
+    messages,
+    async send(message: EmailMessage): Promise<void> {
+      messages.push({ ...message });
+    },
+    clear(): void {
+      messages.length = 0;
+    },
+  };
 }
