@@ -205,7 +205,11 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     const id = randomId("etok");
     const link = parts.link ? newLinkToken() : null;
     const code = parts.code ? newCode() : null;
-    const now = clock();
+    // Strictly after the previous token of this purpose, even within one millisecond: "newest"
+    // must mean "issued last", or a token issued after another was used could lose a tie to it.
+    // Only truly concurrent requests can still tie, and then exactly one of them works.
+    const previous = await database.getLatestEmailToken(user.id, purpose);
+    const now = Math.max(clock(), (previous?.createdAt ?? 0) + 1);
     await database.createEmailToken({
       id,
       userId: user.id,
