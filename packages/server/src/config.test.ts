@@ -34,6 +34,11 @@ describe("loadServerConfig", () => {
       sessionIdleTimeoutSeconds: null,
       sessionMaxAgeSeconds: null,
       logLevel: "info",
+      smtpURL: null,
+      emailFrom: null,
+      appName: null,
+      requireEmailVerification: false,
+      production: false,
     });
   });
 
@@ -56,6 +61,11 @@ describe("loadServerConfig", () => {
         GATEHOUSE_SESSION_MAX_AGE: "7d",
         GATEHOUSE_LOG_LEVEL: "DEBUG",
         GATEHOUSE_REDIS_PREFIX: "auth:",
+        SMTP_URL: "smtps://mailer:s3cret@smtp.example.com:465",
+        GATEHOUSE_EMAIL_FROM: "Acme <no-reply@acme.example>",
+        GATEHOUSE_APP_NAME: "Acme",
+        GATEHOUSE_REQUIRE_EMAIL_VERIFICATION: "TRUE",
+        NODE_ENV: "production",
       },
       {},
       "/srv",
@@ -76,6 +86,11 @@ describe("loadServerConfig", () => {
       sessionIdleTimeoutSeconds: 1800,
       sessionMaxAgeSeconds: 604_800,
       logLevel: "debug",
+      smtpURL: "smtps://mailer:s3cret@smtp.example.com:465",
+      emailFrom: "Acme <no-reply@acme.example>",
+      appName: "Acme",
+      requireEmailVerification: true,
+      production: true,
     });
   });
 
@@ -127,6 +142,12 @@ describe("loadServerConfig", () => {
     [{ GATEHOUSE_SESSION_IDLE_TIMEOUT: "1w" }, "GATEHOUSE_SESSION_IDLE_TIMEOUT"],
     [{ GATEHOUSE_SESSION_MAX_AGE: "-5m" }, "GATEHOUSE_SESSION_MAX_AGE"],
     [{ GATEHOUSE_LOG_LEVEL: "verbose" }, "GATEHOUSE_LOG_LEVEL"],
+    [{ SMTP_URL: "http://smtp.example.com" }, "SMTP_URL"],
+    [{ SMTP_URL: "smtp.example.com:587" }, "SMTP_URL"],
+    [{ GATEHOUSE_EMAIL_FROM: "no-reply" }, "GATEHOUSE_EMAIL_FROM"],
+    [{ GATEHOUSE_EMAIL_FROM: "a@example.com, b@example.com" }, "GATEHOUSE_EMAIL_FROM"],
+    [{ GATEHOUSE_EMAIL_FROM: "a@example.com\r\nBcc: eve@evil.example" }, "GATEHOUSE_EMAIL_FROM"],
+    [{ GATEHOUSE_REQUIRE_EMAIL_VERIFICATION: "maybe" }, "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION"],
   ])("refuses %j with a message naming %s", (env, name) => {
     expect(failure(env).message).toContain(name);
   });
@@ -142,6 +163,7 @@ describe("loadServerConfig", () => {
     expect(failure({ REDIS_URL: `http://:${secret}@cache:6379` }).message).not.toContain(secret);
     expect(failure({ GATEHOUSE_SECRET_KEY: `gh_sk_${secret}` }).message).not.toContain(secret);
     expect(failure({ GATEHOUSE_URL: `https://admin:${secret}@auth.example.com` }).message).not.toContain(secret);
+    expect(failure({ SMTP_URL: `http://mailer:${secret}@smtp.example.com` }).message).not.toContain(secret);
   });
 });
 

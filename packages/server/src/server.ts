@@ -30,6 +30,7 @@ import { createSQLiteDatabase } from "@gatehouse/core/adapters/sqlite";
 import { createPostgresDatabase } from "@gatehouse/core/adapters/postgres";
 import { createRedisStorage, type RedisStorage } from "@gatehouse/core/adapters/redis";
 import type { LogLevel, ServerConfig } from "./config.js";
+import { createServerEmailTransport, loadTemplateOverrides, serveDevMailbox } from "./email.js";
 
 /** Options of {@link startServer} that only tests and embedders need. */
 export interface StartServerOptions {
@@ -49,6 +50,11 @@ export interface StartServerOptions {
    * @default 2000
    */
   readinessTimeoutMs?: number;
+  /**
+   * Where the development mailbox prints each message's links (outside production).
+   * @default process.stdout
+   */
+  output?: { write(line: string): void };
 }
 
 /** A started server, as {@link startServer} returns it. */
@@ -283,7 +289,8 @@ function formatHost(host: string): string {
  * engine (which applies migrations), makes sure an admin secret key exists, and listens.
  *
  * Routes: `GET /healthz` (the process is up), `GET /readyz` (database and session store
- * reachable: 200, else 503), `GET /metrics` (Prometheus text); everything else is the engine's.
+ * reachable: 200, else 503), `GET /metrics` (Prometheus text), and outside production without
+ * `SMTP_URL` the development mailbox at `/dev/mailbox`; everything else is the engine's.
  *
  * @throws ConfigurationError from the engine when the configuration cannot work (for example
  * `strategy: "jwt"` in this release), or the storage's error when it cannot be reached.
@@ -300,7 +307,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const metrics = createMetrics();
   const requestScope = new AsyncLocalStorage<RequestRecord>();
 
+  // Read before anything opens: a bad override file stops the start with nothing to clean up.
+  const templates = await loadTemplateOverrides(config.dataDir);
   const storage = await openStorage(config, logger);
+  const email = createServerEmailTransport(config, logger, options.output ?? process.stdout);
   let engine: Gatehouse;
   let generatedSecretKey: string | null;
   try {
@@ -317,6 +327,13 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       cookie: { domain: config.cookieDomain ?? undefined },
       allowedOrigins: config.allowedOrigins,
       trustedProxies: config.trustedProxies,
+      email: {
+        transport: email.transport,
+        from: config.emailFrom ?? undefined,
+        appName: config.appName ?? undefined,
+        templates,
+        requireVerification: config.requireEmailVerification,
+      },
       logger,
       observer: {
         onRequest(event) {
@@ -333,6 +350,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     engine = await createGatehouse(engineConfig);
   } catch (error) {
     await storage.closeAll().catch(() => {});
+    await email.transport.close?.().catch(() => {});
     throw error;
   }
   try {
@@ -407,6 +425,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const text = await metrics.registry.metrics();
     return c.body(text, 200, { "Content-Type": metrics.registry.contentType, "Cache-Control": "no-store" });
   });
+
+  // Messages hold live links and codes: only ever readable on a development machine.
+  if (email.mailbox !== null && !config.production) serveDevMailbox(app, email.mailbox);
 
   app.all("*", (c) => engine.handler(c.req.raw, { remoteAddress: c.env?.incoming?.socket.remoteAddress }));
 
