@@ -7,6 +7,7 @@ import { request as httpRequest } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import SQLite from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   startTestSMTPServer,
@@ -269,5 +270,29 @@ describe("email over SMTP, end to end", () => {
     expect([other.status, await other.text()]).toEqual([known.status, await known.text()]);
     await mailTo(email, /Reset your Acme password/);
     expect(smtp.received.filter((message) => message.envelopeTo.includes(unknown))).toEqual([]);
+  });
+
+  it("stores no emailed token anywhere in the database, only hashes", async () => {
+    const tokens = smtp.received.flatMap((message) =>
+      [...message.text.matchAll(/token=([\w-]{43})/g)].map((match) => match[1]!),
+    );
+    expect(tokens.length).toBeGreaterThanOrEqual(5);
+    const database = new SQLite(join(dataDir, "gatehouse.db"), { readonly: true });
+    try {
+      const tables = database.prepare("select name from sqlite_master where type = 'table'").pluck().all() as string[];
+      expect(tables).toContain("email_tokens");
+      const dump = JSON.stringify(tables.map((table) => database.prepare(`select * from "${table}"`).all()));
+      // The rows were read: the tokens' records are there, by purpose.
+      expect(dump).toContain('"purpose":"magic_link"');
+      expect(dump).toContain('"purpose":"password_reset"');
+      for (const token of tokens) expect(dump).not.toContain(token);
+      const hashes = database
+        .prepare("select secret_hash from email_tokens where secret_hash is not null")
+        .pluck()
+        .all();
+      expect(hashes.length).toBeGreaterThanOrEqual(tokens.length);
+    } finally {
+      database.close();
+    }
   });
 });
