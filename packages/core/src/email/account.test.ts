@@ -3,6 +3,7 @@
  * verified first, the old one notified).
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { createMemoryDatabase } from "../adapters/memory/index.js";
 import type { GatehouseEvent } from "../events/bus.js";
 import { cookieFrom, strongPassword, uniqueEmail } from "../test-support/engine.js";
 import { codeIn, createMailTestEngine, tokenIn, type MailTestEngine } from "../test-support/mail.js";
@@ -239,5 +240,39 @@ describe("change email", () => {
     expect(old.status).toBe(400);
     const me = await (await engine.request("GET", "/v1/session", { cookie: token })).json();
     expect(me.user.email).toBe(next);
+  });
+
+  it("a change of address made elsewhere (an administrator, say) voids pending links and codes", async () => {
+    const database = createMemoryDatabase({ warn: () => {} });
+    const engine = await engineWith({ database });
+    const { email, password, token, userId } = await engine.signUp();
+    const verifyOld = tokenIn(
+      (await engine.mailTo(email)).find((m) => m.template === "verify-email")!,
+      "/verify-email",
+    );
+    const pending = uniqueEmail();
+    engine.clock.now += 1;
+    await changeEmail(engine, token, { email: pending, current_password: password });
+    const pendingMail = (await engine.mailTo(pending)).find((m) => m.template === "verify-email")!;
+
+    const byAdmin = uniqueEmail();
+    await database.updateEmail(
+      userId,
+      { expectedEmailNormalized: email, email: byAdmin, emailNormalized: byAdmin, emailVerifiedAt: null },
+      engine.clock.now,
+    );
+    for (const json of [{ token: tokenIn(pendingMail, "/verify-email") }, { token: verifyOld }]) {
+      const response = await engine.request("POST", "/v1/email-verification/confirm", { json });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ code: "invalid_token" });
+    }
+    const byCode = await engine.request("POST", "/v1/email-verification/confirm", {
+      json: { code: codeIn(pendingMail) },
+      cookie: token,
+    });
+    expect(byCode.status).toBe(400);
+    expect(await byCode.json()).toMatchObject({ code: "invalid_code" });
+    const me = await (await engine.request("GET", "/v1/session", { cookie: token })).json();
+    expect(me.user.email).toBe(byAdmin);
   });
 });

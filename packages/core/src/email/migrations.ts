@@ -15,6 +15,7 @@ export const emailMigration: Migration = {
       .addColumn("user_id", "text", (column) => column.notNull().references("users.id").onDelete("cascade"))
       .addColumn("purpose", "text", (column) => column.notNull())
       .addColumn("email", "text", (column) => column.notNull())
+      .addColumn("account_email", "text", (column) => column.notNull())
       // Unique so a lookup by hash finds exactly one token; NULLs (code-only tokens) don't clash.
       .addColumn("secret_hash", "text", (column) => column.unique())
       .addColumn("code_hash", "text")

@@ -197,6 +197,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     });
   }
 
+  /** Issues a token of `purpose` for `user`, sent to `parts.email` (default: the stored address). */
   async function issue(
     user: UserRecord,
     purpose: EmailTokenPurpose,
@@ -215,6 +216,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
       userId: user.id,
       purpose,
       email: parts.email,
+      accountEmail: user.emailNormalized,
       secretHash: link === null ? null : await hashLinkToken(link),
       codeHash: code === null ? null : await hashCode(id, code),
       attempts: 0,
@@ -246,10 +248,10 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     return token;
   }
 
-  /** The token's user, as long as the token is still bound to the user's current address. */
+  /** The token's user, as long as the account still has the address it had when the token was issued. */
   async function boundUser(token: EmailTokenRecord): Promise<UserRecord> {
     const user = await database.getUserById(token.userId);
-    if (!user || normalizeEmail(token.email) !== user.emailNormalized) throw new InvalidTokenError();
+    if (!user || token.accountEmail !== user.emailNormalized) throw new InvalidTokenError();
     return user;
   }
 
@@ -424,7 +426,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
         await throttle.signInAttempt(client.ip, emailNormalized);
         user = await database.getUserByEmail(emailNormalized);
         const token = user ? await database.getLatestEmailToken(user.id, "sign_in_code") : null;
-        const bound = token !== null && user !== null && normalizeEmail(token.email) === user.emailNormalized;
+        const bound = token !== null && user !== null && token.accountEmail === user.emailNormalized;
         if (!user || !bound || !(await tryCode(token, code))) throw new InvalidCodeError();
         await throttle.signInSucceeded(emailNormalized);
         return await accounts.completeSignIn(await verifiedUser(user), client, "email_code");
@@ -451,8 +453,12 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
         if (!latest) throw new InvalidCodeError();
         token = latest;
       }
-      const user = await database.getUserById(token.userId);
-      if (!user) throw new InvalidTokenError();
+      // Bound to the address the account had when it was sent: a link from before any change of
+      // address (made here or by an administrator) can neither verify nor undo it.
+      const user = await boundUser(token).catch((error: unknown) => {
+        if ("code" in proof) throw new InvalidCodeError();
+        throw error;
+      });
       const target = normalizeEmail(token.email);
       const isChange = target !== user.emailNormalized;
       if (isChange) {

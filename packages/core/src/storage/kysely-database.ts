@@ -65,6 +65,7 @@ export interface EmailTokensTable {
   user_id: string;
   purpose: string;
   email: string;
+  account_email: string;
   secret_hash: string | null;
   code_hash: string | null;
   attempts: number;
@@ -375,6 +376,7 @@ function emailTokenFromRow(row: Selectable<EmailTokensTable>): EmailTokenRecord 
     userId: row.user_id,
     purpose: row.purpose as EmailTokenPurpose,
     email: row.email,
+    accountEmail: row.account_email,
     secretHash: row.secret_hash,
     codeHash: row.code_hash,
     attempts: row.attempts,
@@ -391,6 +393,7 @@ function emailTokenToRow(token: EmailTokenRecord): EmailTokensTable {
     user_id: token.userId,
     purpose: token.purpose,
     email: token.email,
+    account_email: token.accountEmail,
     secret_hash: token.secretHash,
     code_hash: token.codeHash,
     attempts: token.attempts,

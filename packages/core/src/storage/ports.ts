@@ -52,7 +52,7 @@ export interface UserStore {
    */
   updateEmail(
     userId: string,
-    change: { expectedEmailNormalized: string; email: string; emailNormalized: string; emailVerifiedAt: number },
+    change: { expectedEmailNormalized: string; email: string; emailNormalized: string; emailVerifiedAt: number | null },
     updatedAt: number,
   ): Promise<boolean>;
 }
@@ -127,11 +127,13 @@ export interface EmailTokenRecord {
   id: string;
   userId: string;
   purpose: EmailTokenPurpose;
-  /**
-   * The address it was sent to, as the message was addressed. The token is void once this is no
-   * longer (for `verify_email`: no longer about to become) the user's address.
-   */
+  /** The address it was sent to, as the message was addressed (for an address change: the new one). */
   email: string;
+  /**
+   * The account's normalized address when the token was issued. The token is void once the
+   * account has another address, however that happened.
+   */
+  accountEmail: string;
   /** base64url SHA-256 of the link secret, or null for code-only tokens. Unique. */
   secretHash: string | null;
   /** base64url SHA-256 of the token id and the code, or null for link-only tokens. */
