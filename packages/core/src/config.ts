@@ -62,7 +62,8 @@ export interface GatehouseConfig {
     domain?: string;
   };
   /**
-   * Origins, besides the base URL's, whose cookie-authenticated writes are accepted.
+   * Origins, besides the base URL's, whose cookie-authenticated writes are accepted and that a
+   * magic link's `redirect_url` may point to.
    * @example ["https://app.example.com"]
    */
   allowedOrigins?: string[];

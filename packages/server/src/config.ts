@@ -192,7 +192,8 @@ export const SETTINGS: readonly SettingDoc[] = [
   {
     env: "GATEHOUSE_ALLOWED_ORIGINS",
     default: "none",
-    description: "Comma-separated origins, besides GATEHOUSE_URL's, whose cookie-authenticated writes are accepted.",
+    description:
+      "Comma-separated origins, besides GATEHOUSE_URL's, whose cookie-authenticated writes are accepted and that a magic link's redirect_url may point to.",
   },
   {
     env: "GATEHOUSE_SESSION_IDLE_TIMEOUT",
