@@ -181,7 +181,8 @@ describe("gatehouse help, version and openapi", () => {
   });
 });
 
-describe("gatehouse email preview", () => {
+// Each case is its own short-lived process; running them side by side keeps the file quick.
+describe.concurrent("gatehouse email preview", () => {
   it("prints a template rendered with sample values: subject, text and HTML", async () => {
     const cli = runCLI(["email", "preview", "password-reset"], { GATEHOUSE_URL: "https://auth.example.com" });
     expect((await cli.exited).code).toBe(0);
