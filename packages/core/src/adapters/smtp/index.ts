@@ -64,7 +64,7 @@ export function createSMTPTransport(options: SMTPTransportOptions): SMTPTranspor
     socketTimeout: timeout * 2,
     disableFileAccess: true,
     disableUrlAccess: true,
-  } as Parameters<typeof nodemailer.createTransport>[0]);
+  });
 
   return {
     kind: "smtp",
