@@ -8,9 +8,15 @@ import { formatEmailSender, parseEmailSender, type EmailTransport } from "./emai
 import { ConfigurationError } from "./errors/index.js";
 import type { Logger } from "./lib/logger.js";
 import type { PasswordHasher } from "./passwords/hasher.js";
-import type { Database, RateLimiterFactory, SessionStore } from "./storage/ports.js";
+import type { SigningAlgorithm } from "./keys/service.js";
+import type { Database, RateLimiterFactory, RevocationLog, SessionStore } from "./storage/ports.js";
+import { parseEncryptionKey } from "./lib/encryption.js";
 
-/** How clients stay signed in. Only `session` is available in this release. */
+/**
+ * How clients stay signed in: `session` (opaque token, checked against the store), `jwt`
+ * (access JWT of about 10 minutes + rotating refresh token), `hybrid` (access JWT of about 60 s
+ * in a cookie over a server session).
+ */
 export type Strategy = "session" | "jwt" | "hybrid";
 
 /** One sign-in outcome, as counted by metrics. */
@@ -48,6 +54,28 @@ export interface GatehouseConfig {
   rateLimiters?: RateLimiterFactory;
   /** @default "session" */
   strategy?: Strategy;
+  /**
+   * 32 random bytes in base64url (`GATEHOUSE_ENCRYPTION_KEY`): encrypts signing keys at rest and
+   * keys refresh tokens. Required for `jwt` and `hybrid`; every instance must share it.
+   */
+  encryptionKey?: string;
+  /** Where revocations are logged for the feed. @default database.revocations (one instance) */
+  revocationLog?: RevocationLog;
+  tokens?: {
+    /** Access-token lifetime. @default 600 for `jwt`, 60 for `hybrid` */
+    accessTokenTTLSeconds?: number;
+    /**
+     * How long after a rotation the previous refresh token still yields the same successor, so
+     * parallel refreshes (tabs, retries) never log a user out. @default 20
+     */
+    refreshGraceSeconds?: number;
+    /** `aud` of access tokens. @default the issuer (the base URL) */
+    audience?: string;
+    /** @default "EdDSA" (Ed25519) */
+    algorithm?: SigningAlgorithm;
+    /** Rotate the signing key automatically at this age; unset: only on demand. */
+    keyRotationIntervalSeconds?: number;
+  };
   session?: {
     /** A session unused this long ends. @default 604800 (7 days) */
     idleTimeoutSeconds?: number;
@@ -139,9 +167,21 @@ export interface ResolvedConfig {
   baseURL: URL;
   database: Database;
   sessionStore: SessionStore;
-  strategy: "session";
+  revocationLog: RevocationLog;
+  strategy: Strategy;
+  /** The `iss` of access tokens: the base URL without a trailing slash. */
+  issuer: string;
+  encryptionKey: Uint8Array<ArrayBuffer> | null;
+  tokens: {
+    accessTokenTTLSeconds: number;
+    refreshGraceSeconds: number;
+    audience: string;
+    algorithm: SigningAlgorithm;
+    keyRotationIntervalSeconds: number | null;
+  };
   session: { idleTimeoutSeconds: number; maxAgeSeconds: number };
-  cookie: { name: string; domain: string | null; secure: boolean };
+  /** `name` is the credential cookie: the session token, or the access JWT for `jwt`/`hybrid`. */
+  cookie: { name: string; refreshName: string; domain: string | null; secure: boolean };
   allowedOrigins: Set<string>;
   trustedProxies: string[];
   throttle: {
@@ -177,6 +217,9 @@ export const DEFAULTS = {
   emailPerAddress: { points: 5, durationSeconds: 900 },
   emailPerIP: { points: 30, durationSeconds: 900 },
   emailRetryDelaysMs: [5_000, 30_000, 120_000, 600_000, 1_800_000],
+  jwtAccessTokenTTLSeconds: 600,
+  hybridAccessTokenTTLSeconds: 60,
+  refreshGraceSeconds: 20,
 } as const;
 
 function pageURL(value: string | undefined, fallback: string, baseURL: URL, allowed: Set<string>, what: string): URL {
@@ -224,11 +267,38 @@ function limit(value: ThrottleLimit | undefined, fallback: ThrottleLimit, what: 
 export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
   const baseURL = parseOrigin(config.baseURL, "baseURL (GATEHOUSE_URL)");
   const strategy = config.strategy ?? "session";
-  if (strategy !== "session") {
+  if (!["session", "jwt", "hybrid"].includes(strategy)) {
+    throw new ConfigurationError(`strategy (GATEHOUSE_STRATEGY) must be session, jwt or hybrid, got "${strategy}".`);
+  }
+  const encryptionKey = config.encryptionKey === undefined ? null : parseEncryptionKey(config.encryptionKey);
+  if (strategy !== "session" && encryptionKey === null) {
     throw new ConfigurationError(
-      `The "${strategy}" strategy is not available in this release; set GATEHOUSE_STRATEGY=session.`,
+      `The "${strategy}" strategy needs encryptionKey (GATEHOUSE_ENCRYPTION_KEY): 32 random bytes in base64url.`,
     );
   }
+  const issuer = baseURL.href.replace(/\/+$/, "");
+  const algorithm = config.tokens?.algorithm ?? "EdDSA";
+  if (algorithm !== "EdDSA" && algorithm !== "ES256") {
+    throw new ConfigurationError(`tokens.algorithm (GATEHOUSE_SIGNING_ALGORITHM) must be EdDSA or ES256.`);
+  }
+  const refreshGraceSeconds = config.tokens?.refreshGraceSeconds ?? DEFAULTS.refreshGraceSeconds;
+  if (!Number.isInteger(refreshGraceSeconds) || refreshGraceSeconds < 0 || refreshGraceSeconds > 60) {
+    throw new ConfigurationError(`tokens.refreshGraceSeconds must be a whole number from 0 to 60.`);
+  }
+  const tokens = {
+    accessTokenTTLSeconds: positiveInteger(
+      config.tokens?.accessTokenTTLSeconds,
+      strategy === "hybrid" ? DEFAULTS.hybridAccessTokenTTLSeconds : DEFAULTS.jwtAccessTokenTTLSeconds,
+      "tokens.accessTokenTTLSeconds",
+    ),
+    refreshGraceSeconds,
+    audience: config.tokens?.audience ?? issuer,
+    algorithm,
+    keyRotationIntervalSeconds:
+      config.tokens?.keyRotationIntervalSeconds === undefined
+        ? null
+        : positiveInteger(config.tokens.keyRotationIntervalSeconds, 0, "tokens.keyRotationIntervalSeconds"),
+  };
   const idleTimeoutSeconds = positiveInteger(
     config.session?.idleTimeoutSeconds,
     DEFAULTS.idleTimeoutSeconds,
@@ -242,7 +312,10 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
   }
   // The __Host- prefix makes browsers refuse the cookie unless it is Secure, Path=/ and has no
   // Domain, which pins it to exactly this host; it is only possible without a shared domain.
-  const cookieName = secure && domain === null ? "__Host-gatehouse_session" : "gatehouse_session";
+  const credential = strategy === "session" ? "gatehouse_session" : "gatehouse_access";
+  const cookieName = secure && domain === null ? `__Host-${credential}` : credential;
+  // The refresh cookie is scoped to /v1/token, which __Host- forbids; __Secure- still pins it to https.
+  const refreshCookieName = secure ? "__Secure-gatehouse_refresh" : "gatehouse_refresh";
   const allowedOrigins = new Set([baseURL.origin]);
   for (const origin of config.allowedOrigins ?? []) {
     allowedOrigins.add(parseOrigin(origin, "allowedOrigins (GATEHOUSE_ALLOWED_ORIGINS)").origin);
@@ -251,9 +324,13 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
     baseURL,
     database: config.database,
     sessionStore: config.sessionStore ?? config.database.sessions,
+    revocationLog: config.revocationLog ?? config.database.revocations,
     strategy,
+    issuer,
+    encryptionKey,
+    tokens,
     session: { idleTimeoutSeconds, maxAgeSeconds },
-    cookie: { name: cookieName, domain, secure },
+    cookie: { name: cookieName, refreshName: refreshCookieName, domain, secure },
     allowedOrigins,
     trustedProxies: config.trustedProxies ?? [],
     throttle: {

@@ -2,10 +2,11 @@
  * `createGatehouse`: wires configuration, storage, services and routes into a running engine.
  * This is the embedded mode's entry point and what `gatehouse start` runs.
  */
+import { createVerifier, type Verifier } from "@gatehouse/sdk";
 import { accountRoutes } from "./accounts/routes.js";
 import { createAccountService } from "./accounts/service.js";
 import { resolveConfig, type GatehouseConfig } from "./config.js";
-import { ConfigurationError } from "./errors/index.js";
+import { ConfigurationError, NotAvailableError } from "./errors/index.js";
 import { createMemoryRateLimiters } from "./adapters/memory/index.js";
 import { createOutbox } from "./email/outbox.js";
 import { emailPageRoutes } from "./email/pages.js";
@@ -13,6 +14,13 @@ import { emailRoutes } from "./email/routes.js";
 import { createEmailService } from "./email/service.js";
 import { createDroppingTransport } from "./email/transport.js";
 import { createEventBus } from "./events/bus.js";
+import { createSigningKeyManager, KEY_RELOAD_INTERVAL_MS } from "./keys/service.js";
+import { keyRoutes } from "./keys/routes.js";
+import { createEncrypter, createMAC } from "./lib/encryption.js";
+import { createSessionTransport } from "./sessions/transport.js";
+import { revocationFeedRoutes } from "./tokens/feed.js";
+import { tokenRoutes } from "./tokens/routes.js";
+import { createTokenService } from "./tokens/service.js";
 import { parseTrustedProxies } from "./http/client-ip.js";
 import { createHandler } from "./http/handler.js";
 import { buildOpenAPIDocument } from "./http/openapi.js";
@@ -26,8 +34,10 @@ import { createThrottle } from "./throttle/throttle.js";
 import type { Gatehouse, ReadinessReport } from "./types.js";
 import { VERSION } from "./version.js";
 
-/** How often expired sessions are swept from stores that do not expire them themselves. */
-const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+/** How often expired sessions and dead revocations are swept. */
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+/** The most a verifier's clock may differ from ours; revocations and retired keys outlive tokens by it. */
+const MAX_CLOCK_SKEW_MS = 60_000;
 
 /** Prefix of admin secret keys, so they are recognisable in code and by secret scanners. */
 const SECRET_KEY_PREFIX = "gh_sk_";
@@ -53,7 +63,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const logger = config.logger ?? silentLogger;
   const observer = config.observer ?? {};
   const hasher = config.passwordHasher ?? createArgon2idHasher();
-  const { database, sessionStore, clock } = resolved;
+  const { database, sessionStore, revocationLog, clock } = resolved;
   const trustedProxies = parseTrustedProxies(resolved.trustedProxies);
 
   await database.migrate();
@@ -62,12 +72,57 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const dummyHash = await hasher.hash(base64url(randomBytes(24)));
 
   const events = createEventBus({ clock, logger });
+  const accessTokenTTLMs = resolved.tokens.accessTokenTTLSeconds * 1000;
   const sessions = createSessionService({
     store: sessionStore,
     events,
+    revocations: revocationLog,
+    // Long enough for any access token of the session to expire, at any verifier's clock.
+    revocationRetentionMs: accessTokenTTLMs + MAX_CLOCK_SKEW_MS,
     users: database,
     idleTimeoutSeconds: resolved.session.idleTimeoutSeconds,
     maxAgeSeconds: resolved.session.maxAgeSeconds,
+    clock,
+  });
+  // Signing keys need the encryption key; without one (embedded `session` strategy) none exist.
+  const keys = resolved.encryptionKey
+    ? await createSigningKeyManager({
+        store: database,
+        encrypter: await createEncrypter(resolved.encryptionKey, "signing-keys"),
+        algorithm: resolved.tokens.algorithm,
+        publishWindowMs: accessTokenTTLMs + MAX_CLOCK_SKEW_MS + KEY_RELOAD_INTERVAL_MS,
+        rotationIntervalMs:
+          resolved.tokens.keyRotationIntervalSeconds === null
+            ? null
+            : resolved.tokens.keyRotationIntervalSeconds * 1000,
+        clock,
+        events,
+        logger,
+      })
+    : null;
+  const tokens =
+    resolved.strategy === "session" || !keys || !resolved.encryptionKey
+      ? null
+      : createTokenService({
+          keys,
+          store: sessionStore,
+          users: database,
+          sessions,
+          events,
+          mac: await createMAC(resolved.encryptionKey, "refresh-tokens"),
+          issuer: resolved.issuer,
+          audience: resolved.tokens.audience,
+          accessTokenTTLSeconds: resolved.tokens.accessTokenTTLSeconds,
+          refreshGraceSeconds: resolved.tokens.refreshGraceSeconds,
+          idleTimeoutSeconds: resolved.session.idleTimeoutSeconds,
+          clock,
+        });
+  const transport = createSessionTransport({
+    strategy: resolved.strategy,
+    cookie: resolved.cookie,
+    sessions,
+    store: sessionStore,
+    tokens,
     clock,
   });
   const rateLimiters = config.rateLimiters ?? createMemoryRateLimiters();
@@ -116,9 +171,18 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   });
 
   const routes: AnyRoute[] = [
-    ...accountRoutes({ accounts, sessions, cookie: resolved.cookie, clock }),
-    ...sessionRoutes({ sessions, cookie: resolved.cookie }),
-    ...emailRoutes({ email, sessions, cookie: resolved.cookie, clock }),
+    ...accountRoutes({ accounts, sessions, transport, cookie: resolved.cookie }),
+    ...sessionRoutes({ sessions, transport }),
+    ...tokenRoutes({
+      tokens,
+      transport,
+      cookie: resolved.cookie,
+      baseURL: resolved.baseURL,
+      allowedOrigins: resolved.allowedOrigins,
+    }),
+    ...keyRoutes({ keys, issuer: resolved.issuer }),
+    ...revocationFeedRoutes({ log: revocationLog }),
+    ...emailRoutes({ email, sessions, transport, cookie: resolved.cookie }),
   ];
   let openAPI: Record<string, unknown> | undefined;
   const openAPIDocument = (): Record<string, unknown> =>
@@ -139,11 +203,18 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     }),
   );
 
+  async function authenticateAdmin(request: Request): Promise<{ keyId: string } | null> {
+    const match = /^bearer\s+(gh_sk_[A-Za-z0-9_-]{32,128})\s*$/i.exec(request.headers.get("authorization") ?? "");
+    if (!match) return null;
+    const key = await database.findActiveSecretKey(await sha256base64url(match[1]!));
+    return key ? { keyId: key.id } : null;
+  }
+
   const handler = createHandler({
     // The pages are served but are not part of the API document.
     routes: [...routes, ...emailPageRoutes({ baseURL: resolved.baseURL })],
-    sessions,
-    cookie: resolved.cookie,
+    authenticate: transport.authenticate,
+    authenticateAdmin,
     allowedOrigins: resolved.allowedOrigins,
     trustedProxies,
     bodyLimitBytes: resolved.bodyLimitBytes,
@@ -154,6 +225,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const sweep = setInterval(() => {
     sessionStore.deleteExpiredSessions(clock()).catch((err: unknown) => {
       logger.warn({ err }, "sweeping expired sessions failed");
+    });
+    revocationLog.prune(clock()).catch((err: unknown) => {
+      logger.warn({ err }, "pruning the revocation log failed");
     });
     database.deleteExpiredEmailTokens(clock()).catch((err: unknown) => {
       logger.warn({ err }, "sweeping expired email tokens failed");
@@ -171,9 +245,32 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     }
   }
 
+  let verifier: Verifier | undefined;
+  const embeddedVerifier = (): Verifier =>
+    (verifier ??= createVerifier({
+      url: resolved.baseURL.href,
+      issuer: resolved.issuer,
+      audience: resolved.tokens.audience,
+      algorithms: keys ? keys.publishedAlgorithms() : [resolved.tokens.algorithm],
+      ...(keys ? { keys: keys.resolveKey } : {}),
+      revocations: revocationLog,
+      sessions: sessionStore,
+      sessionIdleTimeoutSeconds: resolved.session.idleTimeoutSeconds,
+      ...(resolved.cookie.domain ? { cookieDomain: resolved.cookie.domain } : {}),
+      logger,
+      clock,
+    }));
+
   return {
     handler,
     openAPIDocument,
+    get verifier() {
+      return embeddedVerifier();
+    },
+    async rotateSigningKey() {
+      if (!keys) throw new NotAvailableError("No signing keys: the engine was started without an encryption key.");
+      return keys.rotate({ type: "system", id: null });
+    },
     events: { subscribe: events.subscribe, flush: events.flush },
     email: {
       async flush() {
@@ -197,8 +294,12 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
           );
         }
         const keyHash = await sha256base64url(provided);
-        if (!(await database.findActiveSecretKey(keyHash))) {
+        if (await database.findActiveSecretKey(keyHash)) return null;
+        try {
           await database.createSecretKey({ id: randomId("sk"), keyHash, createdAt: clock(), revokedAt: null });
+        } catch (error) {
+          // Another instance starting at the same moment recorded the same key first.
+          if (!(await database.findActiveSecretKey(keyHash))) throw error;
         }
         return null;
       }
@@ -215,6 +316,8 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
 
     async close() {
       clearInterval(sweep);
+      await verifier?.close();
+      keys?.close();
       await events.flush();
       // Before the database closes: background email work still reads and writes it.
       await outbox.close();

@@ -16,6 +16,9 @@ export { EMAIL_TEMPLATE_NAMES } from "./email/templates.js";
 export { EMAIL_TEMPLATE_VARIABLES } from "./email/templates.js";
 export { renderEmailPreview } from "./email/templates.js";
 export { VERSION } from "./version.js";
+export { EVENT_TYPES } from "./events/bus.js";
+export { generateEncryptionKey } from "./lib/encryption.js";
+export { parseEncryptionKey } from "./lib/encryption.js";
 
 export type { Gatehouse, RequestContext, ReadinessReport } from "./types.js";
 export type { GatehouseConfig, ResolvedConfig, Observer, SignInOutcome, Strategy, ThrottleLimit } from "./config.js";
@@ -48,4 +51,10 @@ export type {
   RateLimiter,
   RateLimiterFactory,
   RateLimiterOptions,
+  RevocationLog,
+  RevocationEntry,
+  RevocationLogEntry,
+  SigningKeyRecord,
+  SigningKeyStore,
 } from "./storage/ports.js";
+export type { SigningAlgorithm } from "./keys/service.js";

@@ -3,6 +3,7 @@
  * server, the SDK later) depend on a small interface.
  */
 
+import type { Verifier } from "@gatehouse/sdk";
 import type { EventListener } from "./events/bus.js";
 
 /** What the edge knows about the connection, which a web `Request` cannot carry. */
@@ -33,6 +34,18 @@ export interface Gatehouse {
    */
   ensureSecretKey(provided?: string): Promise<string | null>;
   /**
+   * Verifies requests in-process (embedded mode): the same verifier as `@gatehouse/sdk`'s
+   * `createVerifier`, fed from this engine's keys, session store and revocation log, so there is
+   * no network between the app and its auth. Created on first use; closed with the engine.
+   *
+   * @example
+   * ```ts
+   * const state = await gatehouse.verifier.authenticateRequest(request);
+   * if (state.status === "signed-in") console.log(state.userId);
+   * ```
+   */
+  readonly verifier: Verifier;
+  /**
    * In-process subscription to what happens (sign-ups, sign-ins, revocations). Listeners run
    * after the response is decided and never delay or fail it; `flush` waits for them.
    */
@@ -49,6 +62,12 @@ export interface Gatehouse {
      */
     flush(): Promise<void>;
   };
+  /**
+   * Makes a new signing key and retires the current one (still published until its tokens have
+   * expired). For `gatehouse keys rotate`; the admin API offers the same.
+   * @throws NotAvailableError when the engine runs without an encryption key.
+   */
+  rotateSigningKey(): Promise<{ kid: string }>;
   /** The OpenAPI 3.1 document generated from the engine's routes. */
   openAPIDocument(): Record<string, unknown>;
   /** Stops timers and closes the database and session store. */

@@ -1,7 +1,7 @@
 /**
- * The `gatehouse` command line: `start` runs the standalone server, `openapi` prints the API
- * description, `email preview` prints a rendered email template, `--help` and `--version` say
- * what is there.
+ * The `gatehouse` command line: `start` runs the standalone server, `keys` manages keys against
+ * its storage, `openapi` prints the API description, `email preview` prints a rendered email
+ * template, `--help` and `--version` say what is there.
  *
  * Exit codes: 0 success (including a clean shutdown on SIGTERM/SIGINT), 1 a configuration or
  * start-up failure (one line on stderr, no stack trace), 2 a usage error (unknown command or
@@ -12,23 +12,11 @@ import { parseArgs } from "node:util";
 import { EMAIL_TEMPLATE_NAMES, createGatehouse, renderEmailPreview } from "@gatehouse/core";
 import { createMemoryDatabase } from "@gatehouse/core/adapters/memory";
 import { GatehouseError } from "@gatehouse/core/errors";
-import { SETTINGS, ServerConfigError, loadServerConfig, type ConfigFlags } from "./config.js";
+import { ServerConfigError, loadServerConfig } from "./config.js";
+import { UsageError, asUsage, parseConfigArgs, settingsHelp } from "./cli-support.js";
+import { keysUsageLines, runKeys } from "./keys-command.js";
 import { loadTemplateOverrides, templatesDirectory } from "./email.js";
 import { startServer } from "./server.js";
-
-/** A wrong invocation: exit 2 and point to `--help`. */
-class UsageError extends Error {}
-
-const START_OPTIONS = {
-  port: { type: "string" },
-  host: { type: "string" },
-  url: { type: "string" },
-  "data-dir": { type: "string" },
-  "database-url": { type: "string" },
-  "redis-url": { type: "string" },
-  strategy: { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
 
 const OPENAPI_OPTIONS = {
   url: { type: "string" },
@@ -50,42 +38,27 @@ function version(): string {
   return manifest.version;
 }
 
-function settingsHelp(): string {
-  const lines: string[] = [];
-  const flags = SETTINGS.filter((setting) => setting.flag);
-  lines.push("Options (each overrides its environment variable):");
-  for (const setting of flags) {
-    lines.push(`  ${`${setting.flag} <value>`.padEnd(24)}${setting.env}. Default: ${setting.default}`);
-  }
-  lines.push(`  ${"-h, --help".padEnd(24)}Show this help.`);
-  lines.push("");
-  lines.push("Environment variables (empty counts as unset):");
-  for (const setting of SETTINGS) {
-    lines.push(`  ${setting.env}${setting.flag ? ` (${setting.flag})` : ""}`);
-    lines.push(`      ${setting.description}`);
-    lines.push(`      Default: ${setting.default}`);
-  }
-  return lines.join("\n");
-}
-
 function mainHelp(): string {
   return [
     "gatehouse - self-hosted authentication server",
     "",
     "Usage:",
-    "  gatehouse start [options]     Run the server (migrations are applied on start).",
-    "  gatehouse openapi [--url <u>] Print the OpenAPI document as JSON to stdout.",
+    `  ${"gatehouse start [options]".padEnd(30)}Run the server (migrations are applied on start).`,
+    ...keysUsageLines(),
+    `  ${"gatehouse openapi [--url <u>]".padEnd(30)}Print the OpenAPI document as JSON to stdout.`,
     "  gatehouse email preview <template> [--part all|subject|text|html]",
-    "                                Print an email template rendered with sample values.",
-    "  gatehouse --help              Show this help.",
-    "  gatehouse --version           Print the version.",
+    `  ${"".padEnd(30)}Print an email template rendered with sample values.`,
+    `  ${"gatehouse --help".padEnd(30)}Show this help.`,
+    `  ${"gatehouse --version".padEnd(30)}Print the version.`,
     "",
-    "gatehouse start",
+    "gatehouse start (gatehouse keys takes the same options and variables)",
     "",
     settingsHelp(),
     "",
     "On the first start without GATEHOUSE_SECRET_KEY an admin secret key is generated and",
-    "printed once; only its hash is stored. Logs are JSON lines on stdout.",
+    "printed once; only its hash is stored. Without GATEHOUSE_ENCRYPTION_KEY an encryption key",
+    "is generated into <data dir>/encryption.key (never printed); instances sharing a database",
+    "must share one key. Logs are JSON lines on stdout.",
     "Exit codes: 0 ok, 1 configuration or start-up error, 2 usage error.",
   ].join("\n");
 }
@@ -130,39 +103,22 @@ function emailPreviewHelp(): string {
   ].join("\n");
 }
 
-/** Runs `parseArgs`, turning its complaints (unknown flag, missing value) into usage errors. */
-function asUsage<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
 async function runStart(args: string[]): Promise<number> {
-  const { values } = asUsage(() => parseArgs({ args, options: START_OPTIONS, strict: true, allowPositionals: false }));
-  if (values.help) {
+  const { flags, help } = parseConfigArgs(args);
+  if (help) {
     process.stdout.write(`${startHelp()}\n`);
     return 0;
   }
-  const { help: _help, ...flags } = values;
-  const config = loadServerConfig(process.env, flags satisfies ConfigFlags);
+  const config = loadServerConfig(process.env, flags);
   const server = await startServer(config);
 
-  // Printed outside the logger on purpose: it is for the operator's eyes once, and log
-  // pipelines keep what they receive.
-  if (server.generatedSecretKey !== null) {
-    process.stdout.write(
-      "WARNING: a new admin secret key was generated. It is shown only this once and only its hash is stored; save it now:\n" +
-        `${server.generatedSecretKey}\n`,
-    );
-  }
-  process.stdout.write(`Gatehouse listening on ${server.listenURL} (public URL ${server.publicURL})\n`);
   // A stray rejected promise (a dropped connection's late error) is a bug to log, not a reason
   // to take every signed-in user's server down; thrown exceptions still crash, as state may be corrupt.
   process.on("unhandledRejection", (reason) => server.logger.error({ err: reason }, "unhandled promise rejection"));
 
-  return new Promise<number>((resolve) => {
+  // The handlers go in before the listening line: a supervisor that signals as soon as it reads
+  // the line must get the graceful stop, not the default action that kills the process outright.
+  const exitCode = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) {
@@ -184,6 +140,17 @@ async function runStart(args: string[]): Promise<number> {
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
   });
+
+  // Printed outside the logger on purpose: it is for the operator's eyes once, and log
+  // pipelines keep what they receive.
+  if (server.generatedSecretKey !== null) {
+    process.stdout.write(
+      "WARNING: a new admin secret key was generated. It is shown only this once and only its hash is stored; save it now:\n" +
+        `${server.generatedSecretKey}\n`,
+    );
+  }
+  process.stdout.write(`Gatehouse listening on ${server.listenURL} (public URL ${server.publicURL})\n`);
+  return exitCode;
 }
 
 async function runOpenAPI(args: string[]): Promise<number> {
@@ -274,6 +241,8 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case "start":
         return await runStart(rest);
+      case "keys":
+        return await runKeys(rest);
       case "openapi":
         return await runOpenAPI(rest);
       case "email":
@@ -306,7 +275,9 @@ async function main(argv: string[]): Promise<number> {
       failure.code === "EADDRINUSE"
         ? `${failure.address ?? "the address"}:${failure.port ?? "?"} is already in use; choose another PORT or HOST`
         : failure.message;
-    process.stderr.write(`gatehouse: could not start: ${message}\n`);
+    const what =
+      command === "start" ? "could not start" : `${command === "keys" ? `keys ${rest[0] ?? ""}` : command} failed`;
+    process.stderr.write(`gatehouse: ${what}: ${message}\n`);
     return 1;
   }
 }

@@ -2,9 +2,10 @@
  * The server configuration parser: defaults, flag precedence, and every validator fed bad
  * input, with messages that name the variable and never echo a credential.
  */
+import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ServerConfigError, loadServerConfig, parseDuration } from "./config.js";
+import { SETTINGS, ServerConfigError, isEncryptionKey, loadServerConfig, parseDuration } from "./config.js";
 
 function failure(env: Record<string, string>, flags = {}): ServerConfigError {
   try {
@@ -28,6 +29,12 @@ describe("loadServerConfig", () => {
       redisPrefix: "gatehouse:",
       strategy: "session",
       secretKey: null,
+      encryptionKey: null,
+      accessTokenTTLSeconds: null,
+      refreshGraceSeconds: null,
+      audience: null,
+      signingAlgorithm: "EdDSA",
+      keyRotationIntervalSeconds: null,
       trustedProxies: [],
       cookieDomain: null,
       allowedOrigins: [],
@@ -44,6 +51,7 @@ describe("loadServerConfig", () => {
 
   it("reads every variable", () => {
     const secretKey = `gh_sk_${"a".repeat(43)}`;
+    const encryptionKey = randomBytes(32).toString("base64url");
     const config = loadServerConfig(
       {
         PORT: "8080",
@@ -52,8 +60,14 @@ describe("loadServerConfig", () => {
         GATEHOUSE_DATA_DIR: "data",
         DATABASE_URL: "postgresql://gatehouse@db:5432/gatehouse",
         REDIS_URL: "rediss://cache:6380",
-        GATEHOUSE_STRATEGY: "session",
+        GATEHOUSE_STRATEGY: "hybrid",
         GATEHOUSE_SECRET_KEY: secretKey,
+        GATEHOUSE_ENCRYPTION_KEY: encryptionKey,
+        GATEHOUSE_ACCESS_TOKEN_TTL: "2m",
+        GATEHOUSE_REFRESH_GRACE: "0",
+        GATEHOUSE_AUDIENCE: "https://api.example.com",
+        GATEHOUSE_SIGNING_ALGORITHM: "es256",
+        GATEHOUSE_KEY_ROTATION_INTERVAL: "30d",
         GATEHOUSE_TRUSTED_PROXIES: "10.0.0.0/8, 192.168.1.1 ,fd00::/8",
         GATEHOUSE_COOKIE_DOMAIN: "example.com",
         GATEHOUSE_ALLOWED_ORIGINS: "https://app.example.com,http://localhost:5173/",
@@ -78,8 +92,14 @@ describe("loadServerConfig", () => {
       databaseURL: "postgresql://gatehouse@db:5432/gatehouse",
       redisURL: "rediss://cache:6380",
       redisPrefix: "auth:",
-      strategy: "session",
+      strategy: "hybrid",
       secretKey,
+      encryptionKey,
+      accessTokenTTLSeconds: 120,
+      refreshGraceSeconds: 0,
+      audience: "https://api.example.com",
+      signingAlgorithm: "ES256",
+      keyRotationIntervalSeconds: 2_592_000,
       trustedProxies: ["10.0.0.0/8", "192.168.1.1", "fd00::/8"],
       cookieDomain: "example.com",
       allowedOrigins: ["https://app.example.com", "http://localhost:5173"],
@@ -148,6 +168,24 @@ describe("loadServerConfig", () => {
     [{ GATEHOUSE_EMAIL_FROM: "a@example.com, b@example.com" }, "GATEHOUSE_EMAIL_FROM"],
     [{ GATEHOUSE_EMAIL_FROM: "a@example.com\r\nBcc: eve@evil.example" }, "GATEHOUSE_EMAIL_FROM"],
     [{ GATEHOUSE_REQUIRE_EMAIL_VERIFICATION: "maybe" }, "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION"],
+    [{ GATEHOUSE_ENCRYPTION_KEY: "too-short" }, "GATEHOUSE_ENCRYPTION_KEY"],
+    // Standard base64 with padding, as `openssl rand -base64 32` prints it.
+    [{ GATEHOUSE_ENCRYPTION_KEY: randomBytes(32).toString("base64") }, "GATEHOUSE_ENCRYPTION_KEY"],
+    [{ GATEHOUSE_ENCRYPTION_KEY: randomBytes(24).toString("base64url") }, "GATEHOUSE_ENCRYPTION_KEY"],
+    [{ GATEHOUSE_ENCRYPTION_KEY: randomBytes(33).toString("base64url") }, "GATEHOUSE_ENCRYPTION_KEY"],
+    [{ GATEHOUSE_ACCESS_TOKEN_TTL: "0" }, "GATEHOUSE_ACCESS_TOKEN_TTL"],
+    [{ GATEHOUSE_ACCESS_TOKEN_TTL: "2d" }, "GATEHOUSE_ACCESS_TOKEN_TTL"],
+    [{ GATEHOUSE_ACCESS_TOKEN_TTL: "soon" }, "GATEHOUSE_ACCESS_TOKEN_TTL"],
+    [{ GATEHOUSE_REFRESH_GRACE: "61" }, "GATEHOUSE_REFRESH_GRACE"],
+    [{ GATEHOUSE_REFRESH_GRACE: "2m" }, "GATEHOUSE_REFRESH_GRACE"],
+    [{ GATEHOUSE_REFRESH_GRACE: "-1s" }, "GATEHOUSE_REFRESH_GRACE"],
+    [{ GATEHOUSE_REFRESH_GRACE: "1.5s" }, "GATEHOUSE_REFRESH_GRACE"],
+    [{ GATEHOUSE_AUDIENCE: "my api" }, "GATEHOUSE_AUDIENCE"],
+    [{ GATEHOUSE_AUDIENCE: "x".repeat(513) }, "GATEHOUSE_AUDIENCE"],
+    [{ GATEHOUSE_SIGNING_ALGORITHM: "RS256" }, "GATEHOUSE_SIGNING_ALGORITHM"],
+    [{ GATEHOUSE_SIGNING_ALGORITHM: "none" }, "GATEHOUSE_SIGNING_ALGORITHM"],
+    [{ GATEHOUSE_KEY_ROTATION_INTERVAL: "30s" }, "GATEHOUSE_KEY_ROTATION_INTERVAL"],
+    [{ GATEHOUSE_KEY_ROTATION_INTERVAL: "monthly" }, "GATEHOUSE_KEY_ROTATION_INTERVAL"],
   ])("refuses %j with a message naming %s", (env, name) => {
     expect(failure(env).message).toContain(name);
   });
@@ -164,6 +202,51 @@ describe("loadServerConfig", () => {
     expect(failure({ GATEHOUSE_SECRET_KEY: `gh_sk_${secret}` }).message).not.toContain(secret);
     expect(failure({ GATEHOUSE_URL: `https://admin:${secret}@auth.example.com` }).message).not.toContain(secret);
     expect(failure({ SMTP_URL: `http://mailer:${secret}@smtp.example.com` }).message).not.toContain(secret);
+    expect(failure({ GATEHOUSE_ENCRYPTION_KEY: secret }).message).not.toContain(secret);
+    const almost = `${randomBytes(32).toString("base64url")}=`;
+    expect(failure({ GATEHOUSE_ENCRYPTION_KEY: almost }).message).not.toContain(almost);
+  });
+
+  it("accepts the whole refresh grace range, zero included", () => {
+    for (const [value, seconds] of [
+      ["0", 0],
+      ["0s", 0],
+      ["20s", 20],
+      ["60", 60],
+      ["1m", 60],
+    ] as const) {
+      expect(loadServerConfig({ GATEHOUSE_REFRESH_GRACE: value }, {}, "/srv").refreshGraceSeconds).toBe(seconds);
+    }
+  });
+
+  it("documents every variable it reads in SETTINGS, with a one-line description", () => {
+    const documented = new Set(SETTINGS.map((setting) => setting.env));
+    for (const name of [
+      "GATEHOUSE_ENCRYPTION_KEY",
+      "GATEHOUSE_ACCESS_TOKEN_TTL",
+      "GATEHOUSE_REFRESH_GRACE",
+      "GATEHOUSE_AUDIENCE",
+      "GATEHOUSE_SIGNING_ALGORITHM",
+      "GATEHOUSE_KEY_ROTATION_INTERVAL",
+      "SMTP_URL",
+      "GATEHOUSE_EMAIL_FROM",
+      "GATEHOUSE_APP_NAME",
+      "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION",
+      "NODE_ENV",
+    ]) {
+      expect(documented.has(name), name).toBe(true);
+    }
+    for (const setting of SETTINGS) expect(setting.description).not.toContain("\n");
+  });
+});
+
+describe("isEncryptionKey", () => {
+  it("accepts 32 random bytes in unpadded base64url and nothing else", () => {
+    expect(isEncryptionKey(randomBytes(32).toString("base64url"))).toBe(true);
+    expect(isEncryptionKey(randomBytes(32).toString("base64"))).toBe(false);
+    expect(isEncryptionKey(randomBytes(31).toString("base64url"))).toBe(false);
+    expect(isEncryptionKey(` ${randomBytes(32).toString("base64url")}`)).toBe(false);
+    expect(isEncryptionKey("")).toBe(false);
   });
 });
 

@@ -3,14 +3,23 @@
  * flags, validated up front so a mistake stops the start with one clear line that names the
  * variable (or flag) at fault instead of a stack trace from deep inside the engine.
  *
- * Values that can carry credentials (DATABASE_URL, REDIS_URL, SMTP_URL, GATEHOUSE_SECRET_KEY) are never
- * echoed back in an error message: a typo in a connection string must not print its password.
+ * Values that can carry credentials (DATABASE_URL, REDIS_URL, SMTP_URL, GATEHOUSE_SECRET_KEY,
+ * GATEHOUSE_ENCRYPTION_KEY) are never echoed back in an error message: a typo in a connection
+ * string must not print its password.
  */
 import { isIP } from "node:net";
 import { resolve } from "node:path";
+import { DEFAULTS as ENGINE_DEFAULTS } from "@gatehouse/core";
 
-/** How clients stay signed in (`GATEHOUSE_STRATEGY`). The engine accepts only `session` in this release. */
+/**
+ * How clients stay signed in (`GATEHOUSE_STRATEGY`): `session` (opaque token checked against the
+ * store), `jwt` (access JWT plus rotating refresh token), `hybrid` (short access JWT in a cookie
+ * over a server session).
+ */
 export type ServerStrategy = "session" | "jwt" | "hybrid";
+
+/** The algorithms access tokens can be signed with (`GATEHOUSE_SIGNING_ALGORITHM`). */
+export type ServerSigningAlgorithm = "EdDSA" | "ES256";
 
 /** pino's levels, plus `silent` to turn logging off (`GATEHOUSE_LOG_LEVEL`). */
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -53,6 +62,22 @@ export interface ServerConfig {
   strategy: ServerStrategy;
   /** Admin secret key to record (`GATEHOUSE_SECRET_KEY`); null = generate one on first start. */
   secretKey: string | null;
+  /**
+   * 32 random bytes in base64url (`GATEHOUSE_ENCRYPTION_KEY`): encrypts the signing keys at rest
+   * and keys refresh tokens. Null = the one in `<dataDir>/encryption.key`, generated on the
+   * first start. A credential: never log or print it.
+   */
+  encryptionKey: string | null;
+  /** Access-token lifetime in seconds (`GATEHOUSE_ACCESS_TOKEN_TTL`); null = the engine's default (10 min for jwt, 60 s for hybrid). */
+  accessTokenTTLSeconds: number | null;
+  /** Refresh grace window in seconds, 0-60 (`GATEHOUSE_REFRESH_GRACE`); null = the engine's default (20 s). */
+  refreshGraceSeconds: number | null;
+  /** `aud` of access tokens (`GATEHOUSE_AUDIENCE`); null = the issuer (the public URL). */
+  audience: string | null;
+  /** @default "EdDSA" */
+  signingAlgorithm: ServerSigningAlgorithm;
+  /** Rotate the signing key automatically at this age, in seconds (`GATEHOUSE_KEY_ROTATION_INTERVAL`); null = on demand only. */
+  keyRotationIntervalSeconds: number | null;
   /** CIDRs or addresses whose `X-Forwarded-For` is believed (`GATEHOUSE_TRUSTED_PROXIES`). @default [] */
   trustedProxies: string[];
   /** Domain the session cookie is shared across (`GATEHOUSE_COOKIE_DOMAIN`); null = this host only. */
@@ -123,8 +148,22 @@ export const SERVER_DEFAULTS = {
   dataDir: "./.gatehouse",
   redisPrefix: "gatehouse:",
   strategy: "session",
+  signingAlgorithm: "EdDSA",
   logLevel: "info",
 } as const;
+
+/** Name of the file in the data directory that holds the generated encryption key. */
+export const ENCRYPTION_KEY_FILE = "encryption.key";
+
+/**
+ * The longest accepted access-token lifetime. An access JWT cannot be recalled from a verifier
+ * that does not follow the revocation feed, so a longer one only widens that gap.
+ */
+export const MAX_ACCESS_TOKEN_TTL_SECONDS = 86_400;
+/** The engine's bound on the refresh grace window. */
+export const MAX_REFRESH_GRACE_SECONDS = 60;
+/** Each instance checks whether a rotation is due once a minute; a shorter interval would mean the same. */
+export const MIN_KEY_ROTATION_INTERVAL_SECONDS = 60;
 
 /** Every setting the server reads, for `--help`. */
 export const SETTINGS: readonly SettingDoc[] = [
@@ -152,7 +191,8 @@ export const SETTINGS: readonly SettingDoc[] = [
     env: "GATEHOUSE_DATA_DIR",
     flag: "--data-dir",
     default: SERVER_DEFAULTS.dataDir,
-    description: "Directory of the embedded SQLite database (gatehouse.db), used when DATABASE_URL is unset.",
+    description:
+      "Directory of the embedded SQLite database (gatehouse.db), used when DATABASE_URL is unset, and of the generated encryption key (encryption.key).",
   },
   {
     env: "DATABASE_URL",
@@ -165,18 +205,52 @@ export const SETTINGS: readonly SettingDoc[] = [
     flag: "--redis-url",
     default: "none (sessions in the database, throttle in memory)",
     description:
-      "Redis connection string (redis://... or rediss://...) for sessions and the sign-in throttle; needed to run more than one instance.",
+      "Redis connection string (redis://... or rediss://...) for sessions, the sign-in throttle and the revocation log every instance shares; needed to run more than one instance.",
   },
   {
     env: "GATEHOUSE_STRATEGY",
     flag: "--strategy",
     default: SERVER_DEFAULTS.strategy,
-    description: "session | jwt | hybrid. Only session is available in this release.",
+    description:
+      "session | jwt | hybrid. session: an opaque token (cookie or Bearer) checked against the store on every request. jwt: a short-lived access JWT, verifiable anywhere against the JWKS, plus a rotating refresh token for POST /v1/token. hybrid: a very short-lived access JWT in an HttpOnly cookie over a server session, refreshed against it.",
   },
   {
     env: "GATEHOUSE_SECRET_KEY",
     default: "none (generated on first start, printed once, stored hashed)",
-    description: "Admin secret key (gh_sk_...) for the /v1/admin API. Only its hash is stored.",
+    description: "Admin secret key (gh_sk_...) for the /v1/admin API and the revocation feed. Only its hash is stored.",
+  },
+  {
+    env: "GATEHOUSE_ENCRYPTION_KEY",
+    default: `none (generated once into <data dir>/${ENCRYPTION_KEY_FILE}, mode 0600, and reused)`,
+    description:
+      "32 random bytes in base64url (43 characters) that encrypt the signing keys at rest and key refresh tokens. Every instance sharing a database must use the same one: set it here on all of them. Never printed or logged.",
+  },
+  {
+    env: "GATEHOUSE_ACCESS_TOKEN_TTL",
+    default: `${ENGINE_DEFAULTS.jwtAccessTokenTTLSeconds / 60}m (jwt), ${ENGINE_DEFAULTS.hybridAccessTokenTTLSeconds}s (hybrid)`,
+    description: `Lifetime of access tokens (jwt and hybrid strategies), at most ${MAX_ACCESS_TOKEN_TTL_SECONDS / 3600}h. Duration: 90s, 10m, 1h or plain seconds.`,
+  },
+  {
+    env: "GATEHOUSE_REFRESH_GRACE",
+    default: `${ENGINE_DEFAULTS.refreshGraceSeconds}s`,
+    description: `For this long after a refresh, the refresh token just used still yields the same successor, so parallel tabs and retries never log a user out. 0 to ${MAX_REFRESH_GRACE_SECONDS}s.`,
+  },
+  {
+    env: "GATEHOUSE_AUDIENCE",
+    default: "the issuer (GATEHOUSE_URL)",
+    description: "The aud claim of access tokens; verifiers must expect the same value.",
+  },
+  {
+    env: "GATEHOUSE_SIGNING_ALGORITHM",
+    default: SERVER_DEFAULTS.signingAlgorithm,
+    description:
+      "EdDSA (Ed25519) | ES256 (P-256). Changing it rotates the signing key on the next start, and access tokens of the old algorithm are refused from then on: clients must refresh once.",
+  },
+  {
+    env: "GATEHOUSE_KEY_ROTATION_INTERVAL",
+    default: "none (rotate on demand: gatehouse keys rotate or POST /v1/admin/signing-keys/rotate)",
+    description:
+      "Rotate the signing key automatically once it is this old (at least 1m). Retired keys stay published until the tokens they signed have expired.",
   },
   {
     env: "GATEHOUSE_TRUSTED_PROXIES",
@@ -246,6 +320,7 @@ export const SETTINGS: readonly SettingDoc[] = [
 ];
 
 const STRATEGIES: readonly ServerStrategy[] = ["session", "jwt", "hybrid"];
+const SIGNING_ALGORITHMS: readonly ServerSigningAlgorithm[] = ["EdDSA", "ES256"];
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 // RFC 1123 host name: labels of letters, digits and hyphens, optionally with a leading dot
@@ -358,6 +433,67 @@ function parseSecretKey(value: string, what: string): string {
   return value;
 }
 
+/**
+ * Whether `value` is an encryption key as the engine accepts it: exactly 32 bytes in unpadded
+ * base64url, which is 43 characters.
+ */
+export function isEncryptionKey(value: string): boolean {
+  return /^[A-Za-z0-9_-]{43}$/.test(value) && Buffer.from(value, "base64url").length === 32;
+}
+
+function parseEncryptionKey(value: string, what: string): string {
+  // Not echoed: it is the key that protects every signing key.
+  if (!isEncryptionKey(value)) {
+    throw new ServerConfigError(
+      `${what} must be 32 random bytes in base64url (43 characters of A-Z a-z 0-9 - _, no padding); ` +
+        "generate one with: openssl rand -base64 32 | tr '+/' '-_' | tr -d '='",
+    );
+  }
+  return value;
+}
+
+function parseSigningAlgorithm(value: string, what: string): ServerSigningAlgorithm {
+  const algorithm = SIGNING_ALGORITHMS.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
+  if (!algorithm) {
+    throw new ServerConfigError(`${what} must be one of ${SIGNING_ALGORITHMS.join(", ")}, got "${value}".`);
+  }
+  return algorithm;
+}
+
+function parseAudience(value: string, what: string): string {
+  // Printable ASCII without spaces: what a URI or a plain service name is made of.
+  if (!/^[\x21-\x7e]{1,512}$/.test(value)) {
+    throw new ServerConfigError(`${what} must be a URI or name of printable characters without spaces, at most 512.`);
+  }
+  return value;
+}
+
+/** A duration that may be zero, within `[0, max]` seconds (the refresh grace window). */
+function parseBoundedDuration(value: string, what: string, max: number): number {
+  const match = /^(\d{1,10})\s*([smhd]?)$/i.exec(value.trim());
+  const amount = match ? Number(match[1]) * (DURATION_UNITS[(match[2] || "s").toLowerCase()] ?? 1) : NaN;
+  if (!match || !(amount >= 0 && amount <= max)) {
+    throw new ServerConfigError(`${what} must be a duration from 0s to ${max}s such as 20s, got "${value}".`);
+  }
+  return amount;
+}
+
+function parseAccessTokenTTL(value: string, what: string): number {
+  const seconds = parseDuration(value, what);
+  if (seconds > MAX_ACCESS_TOKEN_TTL_SECONDS) {
+    throw new ServerConfigError(`${what} must be at most ${MAX_ACCESS_TOKEN_TTL_SECONDS / 3600}h, got "${value}".`);
+  }
+  return seconds;
+}
+
+function parseRotationInterval(value: string, what: string): number {
+  const seconds = parseDuration(value, what);
+  if (seconds < MIN_KEY_ROTATION_INTERVAL_SECONDS) {
+    throw new ServerConfigError(`${what} must be at least 1m (rotation is checked once a minute), got "${value}".`);
+  }
+  return seconds;
+}
+
 function parseCIDR(entry: string, what: string): string {
   const [address = "", prefix, ...rest] = entry.split("/");
   const family = isIP(address);
@@ -452,6 +588,12 @@ export function loadServerConfig(
   const emailFrom = read(env, "GATEHOUSE_EMAIL_FROM");
   const appName = read(env, "GATEHOUSE_APP_NAME");
   const requireVerification = read(env, "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION");
+  const encryptionKey = read(env, "GATEHOUSE_ENCRYPTION_KEY");
+  const accessTokenTTL = read(env, "GATEHOUSE_ACCESS_TOKEN_TTL");
+  const refreshGrace = read(env, "GATEHOUSE_REFRESH_GRACE");
+  const audience = read(env, "GATEHOUSE_AUDIENCE");
+  const signingAlgorithm = read(env, "GATEHOUSE_SIGNING_ALGORITHM");
+  const rotationInterval = read(env, "GATEHOUSE_KEY_ROTATION_INTERVAL");
 
   if (cookieDomain !== undefined && !HOST_NAME.test(cookieDomain)) {
     throw new ServerConfigError(
@@ -473,6 +615,22 @@ export function loadServerConfig(
     redisPrefix: env.GATEHOUSE_REDIS_PREFIX?.trim() || SERVER_DEFAULTS.redisPrefix,
     strategy: strategy.value === undefined ? SERVER_DEFAULTS.strategy : parseStrategy(strategy.value, strategy.what),
     secretKey: secretKey === undefined ? null : parseSecretKey(secretKey, "GATEHOUSE_SECRET_KEY"),
+    encryptionKey: encryptionKey === undefined ? null : parseEncryptionKey(encryptionKey, "GATEHOUSE_ENCRYPTION_KEY"),
+    accessTokenTTLSeconds:
+      accessTokenTTL === undefined ? null : parseAccessTokenTTL(accessTokenTTL, "GATEHOUSE_ACCESS_TOKEN_TTL"),
+    refreshGraceSeconds:
+      refreshGrace === undefined
+        ? null
+        : parseBoundedDuration(refreshGrace, "GATEHOUSE_REFRESH_GRACE", MAX_REFRESH_GRACE_SECONDS),
+    audience: audience === undefined ? null : parseAudience(audience, "GATEHOUSE_AUDIENCE"),
+    signingAlgorithm:
+      signingAlgorithm === undefined
+        ? SERVER_DEFAULTS.signingAlgorithm
+        : parseSigningAlgorithm(signingAlgorithm, "GATEHOUSE_SIGNING_ALGORITHM"),
+    keyRotationIntervalSeconds:
+      rotationInterval === undefined
+        ? null
+        : parseRotationInterval(rotationInterval, "GATEHOUSE_KEY_ROTATION_INTERVAL"),
     trustedProxies: parseList(read(env, "GATEHOUSE_TRUSTED_PROXIES")).map((entry) =>
       parseCIDR(entry, "GATEHOUSE_TRUSTED_PROXIES"),
     ),

@@ -36,5 +36,7 @@ export type { ConfigFlags } from "./config.js";
 export type { LogLevel } from "./config.js";
 /** The strategies `GATEHOUSE_STRATEGY` accepts. */
 export type { ServerStrategy } from "./config.js";
+/** The algorithms `GATEHOUSE_SIGNING_ALGORITHM` accepts. */
+export type { ServerSigningAlgorithm } from "./config.js";
 /** The documentation of one setting. */
 export type { SettingDoc } from "./config.js";

@@ -1,9 +1,12 @@
 /**
  * Scale-out without code changes: two real `gatehouse start` processes on one PostgreSQL
  * database and one Redis behave as one service — a session made on one is valid on the other,
- * a sign-out on one is seen by the other at once, and the sign-in throttle is shared. Also:
- * losing Redis makes the server unready, not dead.
+ * a sign-out on one is seen by the other at once, and the sign-in throttle is shared. With the
+ * jwt strategy and one shared encryption key, tokens and refresh tokens of one instance work on
+ * the other, and a sign-out on one reaches the other's revocation feed. Also: losing Redis
+ * makes the server unready, not dead.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +22,7 @@ import {
 } from "../../core/src/test-support/services.js";
 import {
   freePort,
+  openEventStream,
   postJSON,
   sessionCookie,
   startCLI,
@@ -47,6 +51,8 @@ describe.skipIf(!services)(`two instances on one PostgreSQL and one Redis ${reas
       GATEHOUSE_REDIS_PREFIX: redisPrefix,
       // Behind one load balancer, both instances share the public URL.
       GATEHOUSE_URL: `http://localhost:${publicPort}`,
+      // Instances sharing a database share the key (and no data directory is needed).
+      GATEHOUSE_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
     };
     // Started together on an empty database: migrations must be safe to run concurrently.
     [a, b] = await Promise.all([startCLI(env), startCLI(env)]);
@@ -117,6 +123,107 @@ describe.skipIf(!services)(`two instances on one PostgreSQL and one Redis ${reas
     const onB = await postJSON(`${b.url}/v1/sign-in/password`, { email, password });
     expect(onB.status).toBe(429);
     expect(Number(onB.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+});
+
+/** The OAuth 2 token response of the bearer transport. */
+interface TokenResponse {
+  access_token: string;
+  refresh_token: string;
+  session_id: string;
+}
+
+describe.skipIf(!services)(`the jwt strategy on two instances ${reason}`.trim(), () => {
+  let database: TestDatabase;
+  let a: StartedCLI;
+  let b: StartedCLI;
+  const redisPrefix = testRedisPrefix();
+  // What an operator sets on every instance: the same encryption key and admin secret key.
+  const secretKey = `gh_sk_${randomBytes(32).toString("base64url")}`;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const publicPort = await freePort();
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      GATEHOUSE_REDIS_PREFIX: redisPrefix,
+      GATEHOUSE_URL: `http://localhost:${publicPort}`,
+      GATEHOUSE_STRATEGY: "jwt",
+      GATEHOUSE_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
+      GATEHOUSE_SECRET_KEY: secretKey,
+    };
+    // Together on an empty database, as an orchestrator starts replicas.
+    [a, b] = await Promise.all([startCLI(env), startCLI(env)]);
+  });
+
+  afterAll(async () => {
+    const codes = await Promise.all([a?.stop(), b?.stop()]);
+    await database?.drop();
+    await deleteRedisPrefix(redisPrefix);
+    expect(codes).toEqual([0, 0]);
+  });
+
+  async function signUpOn(instance: StartedCLI): Promise<TokenResponse> {
+    const response = await postJSON(
+      `${instance.url}/v1/sign-up`,
+      { email: uniqueEmail(), password: strongPassword() },
+      { "auth-transport": "bearer" },
+    );
+    expect(response.status).toBe(201);
+    return (await response.json()) as TokenResponse;
+  }
+
+  const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+
+  it("an access token issued by A is accepted by B", async () => {
+    const issued = await signUpOn(a);
+    const onB = await fetch(`${b.url}/v1/session`, { headers: bearer(issued.access_token) });
+    expect(onB.status).toBe(200);
+    expect(((await onB.json()) as { session: { id: string } }).session.id).toBe(issued.session_id);
+  });
+
+  it("B refreshes a refresh token A issued, and A accepts the result", async () => {
+    const issued = await signUpOn(a);
+    const refresh = await postJSON(`${b.url}/v1/token`, {
+      grant_type: "refresh_token",
+      refresh_token: issued.refresh_token,
+    });
+    expect(refresh.status).toBe(200);
+    const refreshed = (await refresh.json()) as TokenResponse;
+    expect(refreshed.session_id).toBe(issued.session_id);
+    expect((await fetch(`${a.url}/v1/session`, { headers: bearer(refreshed.access_token) })).status).toBe(200);
+  });
+
+  it("a sign-out on A reaches B's revocation feed within 2 s, and B then refuses the access token", async () => {
+    const issued = await signUpOn(a);
+    expect((await fetch(`${b.url}/v1/session`, { headers: bearer(issued.access_token) })).status).toBe(200);
+
+    const feed = await openEventStream(`${b.url}/v1/revocations/stream`, bearer(secretKey));
+    try {
+      expect(feed.response.status).toBe(200);
+      // Subscribed and caught up: from here on, B streams what any instance revokes.
+      await feed.waitFor((event) => event.event === "ready", 2_000);
+
+      const signOut = await fetch(`${a.url}/v1/sign-out`, { method: "POST", headers: bearer(issued.access_token) });
+      expect(signOut.ok).toBe(true);
+
+      const revoked = await feed.waitFor(
+        (event) =>
+          event.event === "revocation" && (JSON.parse(event.data) as { sid: string }).sid === issued.session_id,
+        2_000,
+      );
+      // The cursor a verifier sends back as Last-Event-ID after a reconnect.
+      expect(revoked.id).toMatch(/\S/);
+      expect((await fetch(`${b.url}/v1/session`, { headers: bearer(issued.access_token) })).status).toBe(401);
+    } finally {
+      feed.close();
+    }
+  });
+
+  it("the revocation feed refuses a request without the secret key", async () => {
+    const response = await fetch(`${b.url}/v1/revocations/stream`, { headers: bearer(`gh_sk_${"x".repeat(43)}`) });
+    expect(response.status).toBe(401);
   });
 });
 

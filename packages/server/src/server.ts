@@ -8,29 +8,19 @@
  * handler untouched; the server holds no business rules.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import type { Server as HTTPServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { Hono } from "hono";
 import { serve, type HttpBindings, type ServerType } from "@hono/node-server";
 import { pino, type DestinationStream, type Logger } from "pino";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import {
-  createGatehouse,
-  type Database,
-  type Gatehouse,
-  type GatehouseConfig,
-  type RateLimiterFactory,
-  type SessionStore,
-  type SignInOutcome,
-} from "@gatehouse/core";
+import type { Gatehouse, SignInOutcome } from "@gatehouse/core";
 import { toProblemResponse } from "@gatehouse/core/errors";
-import { createSQLiteDatabase } from "@gatehouse/core/adapters/sqlite";
-import { createPostgresDatabase } from "@gatehouse/core/adapters/postgres";
-import { createRedisStorage, type RedisStorage } from "@gatehouse/core/adapters/redis";
 import type { LogLevel, ServerConfig } from "./config.js";
 import { createServerEmailTransport, loadTemplateOverrides, serveDevMailbox } from "./email.js";
+import { resolveEncryptionKey } from "./encryption-key.js";
+import { startEngine } from "./engine.js";
+import { openStorage, withTimeout } from "./storage.js";
 
 /** Options of {@link startServer} that only tests and embedders need. */
 export interface StartServerOptions {
@@ -83,7 +73,17 @@ export interface RunningServer {
 }
 
 /** Field names whose values are credentials wherever they appear in a log object. */
-const SECRET_FIELDS = ["password", "token", "access_token", "refresh_token", "secret", "secretKey", "code"];
+const SECRET_FIELDS = [
+  "password",
+  "token",
+  "access_token",
+  "refresh_token",
+  "secret",
+  "secretKey",
+  "encryptionKey",
+  "encryption_key",
+  "code",
+];
 /** Header names that carry credentials. */
 const SECRET_HEADERS = ["authorization", "cookie", '["set-cookie"]', '["proxy-authorization"]'];
 /**
@@ -108,7 +108,8 @@ function redactPaths(): string[] {
 /**
  * Creates the server's pino logger: JSON lines, with authorization, cookie and set-cookie
  * headers and every `password`, `token`, `access_token`, `refresh_token`, `secret`,
- * `secretKey` and `code` field redacted at any depth up to five levels.
+ * `secretKey`, `encryptionKey`, `encryption_key` and `code` field redacted at any depth up to
+ * five levels.
  *
  * @param options.level - @default "info"
  * @param options.destination - @default process.stdout
@@ -184,99 +185,19 @@ interface RequestRecord {
   route: string | null;
 }
 
-interface Storage {
-  database: Database;
-  sessionStore?: SessionStore;
-  rateLimiters?: RateLimiterFactory;
-  /** Releases what the engine does not own (the Redis client); the engine closes its stores. */
-  closeExtras(): Promise<void>;
-  /** Closes everything, for when the engine never took ownership. */
-  closeAll(): Promise<void>;
-}
-
-async function openStorage(config: ServerConfig, logger: Logger): Promise<Storage> {
-  let database: Database;
-  if (config.databaseURL !== null) {
-    database = await createPostgresDatabase({ connectionString: config.databaseURL });
-  } else {
-    // Owner-only: the database holds password and key hashes.
-    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-    database = await createSQLiteDatabase({ filename: join(config.dataDir, "gatehouse.db") });
-  }
-  if (config.redisURL === null) {
-    return { database, closeExtras: async () => {}, closeAll: () => database.close() };
-  }
-  let redis: RedisStorage;
+/**
+ * Records the configured admin secret key, or generates one on a first start. Instances started
+ * together with the same GATEHOUSE_SECRET_KEY race to record its hash: the engine looks, finds
+ * nothing, and inserts, so the slower insert fails on the unique hash. By then the faster one
+ * has recorded the very same key, so one more look succeeds; a real fault fails again.
+ */
+async function ensureSecretKey(engine: Gatehouse, provided: string | null): Promise<string | null> {
+  if (provided === null) return engine.ensureSecretKey();
   try {
-    redis = await createRedisStorage({ url: config.redisURL, keyPrefix: config.redisPrefix });
-  } catch (error) {
-    await database.close().catch(() => {});
-    throw error;
+    return await engine.ensureSecretKey(provided);
+  } catch {
+    return engine.ensureSecretKey(provided);
   }
-  watchRedis(redis.client, logger);
-  return {
-    database,
-    sessionStore: redis.sessionStore,
-    rateLimiters: redis.rateLimiters,
-    closeExtras: () => closeRedis(redis),
-    async closeAll() {
-      await Promise.allSettled([closeRedis(redis), database.close()]);
-    },
-  };
-}
-
-/**
- * QUIT waits for Redis to answer, which never happens while it is unreachable (ioredis keeps
- * reconnecting): it is sent only on a live connection, and even then bounded; afterwards the
- * socket and any reconnect timer are dropped so shutdown always finishes.
- */
-async function closeRedis(redis: RedisStorage): Promise<void> {
-  if (redis.client.status === "ready") {
-    await withTimeout(
-      redis.close().catch(() => {}),
-      2_000,
-      () => undefined,
-    );
-  }
-  redis.client.disconnect();
-}
-
-/** The part of an ioredis client the server listens to. */
-interface RedisEvents {
-  on(event: "error", listener: (error: Error) => void): unknown;
-  on(event: "ready", listener: () => void): unknown;
-}
-
-/**
- * An unhandled 'error' event would crash the process; Redis going away must instead make
- * `/readyz` fail and requests get 5xx until it is back. ioredis reconnects by itself and
- * reports every failed attempt, so only the first error of an outage is logged at warn.
- */
-function watchRedis(client: RedisEvents, logger: Logger): void {
-  let down = false;
-  client.on("error", (error: Error & { code?: string }) => {
-    // Not `err`/`code`: "code" is a redacted field name (verification codes), which would hide
-    // the useful ECONNREFUSED.
-    const fields = { redisError: error.message, errno: error.code ?? null };
-    if (down) {
-      logger.debug(fields, "redis still unreachable");
-      return;
-    }
-    down = true;
-    logger.warn(fields, "redis connection error; retrying");
-  });
-  client.on("ready", () => {
-    if (down) logger.info({}, "redis connection restored");
-    down = false;
-  });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, fallback: () => T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(fallback()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function formatHost(host: string): string {
@@ -285,15 +206,21 @@ function formatHost(host: string): string {
 
 /**
  * Starts Gatehouse as a standalone HTTP server: opens the database (SQLite in the data
- * directory, or PostgreSQL), Redis for sessions and throttling when configured, runs the
- * engine (which applies migrations), makes sure an admin secret key exists, and listens.
+ * directory, or PostgreSQL), Redis for sessions, throttling and revocations when configured,
+ * runs the engine (which applies migrations), makes sure an admin secret key exists, and listens.
  *
  * Routes: `GET /healthz` (the process is up), `GET /readyz` (database and session store
  * reachable: 200, else 503), `GET /metrics` (Prometheus text), and outside production without
  * `SMTP_URL` the development mailbox at `/dev/mailbox`; everything else is the engine's.
  *
- * @throws ConfigurationError from the engine when the configuration cannot work (for example
- * `strategy: "jwt"` in this release), or the storage's error when it cannot be reached.
+ * The engine always gets an encryption key (`GATEHOUSE_ENCRYPTION_KEY`, or the one generated
+ * into `<dataDir>/encryption.key` on the first start), so signing keys and the JWKS exist for
+ * every strategy. With Redis, sessions, the throttle and the revocation log are shared by every
+ * instance on it. Open event streams (the revocation feed) are cut at shutdown; their clients
+ * resume elsewhere.
+ *
+ * @throws ServerConfigError for a bad or mismatched encryption key, ConfigurationError from the
+ * engine when the configuration cannot work, or the storage's error when it cannot be reached.
  * @example
  * ```ts
  * const server = await startServer(loadServerConfig(process.env));
@@ -309,31 +236,28 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 
   // Read before anything opens: a bad override file stops the start with nothing to clean up.
   const templates = await loadTemplateOverrides(config.dataDir);
+
+  // Before any storage is opened: a bad key file stops the start without touching the database.
+  const encryptionKey = await resolveEncryptionKey(config, { generate: true });
+  for (const warning of encryptionKey.warnings) logger.warn({ file: encryptionKey.file }, warning);
+  if (encryptionKey.origin === "generated") {
+    // The path only, never the key.
+    logger.warn(
+      { file: encryptionKey.file },
+      "generated a new encryption key; back it up with the database, and give every other instance " +
+        "sharing this database the same key through GATEHOUSE_ENCRYPTION_KEY",
+    );
+  }
+
   const storage = await openStorage(config, logger);
   const email = createServerEmailTransport(config, logger, options.output ?? process.stdout);
   let engine: Gatehouse;
   let generatedSecretKey: string | null;
   try {
-    const engineConfig: GatehouseConfig = {
-      baseURL: config.url,
-      database: storage.database,
-      sessionStore: storage.sessionStore,
-      rateLimiters: storage.rateLimiters,
-      strategy: config.strategy,
-      session: {
-        idleTimeoutSeconds: config.sessionIdleTimeoutSeconds ?? undefined,
-        maxAgeSeconds: config.sessionMaxAgeSeconds ?? undefined,
-      },
-      cookie: { domain: config.cookieDomain ?? undefined },
-      allowedOrigins: config.allowedOrigins,
-      trustedProxies: config.trustedProxies,
-      email: {
-        transport: email.transport,
-        from: config.emailFrom ?? undefined,
-        appName: config.appName ?? undefined,
-        templates,
-        requireVerification: config.requireEmailVerification,
-      },
+    engine = await startEngine(config, {
+      storage,
+      encryptionKey: encryptionKey.key,
+      email: { transport: email.transport, templates },
       logger,
       observer: {
         onRequest(event) {
@@ -346,15 +270,14 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
           metrics.signIns.inc({ outcome });
         },
       },
-    };
-    engine = await createGatehouse(engineConfig);
+    });
   } catch (error) {
     await storage.closeAll().catch(() => {});
     await email.transport.close?.().catch(() => {});
     throw error;
   }
   try {
-    generatedSecretKey = await engine.ensureSecretKey(config.secretKey ?? undefined);
+    generatedSecretKey = await ensureSecretKey(engine, config.secretKey);
   } catch (error) {
     await engine.close().catch(() => {});
     await storage.closeExtras().catch(() => {});
@@ -364,6 +287,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   let closing = false;
   let inFlight = 0;
   let onDrained: (() => void) | null = null;
+  /** Connections carrying an event stream (the revocation feed), which never end on their own. */
+  const eventStreams = new Set<Socket>();
 
   const app = new Hono<{ Bindings: HttpBindings }>();
 
@@ -385,6 +310,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const path = c.req.path;
     const status = c.res.status;
+    const socket = c.env?.incoming?.socket;
+    if (socket && c.res.headers.get("content-type")?.startsWith("text/event-stream")) {
+      eventStreams.add(socket);
+      socket.once("close", () => eventStreams.delete(socket));
+    }
     // Not reported by the engine: one of the server's own routes, or an error before it.
     const own = record.route === null && OWN_ROUTES.has(path);
     if (record.route === null) {
@@ -462,6 +392,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       database: storage.database.kind,
       sessions: config.redisURL === null ? "database" : "redis",
       strategy: config.strategy,
+      signingAlgorithm: config.signingAlgorithm,
+      // Where the key came from, never the key ("encryptionKey" is a redacted field anyway).
+      encryptionKeySource: encryptionKey.origin,
     },
     "gatehouse started",
   );
@@ -474,6 +407,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const http = listening as HTTPServer;
     const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
     http.closeIdleConnections();
+    // An event stream would hold the shutdown for its whole timeout. Its client reconnects
+    // (to another instance) and resumes with Last-Event-ID, so cutting it loses nothing.
+    for (const socket of eventStreams) socket.destroy();
     const drained = new Promise<void>((resolve) => {
       if (inFlight === 0) resolve();
       else

@@ -1,12 +1,13 @@
 /**
- * HTTP routes of password accounts: sign-up, password sign-in and sign-out.
+ * HTTP routes of password accounts: sign-up, password sign-in and sign-out. Also the helpers
+ * every sign-in route answers through, so each hands out its credentials the same way.
  */
 import { z } from "zod";
-import { clearedSessionCookie, readCredential, type CookieSettings } from "../http/credentials.js";
+import type { CookieSettings } from "../http/credentials.js";
 import { defineRoute, jsonResponse, type AnyRoute, type RouteContext } from "../http/route.js";
-import { bearerTokenJSON, userAndSessionJSON } from "../sessions/schema.js";
-import { sessionIssuedResponse } from "../sessions/respond.js";
+import { bearerTokenJSON, cookieSignInJSON } from "../sessions/schema.js";
 import type { RevocationReason, SessionService } from "../sessions/service.js";
+import type { SessionTransport } from "../sessions/transport.js";
 import { deviceCookie, readDeviceToken } from "./devices.js";
 import { needsVerificationJSON, signInBody, signUpBody, toUserJSON } from "./schema.js";
 import type { AccountService, SignedIn, SignInClient } from "./service.js";
@@ -15,14 +16,14 @@ import type { AccountService, SignedIn, SignInClient } from "./service.js";
 export interface AccountRouteDependencies {
   accounts: AccountService;
   sessions: SessionService;
+  transport: SessionTransport;
   cookie: CookieSettings;
-  clock: () => number;
 }
 
 const issuedResponses = (status: number, description: string) => ({
   [status]: {
-    description: `${description}. Cookie transport: \`{user, session}\` and a session cookie. Bearer transport: the token response.`,
-    schema: z.union([userAndSessionJSON, bearerTokenJSON]),
+    description: `${description}. Cookie transport: \`{user, session}\` and cookies. Bearer transport: the OAuth 2 token response.`,
+    schema: z.union([cookieSignInJSON, bearerTokenJSON]),
   },
 });
 
@@ -43,27 +44,26 @@ export function withDeviceCookie(response: Response, cookie: CookieSettings, dev
 }
 
 /**
- * The response to a completed sign-in, in the form the transport asks for, with the device
- * cookie. Every sign-in route answers through this.
+ * The response to a completed sign-in: the strategy's credentials in the form the transport
+ * asks for, plus the device cookie. Every sign-in route answers through this.
  */
-export function signedInResponse(
+export async function signedInResponse(
   status: number,
   context: RouteContext<unknown>,
   signedIn: SignedIn,
+  transport: SessionTransport,
   cookie: CookieSettings,
-  now: number,
-): Response {
-  const response = sessionIssuedResponse(status, context.transport, signedIn.user, signedIn.issued, cookie, now);
+): Promise<Response> {
+  const response = await transport.issuedResponse(status, context.transport, signedIn.user, signedIn.issued);
   return withDeviceCookie(response, cookie, signedIn.deviceToken);
 }
 
 /** The account routes. */
-export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRouteDependencies): AnyRoute[] {
+export function accountRoutes({ accounts, sessions, transport, cookie }: AccountRouteDependencies): AnyRoute[] {
   // A sign-in never adopts the session the client already had (session fixation); it ends it.
   async function endPresentedSession(context: RouteContext<unknown>, reason: RevocationReason): Promise<void> {
-    const token = readCredential(context.request.headers, context.transport, cookie);
-    const presented = token ? await sessions.authenticate(token) : null;
-    if (presented) await sessions.revoke(presented.session, reason);
+    const presented = await transport.presentedSession(context.request, context.transport);
+    if (presented) await sessions.revoke(presented, reason);
   }
 
   return [
@@ -92,7 +92,7 @@ export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRout
           const pending = jsonResponse(202, { status: "needs_email_verification", user: toUserJSON(user) });
           return withDeviceCookie(pending, cookie, deviceToken);
         }
-        return signedInResponse(201, context, { user, issued, deviceToken }, cookie, clock());
+        return signedInResponse(201, context, { user, issued, deviceToken }, transport, cookie);
       },
     }),
     defineRoute({
@@ -114,7 +114,7 @@ export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRout
       async handle(context) {
         await endPresentedSession(context, "replaced_by_sign_in");
         const signedIn = await accounts.signIn(context.body, signInClientOf(context, cookie));
-        return signedInResponse(200, context, signedIn, cookie, clock());
+        return signedInResponse(200, context, signedIn, transport, cookie);
       },
     }),
     defineRoute({
@@ -127,7 +127,9 @@ export function accountRoutes({ accounts, sessions, cookie, clock }: AccountRout
       async handle(context) {
         await endPresentedSession(context, "sign_out");
         const headers = new Headers({ "cache-control": "no-store" });
-        if (context.transport === "cookie") headers.set("set-cookie", clearedSessionCookie(cookie));
+        if (context.transport === "cookie") {
+          for (const value of transport.clearedCookies()) headers.append("set-cookie", value);
+        }
         return new Response(null, { status: 204, headers });
       },
     }),

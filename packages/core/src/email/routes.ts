@@ -8,10 +8,11 @@ import { signedInResponse, signInClientOf, withDeviceCookie } from "../accounts/
 import { toUserJSON } from "../accounts/schema.js";
 import type { ClientDetails } from "../sessions/service.js";
 import { GatehouseError, InvalidTokenError } from "../errors/index.js";
-import { readCredential, sessionCookie, type CookieSettings } from "../http/credentials.js";
-import { defineRoute, jsonResponse, type AnyRoute, type Caller, type RouteContext } from "../http/route.js";
-import { bearerTokenJSON, userAndSessionJSON } from "../sessions/schema.js";
+import type { CookieSettings } from "../http/credentials.js";
+import { defineRoute, jsonResponse, type AnyRoute, type RouteContext } from "../http/route.js";
+import { bearerTokenJSON, cookieSignInJSON } from "../sessions/schema.js";
 import type { SessionService } from "../sessions/service.js";
+import type { SessionTransport } from "../sessions/transport.js";
 import { messagePage } from "./pages.js";
 import {
   acceptedJSON,
@@ -31,8 +32,8 @@ import type { EmailService } from "./service.js";
 export interface EmailRouteDependencies {
   email: EmailService;
   sessions: SessionService;
+  transport: SessionTransport;
   cookie: CookieSettings;
-  clock: () => number;
 }
 
 const accepted = (description: string) => ({
@@ -45,8 +46,8 @@ const accepted = (description: string) => ({
 const signedInResponses = {
   200: {
     description:
-      "Signed in. Cookie transport: `{user, session}` and a session cookie. Bearer transport: the token response.",
-    schema: z.union([userAndSessionJSON, bearerTokenJSON]),
+      "Signed in. Cookie transport: `{user, session}` and cookies. Bearer transport: the OAuth 2 token response.",
+    schema: z.union([cookieSignInJSON, bearerTokenJSON]),
   },
 };
 
@@ -61,17 +62,11 @@ function acceptedResponse(): Response {
 }
 
 /** The email routes. */
-export function emailRoutes({ email, sessions, cookie, clock }: EmailRouteDependencies): AnyRoute[] {
-  /** The caller's session if the request presents a live one; for routes where it is optional. */
-  async function presentedCaller(context: RouteContext<unknown>): Promise<Caller | null> {
-    const token = readCredential(context.request.headers, context.transport, cookie);
-    return token ? sessions.authenticate(token) : null;
-  }
-
+export function emailRoutes({ email, sessions, transport, cookie }: EmailRouteDependencies): AnyRoute[] {
   // A sign-in never adopts the session the client already had (session fixation); it ends it.
   async function endPresentedSession(context: RouteContext<unknown>): Promise<void> {
-    const presented = await presentedCaller(context);
-    if (presented) await sessions.revoke(presented.session, "replaced_by_sign_in");
+    const presented = await transport.presentedSession(context.request, context.transport);
+    if (presented) await sessions.revoke(presented, "replaced_by_sign_in");
   }
 
   return [
@@ -151,7 +146,7 @@ export function emailRoutes({ email, sessions, cookie, clock }: EmailRouteDepend
           token !== undefined
             ? await email.confirmVerification({ token }, clientOf(context))
             : await email.confirmVerification(
-                { code: code!, caller: await presentedCaller(context) },
+                { code: code!, caller: await transport.authenticate(context.request, context.transport) },
                 clientOf(context),
               );
         return jsonResponse(200, { user: toUserJSON(user) });
@@ -200,8 +195,9 @@ export function emailRoutes({ email, sessions, cookie, clock }: EmailRouteDepend
             "cache-control": "no-store",
             "referrer-policy": "no-referrer",
           });
-          const lifetimeSeconds = Math.floor((signedIn.issued.session.expiresAt - clock()) / 1000);
-          headers.append("set-cookie", sessionCookie(cookie, signedIn.issued.token, lifetimeSeconds));
+          // The strategy's cookies (a session cookie, or access and refresh cookies), on a redirect.
+          const issued = await transport.issuedResponse(200, "cookie", signedIn.user, signedIn.issued);
+          for (const value of issued.headers.getSetCookie()) headers.append("set-cookie", value);
           return withDeviceCookie(new Response(null, { status: 303, headers }), cookie, signedIn.deviceToken);
         } catch (error) {
           const wantsHTML = /\btext\/html\b/.test(context.request.headers.get("accept") ?? "");
@@ -227,7 +223,7 @@ export function emailRoutes({ email, sessions, cookie, clock }: EmailRouteDepend
       async handle(context) {
         await endPresentedSession(context);
         const { signedIn } = await email.verifyMagicLink(context.body.token, signInClientOf(context, cookie));
-        return signedInResponse(200, context, signedIn, cookie, clock());
+        return signedInResponse(200, context, signedIn, transport, cookie);
       },
     }),
     defineRoute({
@@ -269,7 +265,7 @@ export function emailRoutes({ email, sessions, cookie, clock }: EmailRouteDepend
           context.body.code,
           signInClientOf(context, cookie),
         );
-        return signedInResponse(200, context, signedIn, cookie, clock());
+        return signedInResponse(200, context, signedIn, transport, cookie);
       },
     }),
     defineRoute({

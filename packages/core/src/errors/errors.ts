@@ -31,6 +31,9 @@ export type ErrorCode =
   | "email_already_verified"
   | "reauthentication_required"
   | "configuration_error"
+  | "not_available"
+  | "invalid_grant"
+  | "unsupported_grant_type"
   | "internal_error";
 
 /** One field-level problem inside a `validation_failed` error. */
@@ -56,12 +59,15 @@ export class GatehouseError extends Error {
   readonly code: ErrorCode;
   /** HTTP status the error maps to. */
   readonly status: number;
+  /** RFC 6749 `error` value, on errors of the OAuth token endpoint. */
+  readonly oauthError: string | undefined;
 
-  constructor(code: ErrorCode, status: number, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, status: number, message: string, options?: { cause?: unknown; oauthError?: string }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
     this.status = status;
+    this.oauthError = options?.oauthError;
   }
 }
 
@@ -224,6 +230,30 @@ export class EmailAlreadyVerifiedError extends GatehouseError {
 export class ReauthenticationRequiredError extends GatehouseError {
   constructor(message = "Confirm your current password, or sign in again, to make this change.") {
     super("reauthentication_required", 403, message);
+  }
+}
+
+/**
+ * The refresh token is unknown, forged, expired, already used past its grace window, or its
+ * session has ended. 400 with RFC 6749 `error: "invalid_grant"`.
+ */
+export class InvalidGrantError extends GatehouseError {
+  constructor(message = "The refresh token is invalid or has expired.") {
+    super("invalid_grant", 400, message, { oauthError: "invalid_grant" });
+  }
+}
+
+/** `grant_type` other than `refresh_token`. 400 with RFC 6749 `error: "unsupported_grant_type"`. */
+export class UnsupportedGrantTypeError extends GatehouseError {
+  constructor(message = "Only the refresh_token grant is supported.") {
+    super("unsupported_grant_type", 400, message, { oauthError: "unsupported_grant_type" });
+  }
+}
+
+/** The feature is not available with this configuration. 409. */
+export class NotAvailableError extends GatehouseError {
+  constructor(message: string) {
+    super("not_available", 409, message);
   }
 }
 

@@ -23,6 +23,9 @@ export {
   EmailAlreadyVerifiedError,
   ReauthenticationRequiredError,
   ConfigurationError,
+  InvalidGrantError,
+  UnsupportedGrantTypeError,
+  NotAvailableError,
 } from "./errors.js";
 export { toProblemResponse, problemJSON } from "./problem.js";
 export type { ErrorCode, FieldIssue } from "./errors.js";

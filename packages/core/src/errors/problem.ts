@@ -26,6 +26,10 @@ export interface ProblemDetails {
   code: ErrorCode;
   /** Field-level problems for `validation_failed`. */
   errors?: FieldIssue[];
+  /** RFC 6749 §5.2 `error`, on token endpoint errors. */
+  error?: string;
+  /** RFC 6749 §5.2 `error_description`, on token endpoint errors. */
+  error_description?: string;
 }
 
 const TITLES: Record<number, string> = {
@@ -52,6 +56,10 @@ export function problemJSON(error: GatehouseError): ProblemDetails {
     code: error.code,
   };
   if (error instanceof ValidationError) body.errors = error.issues;
+  if (error.oauthError !== undefined) {
+    body.error = error.oauthError;
+    body.error_description = error.message;
+  }
   return body;
 }
 

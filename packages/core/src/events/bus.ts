@@ -10,16 +10,22 @@
 import type { Logger } from "../lib/logger.js";
 
 /** Every event type the engine emits. Wire names follow the webhook convention `noun.verb`. */
-export type EventType =
-  | "user.created"
-  | "session.created"
-  | "session.revoked"
-  | "sign_in.succeeded"
-  | "sign_in.failed"
-  | "password.reset"
-  | "password.changed"
-  | "email.verified"
-  | "email.changed";
+export const EVENT_TYPES = [
+  "user.created",
+  "session.created",
+  "session.revoked",
+  "sign_in.succeeded",
+  "sign_in.failed",
+  "refresh_token.reused",
+  "signing_key.rotated",
+  "password.reset",
+  "password.changed",
+  "email.verified",
+  "email.changed",
+] as const;
+
+/** One of {@link EVENT_TYPES}. */
+export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Who caused an event. */
 export interface EventActor {

@@ -4,15 +4,17 @@
  */
 import type { z } from "zod";
 import {
+  InvalidRequestError,
   MalformedJSONError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from "../errors/index.js";
 
-function isJSONContentType(value: string | null): boolean {
-  const mediaType = value?.split(";")[0]?.trim().toLowerCase();
-  return mediaType === "application/json";
+const MEDIA_TYPES = { json: "application/json", form: "application/x-www-form-urlencoded" } as const;
+
+function mediaTypeOf(value: string | null): string | undefined {
+  return value?.split(";")[0]?.trim().toLowerCase();
 }
 
 async function readLimited(request: Request, limitBytes: number): Promise<Uint8Array> {
@@ -41,23 +43,41 @@ async function readLimited(request: Request, limitBytes: number): Promise<Uint8A
   return bytes;
 }
 
-/**
- * Parses the request's JSON body and validates it against `schema`.
- *
- * @throws UnsupportedMediaTypeError, PayloadTooLargeError, MalformedJSONError, ValidationError
- */
-export async function readJSONBody<T>(request: Request, schema: z.ZodType<T>, limitBytes: number): Promise<T> {
-  if (!isJSONContentType(request.headers.get("content-type"))) {
-    throw new UnsupportedMediaTypeError("application/json");
+function decodeForm(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(text)) {
+    // RFC 6749 §3.1: parameters must not repeat; a repeated one is refused, not guessed at.
+    if (Object.hasOwn(fields, name)) throw new InvalidRequestError(`The parameter ${name} is repeated.`);
+    fields[name] = value;
   }
+  return fields;
+}
+
+/**
+ * Parses the request's body (JSON, or form-encoded where the route allows it) and validates it
+ * against `schema`.
+ *
+ * @throws UnsupportedMediaTypeError, PayloadTooLargeError, MalformedJSONError, InvalidRequestError, ValidationError
+ */
+export async function readBody<T>(
+  request: Request,
+  schema: z.ZodType<T>,
+  limitBytes: number,
+  formats: ("json" | "form")[] = ["json"],
+): Promise<T> {
+  const format = formats.find((each) => MEDIA_TYPES[each] === mediaTypeOf(request.headers.get("content-type")));
+  if (!format) throw new UnsupportedMediaTypeError(formats.map((each) => MEDIA_TYPES[each]).join(" or "));
   const bytes = await readLimited(request, limitBytes);
-  let json: unknown;
+  let text: string;
+  let parsed: unknown;
   try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    parsed = format === "json" ? JSON.parse(text) : undefined;
   } catch (cause) {
     throw new MalformedJSONError({ cause });
   }
-  const result = schema.safeParse(json);
+  if (format === "form") parsed = decodeForm(text);
+  const result = schema.safeParse(parsed);
   if (!result.success) {
     throw new ValidationError(
       result.error.issues.map((issue) => ({

@@ -9,18 +9,24 @@ import type { Transport } from "./route.js";
 
 /** Cookie settings resolved from the configuration. */
 export interface CookieSettings {
+  /** The credential cookie: the session token, or the access JWT for `jwt`/`hybrid`. */
   name: string;
+  /** The refresh-token cookie (`jwt`/`hybrid`), scoped to {@link REFRESH_COOKIE_PATH}. */
+  refreshName: string;
   domain: string | null;
   secure: boolean;
 }
 
+/** The refresh cookie goes only to the token endpoint, never to the app or other routes. */
+export const REFRESH_COOKIE_PATH = "/v1/token";
+
 /**
- * `bearer` when the client asks for it or already authenticates that way. An `Authorization`
- * header means cookies are ignored for that request, so the two never mix.
+ * `bearer` when the client asks for it or sends any `Authorization` header: then cookies are
+ * ignored for that request, so the two never mix (and the SDK's verifier decides the same way).
  */
 export function detectTransport(headers: Headers): Transport {
   if (headers.get("auth-transport")?.trim().toLowerCase() === "bearer") return "bearer";
-  if (/^bearer\s/i.test(headers.get("authorization") ?? "")) return "bearer";
+  if (headers.has("authorization")) return "bearer";
   return "cookie";
 }
 
@@ -30,24 +36,39 @@ export function readCredential(headers: Headers, transport: Transport, cookie: C
     const match = /^bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "");
     return match?.[1] ?? null;
   }
-  const header = headers.get("cookie");
-  if (!header) return null;
-  return parseCookies(header)[cookie.name] ?? null;
+  return readCookie(headers, cookie.name);
 }
 
-/** `Set-Cookie` value carrying a session token. */
-export function sessionCookie(cookie: CookieSettings, token: string, maxAgeSeconds: number): string {
-  return serializeCookie(cookie.name, token, {
+/** A cookie's value from the request, or null. */
+export function readCookie(headers: Headers, name: string): string | null {
+  const header = headers.get("cookie");
+  if (!header) return null;
+  return parseCookies(header)[name] ?? null;
+}
+
+function cookie(settings: CookieSettings, name: string, value: string, maxAgeSeconds: number, path: string): string {
+  return serializeCookie(name, value, {
     httpOnly: true,
     sameSite: "lax",
-    path: "/",
-    secure: cookie.secure,
+    path,
+    secure: settings.secure,
     maxAge: Math.max(0, Math.floor(maxAgeSeconds)),
-    ...(cookie.domain ? { domain: cookie.domain } : {}),
+    // The refresh cookie stays with the host that serves the token endpoint.
+    ...(settings.domain && name === settings.name ? { domain: settings.domain } : {}),
   });
 }
 
-/** `Set-Cookie` value that removes the session cookie. */
-export function clearedSessionCookie(cookie: CookieSettings): string {
-  return sessionCookie(cookie, "", 0);
+/** `Set-Cookie` value carrying the credential (session token or access JWT). */
+export function credentialCookie(settings: CookieSettings, token: string, maxAgeSeconds: number): string {
+  return cookie(settings, settings.name, token, maxAgeSeconds, "/");
+}
+
+/** `Set-Cookie` value carrying the refresh token, for the token endpoint only. */
+export function refreshCookie(settings: CookieSettings, token: string, maxAgeSeconds: number): string {
+  return cookie(settings, settings.refreshName, token, maxAgeSeconds, REFRESH_COOKIE_PATH);
+}
+
+/** `Set-Cookie` values that remove every credential cookie. */
+export function clearedCookies(settings: CookieSettings): string[] {
+  return [credentialCookie(settings, "", 0), refreshCookie(settings, "", 0)];
 }

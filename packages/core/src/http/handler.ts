@@ -6,19 +6,22 @@
 import type { Observer } from "../config.js";
 import { MethodNotAllowedError, NotFoundError, UnauthenticatedError, toProblemResponse } from "../errors/index.js";
 import type { Logger } from "../lib/logger.js";
-import type { SessionService } from "../sessions/service.js";
 import type { RequestContext } from "../types.js";
-import { readJSONBody } from "./body.js";
+import { readBody } from "./body.js";
 import { resolveClientIP, type TrustedProxyRange } from "./client-ip.js";
-import { detectTransport, readCredential, type CookieSettings } from "./credentials.js";
+import { corsHeaders, preflightResponse } from "./cors.js";
+import { detectTransport } from "./credentials.js";
 import { assertSameOrigin } from "./origin.js";
-import type { AnyRoute, Caller } from "./route.js";
+import type { AnyRoute, Caller, Transport } from "./route.js";
 
 /** What the handler needs. */
 export interface HandlerOptions {
   routes: AnyRoute[];
-  sessions: SessionService;
-  cookie: CookieSettings;
+  /** The signed-in caller of a request (strategy-aware), or null. */
+  authenticate(request: Request, transport: Transport): Promise<Caller | null>;
+  /** The secret key behind `Authorization: Bearer gh_sk_…`, or null. */
+  authenticateAdmin(request: Request): Promise<{ keyId: string } | null>;
+  /** The base URL's origin and `GATEHOUSE_ALLOWED_ORIGINS`. */
   allowedOrigins: Set<string>;
   trustedProxies: TrustedProxyRange[];
   bodyLimitBytes: number;
@@ -78,13 +81,18 @@ export function createHandler(
   options: HandlerOptions,
 ): (request: Request, context?: RequestContext) => Promise<Response> {
   const compiled = options.routes.map(compile);
-  const { sessions, cookie, logger, observer } = options;
+  const { logger, observer } = options;
 
-  async function authenticate(request: Request, transport: "cookie" | "bearer"): Promise<Caller> {
-    const token = readCredential(request.headers, transport, cookie);
-    const caller = token ? await sessions.authenticate(token) : null;
+  async function authenticate(request: Request, transport: Transport): Promise<Caller> {
+    const caller = await options.authenticate(request, transport);
     if (!caller) throw new UnauthenticatedError();
     return caller;
+  }
+
+  async function authenticateAdmin(request: Request): Promise<{ keyId: string }> {
+    const admin = await options.authenticateAdmin(request);
+    if (!admin) throw new UnauthenticatedError();
+    return admin;
   }
 
   async function answer(
@@ -93,15 +101,19 @@ export function createHandler(
     onRoute: (path: string) => void,
   ): Promise<Response> {
     const { pathname } = new URL(request.url);
+    if (request.method === "OPTIONS") return preflightResponse(request, options.allowedOrigins);
     const { route, params } = match(compiled, request.method, pathname);
     onRoute(route.path);
     const transport = detectTransport(request.headers);
     // Bearer requests carry no ambient credential a foreign page could ride on.
     if (transport === "cookie") assertSameOrigin(request, options.allowedOrigins);
-    const body = route.body ? await readJSONBody(request, route.body, options.bodyLimitBytes) : undefined;
+    const body = route.body
+      ? await readBody(request, route.body, options.bodyLimitBytes, route.bodyFormats)
+      : undefined;
     const caller = route.auth === "session" ? await authenticate(request, transport) : null;
+    const admin = route.auth === "admin" ? await authenticateAdmin(request) : null;
     const clientIP = resolveClientIP(request.headers, context?.remoteAddress, options.trustedProxies);
-    return route.handle({ request, params, body, clientIP, transport, caller });
+    return route.handle({ request, params, body, clientIP, transport, caller, admin });
   }
 
   return async function handler(request, context) {
@@ -118,6 +130,7 @@ export function createHandler(
       );
     }
     response.headers.set("x-content-type-options", "nosniff");
+    for (const [name, value] of corsHeaders(request, options.allowedOrigins)) response.headers.set(name, value);
     observer.onRequest?.({
       method: request.method,
       route,

@@ -13,6 +13,12 @@ describe("GET /v1/openapi.json", () => {
       expect(document.openapi).toBe("3.1.0");
       expect(Object.keys(document.paths).sort()).toEqual(
         [
+          "/.well-known/jwks.json",
+          "/.well-known/openid-configuration",
+          "/v1/admin/signing-keys/rotate",
+          "/v1/revocations/stream",
+          "/v1/token",
+          "/v1/token/refresh",
           "/v1/openapi.json",
           "/v1/account/email",
           "/v1/account/password",

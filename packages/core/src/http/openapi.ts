@@ -66,12 +66,20 @@ export function buildOpenAPIDocument(routes: AnyRoute[], options: OpenAPIOptions
     }));
     if (parameters.length > 0) operation.parameters = parameters;
     if (route.body) {
+      const schema = jsonSchema(route.body, "input");
+      const formats = route.bodyFormats ?? ["json"];
       operation.requestBody = {
         required: true,
-        content: { "application/json": { schema: jsonSchema(route.body, "input") } },
+        content: Object.fromEntries(
+          formats.map((format) => [
+            format === "json" ? "application/json" : "application/x-www-form-urlencoded",
+            { schema },
+          ]),
+        ),
       };
     }
     if (route.auth === "session") operation.security = [{ sessionCookie: [] }, { bearerToken: [] }];
+    if (route.auth === "admin") operation.security = [{ secretKey: [] }];
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
   }
   return {
@@ -89,6 +97,7 @@ export function buildOpenAPIDocument(routes: AnyRoute[], options: OpenAPIOptions
       securitySchemes: {
         sessionCookie: { type: "apiKey", in: "cookie", name: options.cookieName },
         bearerToken: { type: "http", scheme: "bearer" },
+        secretKey: { type: "http", scheme: "bearer", description: "An admin secret key, `gh_sk_…`" },
       },
     },
   };

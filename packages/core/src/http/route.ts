@@ -27,6 +27,8 @@ export interface RouteContext<Body> {
   transport: Transport;
   /** The signed-in caller; set for routes with `auth: "session"`. */
   caller: Caller | null;
+  /** The secret key that authenticated the request; set for routes with `auth: "admin"`. */
+  admin: { keyId: string } | null;
 }
 
 /** One documented response of a route. */
@@ -42,10 +44,15 @@ export interface Route<Body = unknown> {
   path: string;
   summary: string;
   tag: string;
-  /** `session`: answered only for a signed-in caller, else 401 `unauthenticated`. */
-  auth: "none" | "session";
-  /** JSON body schema; the body is parsed and validated before `handle` runs. */
+  /**
+   * `session`: answered only for a signed-in caller; `admin`: only with a secret key
+   * (`Authorization: Bearer gh_sk_…`); else 401 `unauthenticated`.
+   */
+  auth: "none" | "session" | "admin";
+  /** Body schema; the body is parsed and validated before `handle` runs. */
   body?: z.ZodType<Body>;
+  /** Accepted body encodings. @default ["json"] */
+  bodyFormats?: ("json" | "form")[];
   /** Documented responses by status code. */
   responses: Record<number, RouteResponse>;
   handle(context: RouteContext<Body>): Promise<Response>;

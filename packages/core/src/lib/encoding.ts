@@ -1,35 +1,18 @@
 /**
  * Random values, hashing and encodings on Web Crypto only, so the engine runs wherever
- * `crypto.getRandomValues` and `crypto.subtle` exist.
+ * `crypto.getRandomValues` and `crypto.subtle` exist. Hashing and comparison are the SDK's, so
+ * the engine and app-side verifiers agree byte for byte.
  */
+import { base64url } from "@gatehouse/sdk";
+
+export { base64url, constantTimeEqual, sha256base64url } from "@gatehouse/sdk";
 
 /** Cryptographically secure random bytes. */
-export function randomBytes(length: number): Uint8Array {
+export function randomBytes(length: number): Uint8Array<ArrayBuffer> {
   return crypto.getRandomValues(new Uint8Array(length));
-}
-
-/** base64url without padding (RFC 4648 §5). */
-export function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 /** A random identifier with a type prefix, e.g. `user_3q2+…`: 128 bits of entropy. */
 export function randomId(prefix: string): string {
   return `${prefix}_${base64url(randomBytes(16))}`;
-}
-
-/** base64url SHA-256 of a UTF-8 string. */
-export async function sha256base64url(value: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
-  return base64url(new Uint8Array(digest));
-}
-
-/** Compares two strings in time that depends only on their length. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return difference === 0;
 }

@@ -3,19 +3,19 @@
  */
 import { toUserJSON } from "../accounts/schema.js";
 import { NotFoundError } from "../errors/index.js";
-import { clearedSessionCookie, type CookieSettings } from "../http/credentials.js";
 import { defineRoute, jsonResponse, type AnyRoute } from "../http/route.js";
 import { sessionListJSON, toSessionJSON, userAndSessionJSON } from "./schema.js";
 import type { SessionService } from "./service.js";
+import type { SessionTransport } from "./transport.js";
 
 /** What the session routes need. */
 export interface SessionRouteDependencies {
   sessions: SessionService;
-  cookie: CookieSettings;
+  transport: SessionTransport;
 }
 
 /** The session routes. */
-export function sessionRoutes({ sessions, cookie }: SessionRouteDependencies): AnyRoute[] {
+export function sessionRoutes({ sessions, transport: sessionTransport }: SessionRouteDependencies): AnyRoute[] {
   return [
     defineRoute({
       method: "GET",
@@ -66,7 +66,9 @@ export function sessionRoutes({ sessions, cookie }: SessionRouteDependencies): A
         if (!target) throw new NotFoundError("No such session.");
         await sessions.revoke(target, "user_revoked");
         const headers = new Headers({ "cache-control": "no-store" });
-        if (target.id === session.id && transport === "cookie") headers.set("set-cookie", clearedSessionCookie(cookie));
+        if (target.id === session.id && transport === "cookie") {
+          for (const value of sessionTransport.clearedCookies()) headers.append("set-cookie", value);
+        }
         return new Response(null, { status: 204, headers });
       },
     }),

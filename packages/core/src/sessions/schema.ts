@@ -24,11 +24,20 @@ export const userAndSessionJSON = z.object({ user: userJSON, session: sessionJSO
 
 /** OAuth 2 token response (RFC 6749 §5.1) for `Auth-Transport: bearer`. */
 export const bearerTokenJSON = z.object({
-  access_token: z.string(),
+  access_token: z.string().describe("`session`: the session token; `jwt`/`hybrid`: an access JWT (RFC 9068)"),
   token_type: z.literal("Bearer"),
-  expires_in: z.number().int().describe("Seconds until the session's absolute end"),
+  expires_in: z
+    .number()
+    .int()
+    .describe("Seconds until the access token expires (`session`: the session's absolute end)"),
+  refresh_token: z.string().optional().describe("`jwt`/`hybrid` only; single-use, rotated by `POST /v1/token`"),
   session_id: z.string(),
   user: userJSON,
+});
+
+/** `{user, session}` plus, for `jwt`/`hybrid`, the access token's lifetime (tokens are in cookies). */
+export const cookieSignInJSON = userAndSessionJSON.extend({
+  expires_in: z.number().int().optional().describe("`jwt`/`hybrid`: seconds until the access cookie's JWT expires"),
 });
 
 /** `GET /v1/sessions`. */

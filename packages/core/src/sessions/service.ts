@@ -5,10 +5,9 @@
  * a leaked store yields no usable token.
  */
 import type { EventBus } from "../events/bus.js";
-import { base64url, constantTimeEqual, randomBytes, randomId, sha256base64url } from "../lib/encoding.js";
-import type { SessionRecord, SessionStore, UserRecord, UserStore } from "../storage/ports.js";
-
-const TOKEN_FORMAT = /^(sess_[A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
+import { isSessionLive, parseSessionToken, sessionSecretMatches } from "@gatehouse/sdk";
+import { base64url, randomBytes, randomId, sha256base64url } from "../lib/encoding.js";
+import type { RevocationLog, SessionRecord, SessionStore, UserRecord, UserStore } from "../storage/ports.js";
 
 /** A freshly created session with the token that only the client will ever hold. */
 export interface IssuedSession {
@@ -27,12 +26,19 @@ export interface ClientDetails {
  * and emits nothing.
  */
 export type RevocationReason =
-  "sign_out" | "user_revoked" | "replaced_by_sign_in" | "password_reset" | "password_changed";
+  "sign_out" | "user_revoked" | "replaced_by_sign_in" | "refresh_token_reuse" | "password_reset" | "password_changed";
 
 /** Options of {@link createSessionService}. */
 export interface SessionServiceOptions {
   store: SessionStore;
   events: EventBus;
+  /** Every revocation is logged here, for the feed that stateless verifiers follow. */
+  revocations: RevocationLog;
+  /**
+   * How long a revocation matters to a verifier: the longest an access token of the session can
+   * outlive the revocation (its lifetime plus clock skew).
+   */
+  revocationRetentionMs: number;
   users: UserStore;
   idleTimeoutSeconds: number;
   maxAgeSeconds: number;
@@ -52,27 +58,27 @@ export interface SessionService {
   listLive(userId: string): Promise<SessionRecord[]>;
 }
 
-/** The session id inside a token of the right shape, or null. */
-export function sessionIdOf(token: string): string | null {
-  return TOKEN_FORMAT.exec(token)?.[1] ?? null;
-}
-
 const USER_AGENT_LIMIT = 512;
 
 /** Creates the session service over a store. */
 export function createSessionService(options: SessionServiceOptions): SessionService {
-  const { store, users, events, clock } = options;
+  const { store, users, events, revocations, clock } = options;
   const idleMs = options.idleTimeoutSeconds * 1000;
   const maxAgeMs = options.maxAgeSeconds * 1000;
   // Writing on every request would turn each read into a write; once a minute (or a tenth of
   // a short idle timeout) keeps the idle clock accurate enough at a fraction of the cost.
   const touchIntervalMs = Math.min(60_000, idleMs / 10);
 
-  const isLive = (session: SessionRecord, now: number): boolean =>
-    now < session.expiresAt && now < session.idleExpiresAt;
-
   async function revoke(session: SessionRecord, reason: RevocationReason): Promise<void> {
     await store.deleteSession(session.id);
+    // Awaited: when sign-out answers, the revocation is already on its way to every verifier.
+    const now = clock();
+    await revocations.append({
+      sessionId: session.id,
+      userId: session.userId,
+      revokedAt: now,
+      until: now + options.revocationRetentionMs,
+    });
     events.emit({ type: "session.revoked", userId: session.userId, sessionId: session.id, data: { reason } });
   }
 
@@ -90,6 +96,9 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
         expiresAt: now + maxAgeMs,
         ip: client.ip,
         userAgent: client.userAgent?.slice(0, USER_AGENT_LIMIT) ?? null,
+        generation: 0,
+        previousSecretHash: null,
+        rotatedAt: null,
       };
       await store.createSession(session);
       events.emit({
@@ -103,14 +112,14 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     },
 
     async authenticate(token) {
-      const match = TOKEN_FORMAT.exec(token);
-      if (!match) return null;
-      const [, id, secret] = match as unknown as [string, string, string];
+      const parsed = parseSessionToken(token);
+      if (!parsed) return null;
+      const id = parsed.sessionId;
       const session = await store.getSession(id);
       if (!session) return null;
-      if (!constantTimeEqual(await sha256base64url(secret), session.secretHash)) return null;
+      if (!(await sessionSecretMatches(parsed.secret, session.secretHash))) return null;
       const now = clock();
-      if (!isLive(session, now)) {
+      if (!isSessionLive(session, now)) {
         await store.deleteSession(id);
         return null;
       }
@@ -139,7 +148,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     async listLive(userId) {
       const now = clock();
       const sessions = await store.listSessionsByUser(userId);
-      return sessions.filter((session) => isLive(session, now)).sort((a, b) => b.lastActiveAt - a.lastActiveAt);
+      return sessions.filter((session) => isSessionLive(session, now)).sort((a, b) => b.lastActiveAt - a.lastActiveAt);
     },
   };
 }

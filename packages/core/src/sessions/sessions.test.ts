@@ -233,3 +233,15 @@ describe("the store holds no usable credential", () => {
     expect(user!.passwordHash).toMatch(/^\$argon2id\$/);
   });
 });
+
+describe("credential sources", () => {
+  it("ignores the cookie when any Authorization header is present", async () => {
+    const engine = await engineWith();
+    const { token } = await engine.signUp();
+    const response = await engine.request("GET", "/v1/session", {
+      cookie: token,
+      headers: { authorization: "Basic dXNlcjpwYXNz" },
+    });
+    expect(response.status).toBe(401);
+  });
+});

@@ -5,18 +5,26 @@
  *
  * Adapter test files call these functions with a `setup` that builds the store; tests share one
  * store per `describe` and keep to their own random ids, so they never see each other's rows.
+ * The revocation log is the exception: it is one ordered sequence that "from the start" and
+ * `prune` see whole, so its `setup` runs before every test and gives each an empty log.
  */
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { EmailTakenError } from "../errors/index.js";
 import type {
   Database,
   EmailTokenRecord,
   NewUser,
   RateLimiterFactory,
+  RevocationEntry,
+  RevocationLog,
+  RevocationLogEntry,
   SecretKeyRecord,
   SessionRecord,
+  SessionRotation,
   SessionStore,
+  SigningKeyRecord,
+  SigningKeyStore,
 } from "./ports.js";
 
 /** What {@link describeSessionStoreConformance} needs from an adapter's test. */
@@ -40,6 +48,27 @@ export interface SessionStoreConformanceSetup {
 export interface DatabaseConformanceSetup {
   /** A database with migrations already applied. */
   database: Database;
+  teardown(): Promise<void>;
+}
+
+/** What {@link describeSigningKeyStoreConformance} needs from an adapter's test. */
+export interface SigningKeyStoreConformanceSetup {
+  /** The store (for SQL and memory, the migrated {@link Database} itself). */
+  store: SigningKeyStore;
+  teardown(): Promise<void>;
+}
+
+/**
+ * What {@link describeRevocationLogConformance} needs from an adapter's test. Unlike the other
+ * setups it runs before every test, because a log is one ordered sequence that "from the start"
+ * and `prune` see whole: each test gets a log of its own with no entries in it.
+ */
+export interface RevocationLogConformanceSetup {
+  /**
+   * An empty log. Its storage must stay open until `teardown` (the suite appends after calling
+   * the log's `close()` to prove live delivery stopped).
+   */
+  log: RevocationLog;
   teardown(): Promise<void>;
 }
 
@@ -116,6 +145,9 @@ export function describeSessionStoreConformance(
         expiresAt: now + 30 * DAY,
         ip: "203.0.113.7",
         userAgent: "Mozilla/5.0 (X11; Linux x86_64) Gatehouse-Conformance",
+        generation: 0,
+        previousSecretHash: null,
+        rotatedAt: null,
         ...overrides,
       };
     }
@@ -229,6 +261,98 @@ export function describeSessionStoreConformance(
       await expect(store().ping()).resolves.toBeUndefined();
     });
 
+    /**
+     * A refresh-token rotation of `session`: every field a distinct new value, so a column
+     * written to the wrong place or left out fails the comparison.
+     */
+    function rotationOf(session: SessionRecord, overrides: Partial<SessionRotation> = {}): SessionRotation {
+      const now = Date.now();
+      return {
+        secretHash: `hash-${randomUUID()}`,
+        previousSecretHash: session.secretHash,
+        rotatedAt: now + 1_001,
+        generation: session.generation + 1,
+        lastActiveAt: now + 1_002,
+        idleExpiresAt: now + 2 * HOUR,
+        ...overrides,
+      };
+    }
+
+    describe("rotateSessionSecret", () => {
+      it("with the current hash returns true and applies exactly the rotation's fields", async () => {
+        const session = newSession(await newUser());
+        const bystander = newSession(session.userId);
+        await store().createSession(session);
+        await store().createSession(bystander);
+        const rotation = rotationOf(session);
+
+        expect(await store().rotateSessionSecret(session.id, session.secretHash, rotation)).toBe(true);
+
+        const rotated = { ...session, ...rotation };
+        expect(await store().getSession(session.id)).toStrictEqual(rotated);
+        expect(byId(await store().listSessionsByUser(session.userId))).toStrictEqual(byId([rotated, bystander]));
+        expect(await store().getSession(bystander.id)).toStrictEqual(bystander);
+      });
+
+      it("chains: each rotation applies against the hash the previous one set, never the replaced one", async () => {
+        const session = newSession(await newUser());
+        await store().createSession(session);
+        const first = rotationOf(session);
+        expect(await store().rotateSessionSecret(session.id, session.secretHash, first)).toBe(true);
+        const second = rotationOf({ ...session, ...first }, { rotatedAt: Date.now() + 5_000 });
+        expect(await store().rotateSessionSecret(session.id, first.secretHash, second)).toBe(true);
+
+        // The replaced hashes (the grace window's previousSecretHash among them) no longer win.
+        const late = rotationOf({ ...session, ...second });
+        expect(await store().rotateSessionSecret(session.id, first.secretHash, late)).toBe(false);
+        expect(await store().rotateSessionSecret(session.id, session.secretHash, late)).toBe(false);
+        expect(await store().getSession(session.id)).toStrictEqual({ ...session, ...second });
+      });
+
+      it("with a stale hash returns false and changes nothing", async () => {
+        const session = newSession(await newUser());
+        await store().createSession(session);
+        const rotation = rotationOf(session);
+
+        expect(await store().rotateSessionSecret(session.id, `hash-${randomUUID()}`, rotation)).toBe(false);
+        expect(await store().rotateSessionSecret(session.id, rotation.secretHash, rotation)).toBe(false);
+        expect(await store().getSession(session.id)).toStrictEqual(session);
+      });
+
+      it("after deleteSession returns false and does not bring the session back", async () => {
+        const session = newSession(await newUser());
+        await store().createSession(session);
+        await store().deleteSession(session.id);
+
+        expect(await store().rotateSessionSecret(session.id, session.secretHash, rotationOf(session))).toBe(false);
+        expect(await store().getSession(session.id)).toBeNull();
+        expect(await store().listSessionsByUser(session.userId)).toEqual([]);
+      });
+
+      it("of an unknown id returns false and creates nothing", async () => {
+        const session = newSession(await newUser());
+        expect(await store().rotateSessionSecret(session.id, session.secretHash, rotationOf(session))).toBe(false);
+        expect(await store().getSession(session.id)).toBeNull();
+        expect(await store().listSessionsByUser(session.userId)).toEqual([]);
+      });
+
+      it("of 10 concurrent rotations with the same expected hash, exactly one wins and is stored", async () => {
+        const session = newSession(await newUser());
+        await store().createSession(session);
+        const rotations = Array.from({ length: 10 }, (_, index) =>
+          rotationOf(session, { generation: index + 1, rotatedAt: Date.now() + index }),
+        );
+
+        const results = await Promise.all(
+          rotations.map((rotation) => store().rotateSessionSecret(session.id, session.secretHash, rotation)),
+        );
+
+        expect(results.filter((applied) => applied)).toHaveLength(1);
+        const winner = rotations[results.indexOf(true)];
+        expect(await store().getSession(session.id)).toStrictEqual({ ...session, ...winner });
+      });
+    });
+
     describe("expiry", () => {
       it("deleteExpiredSessions removes sessions past either expiry and counts them", async ({ skip }) => {
         if (context?.expiresSessionsItself) skip("the store expires sessions itself");
@@ -261,7 +385,9 @@ export function describeSessionStoreConformance(
         expect(await store().getSession(session.id)).toStrictEqual(session);
       });
 
-      it("a self-expiring store drops a session at the earlier of its two expiries", async ({ skip }) => {
+      it("a self-expiring store drops a session at the earlier of its two expiries, after touches and rotations too", async ({
+        skip,
+      }) => {
         if (!context?.expiresSessionsItself) skip("the store relies on deleteExpiredSessions");
         const userId = await newUser();
         const now = Date.now();
@@ -270,9 +396,23 @@ export function describeSessionStoreConformance(
         const idleEnd = newSession(userId, { idleExpiresAt: soon, expiresAt: now + DAY });
         const touched = newSession(userId, { idleExpiresAt: soon, expiresAt: now + DAY });
         const live = newSession(userId);
-        for (const session of [absoluteEnd, idleEnd, touched, live]) await store().createSession(session);
-        // Touching moves the idle expiry, and the store's own expiry must follow it.
+        // Each rotated session is its user's only one, so the user's session list depends on it alone.
+        const rotatedLater = newSession(await newUser(), { idleExpiresAt: soon, expiresAt: now + DAY });
+        const rotatedSooner = newSession(await newUser(), { idleExpiresAt: now + HOUR, expiresAt: now + DAY });
+        const rotatedPastAbsolute = newSession(await newUser(), { idleExpiresAt: now + HOUR, expiresAt: soon });
+        const sessions = [absoluteEnd, idleEnd, touched, live, rotatedLater, rotatedSooner, rotatedPastAbsolute];
+        for (const session of sessions) await store().createSession(session);
+        // Touching or rotating moves the idle expiry, and the store's own expiry must follow it.
         await store().touchSession(touched.id, now + 1, now + HOUR);
+        const later = rotationOf(rotatedLater, { idleExpiresAt: now + HOUR });
+        expect(await store().rotateSessionSecret(rotatedLater.id, rotatedLater.secretHash, later)).toBe(true);
+        const sooner = rotationOf(rotatedSooner, { idleExpiresAt: soon });
+        expect(await store().rotateSessionSecret(rotatedSooner.id, rotatedSooner.secretHash, sooner)).toBe(true);
+        // A rotation never stretches a session past its absolute end.
+        const pastAbsolute = rotationOf(rotatedPastAbsolute, { idleExpiresAt: now + 2 * HOUR });
+        expect(
+          await store().rotateSessionSecret(rotatedPastAbsolute.id, rotatedPastAbsolute.secretHash, pastAbsolute),
+        ).toBe(true);
 
         await sleep(soon - Date.now() + 250);
 
@@ -281,6 +421,14 @@ export function describeSessionStoreConformance(
         const touchedNow = { ...touched, lastActiveAt: now + 1, idleExpiresAt: now + HOUR };
         expect(await store().getSession(touched.id)).toStrictEqual(touchedNow);
         expect(byId(await store().listSessionsByUser(userId))).toStrictEqual(byId([touchedNow, live]));
+
+        const rotatedLaterNow = { ...rotatedLater, ...later };
+        expect(await store().getSession(rotatedLater.id)).toStrictEqual(rotatedLaterNow);
+        expect(await store().listSessionsByUser(rotatedLater.userId)).toStrictEqual([rotatedLaterNow]);
+        expect(await store().getSession(rotatedSooner.id)).toBeNull();
+        expect(await store().listSessionsByUser(rotatedSooner.userId)).toEqual([]);
+        expect(await store().getSession(rotatedPastAbsolute.id)).toBeNull();
+        expect(await store().listSessionsByUser(rotatedPastAbsolute.userId)).toEqual([]);
       });
     });
 
@@ -531,6 +679,437 @@ export function describeRateLimiterConformance(name: string, setup: () => Promis
       expect(refused).toEqual({ allowed: false, retryAfterSeconds: 1 });
       await sleep(1_100);
       expect((await limiter.consume(key)).allowed).toBe(true);
+    });
+  });
+}
+
+/**
+ * Proves a {@link SigningKeyStore} publishes, keeps and retires JWT signing keys as the port
+ * says. Tests share one store and look only at their own keys (listing filters to them), but
+ * `retireSigningKeys` retires every key but one, so the tests of one store must not run
+ * concurrently (vitest runs a file's tests one after another unless told otherwise).
+ *
+ * @example
+ * ```ts
+ * describeSigningKeyStoreConformance("memory", async () => {
+ *   const database = createMemoryDatabase();
+ *   return { store: database, teardown: () => database.close() };
+ * });
+ * ```
+ */
+export function describeSigningKeyStoreConformance(
+  name: string,
+  setup: () => Promise<SigningKeyStoreConformanceSetup>,
+): void {
+  describe(`${name}: SigningKeyStore conformance`, () => {
+    let context: SigningKeyStoreConformanceSetup | undefined;
+
+    beforeAll(async () => {
+      context = await setup();
+    });
+
+    afterAll(async () => {
+      await context?.teardown();
+    });
+
+    function store(): SigningKeyStore {
+      if (!context) throw new Error("setup() did not complete");
+      return context.store;
+    }
+
+    function newSigningKey(overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+      const id = uniqueId("kid");
+      return {
+        id,
+        algorithm: "EdDSA",
+        publicJWK: JSON.stringify({ kty: "OKP", crv: "Ed25519", x: randomUUID(), kid: id }),
+        encryptedPrivateJWK: `v1.${randomUUID()}.${randomUUID()}`,
+        createdAt: SOME_INSTANT,
+        retiredAt: null,
+        publishUntil: null,
+        ...overrides,
+      };
+    }
+
+    /** The published keys among `keys` (other tests' keys share the store), by id. */
+    async function published(now: number, keys: SigningKeyRecord[]): Promise<SigningKeyRecord[]> {
+      const ids = new Set(keys.map((key) => key.id));
+      return byId((await store().listSigningKeys(now)).filter((key) => ids.has(key.id)));
+    }
+
+    it("listSigningKeys returns created keys of both algorithms with every field unchanged", async () => {
+      const signing = newSigningKey({ algorithm: "ES256", createdAt: SOME_INSTANT + 7 });
+      const retired = newSigningKey({
+        createdAt: SOME_INSTANT - DAY,
+        retiredAt: SOME_INSTANT + 3,
+        publishUntil: SOME_INSTANT + DAY,
+      });
+      await store().createSigningKey(signing);
+      await store().createSigningKey(retired);
+      expect(await published(SOME_INSTANT + 10, [signing, retired])).toStrictEqual(byId([signing, retired]));
+    });
+
+    it("listSigningKeys(now) returns every unretired key and the retired ones published later than now, only", async () => {
+      const now = SOME_INSTANT + 30 * DAY;
+      const unretired = newSigningKey();
+      // Only retirement limits publication: an unretired key is published whatever publishUntil says.
+      const unretiredWithPastPublishUntil = newSigningKey({ publishUntil: now - DAY });
+      const publishedLater = newSigningKey({ retiredAt: now - HOUR, publishUntil: now + 1 });
+      const publishedUntilNow = newSigningKey({ retiredAt: now - HOUR, publishUntil: now });
+      const publishedUntilBefore = newSigningKey({ retiredAt: now - HOUR, publishUntil: now - 1 });
+      const retiredUnpublished = newSigningKey({ retiredAt: now - HOUR, publishUntil: null });
+      const keys = [
+        unretired,
+        unretiredWithPastPublishUntil,
+        publishedLater,
+        publishedUntilNow,
+        publishedUntilBefore,
+        retiredUnpublished,
+      ];
+      for (const key of keys) await store().createSigningKey(key);
+
+      expect(await published(now, keys)).toStrictEqual(
+        byId([unretired, unretiredWithPastPublishUntil, publishedLater]),
+      );
+      expect(await published(now + 1, keys)).toStrictEqual(byId([unretired, unretiredWithPastPublishUntil]));
+      expect(await published(now - 1, keys)).toStrictEqual(
+        byId([unretired, unretiredWithPastPublishUntil, publishedLater, publishedUntilNow]),
+      );
+    });
+
+    it("retireSigningKeys retires every unretired key except keepId, and leaves retired keys as they were", async () => {
+      const now = SOME_INSTANT + 60 * DAY;
+      const oldSigning = newSigningKey({ createdAt: now - 2 * DAY });
+      const otherUnretired = newSigningKey({ algorithm: "ES256", createdAt: now - DAY });
+      const kept = newSigningKey({ createdAt: now });
+      // Retired earlier, published longer than the keys retired now will be.
+      const retiredBefore = newSigningKey({ retiredAt: now - 3 * DAY, publishUntil: now + 3 * DAY });
+      const keys = [oldSigning, otherUnretired, kept, retiredBefore];
+      for (const key of keys) await store().createSigningKey(key);
+
+      await store().retireSigningKeys(kept.id, now + 1, now + DAY);
+
+      const retiredNow = { retiredAt: now + 1, publishUntil: now + DAY };
+      expect(await published(now + 2, keys)).toStrictEqual(
+        byId([{ ...oldSigning, ...retiredNow }, { ...otherUnretired, ...retiredNow }, kept, retiredBefore]),
+      );
+      // Past the new publishUntil only the kept key and the one retired before remain.
+      expect(await published(now + 2 * DAY, keys)).toStrictEqual(byId([kept, retiredBefore]));
+
+      // Retiring again (the kept key's turn) leaves the keys already retired untouched.
+      const next = newSigningKey({ createdAt: now + 5 });
+      await store().createSigningKey(next);
+      await store().retireSigningKeys(next.id, now + 10, now + 2 * DAY + 1);
+      expect(await published(now + 2 * DAY, [...keys, next])).toStrictEqual(
+        byId([{ ...kept, retiredAt: now + 10, publishUntil: now + 2 * DAY + 1 }, retiredBefore, next]),
+      );
+    });
+
+    it("retireSigningKeys with an id that matches no key retires every unretired key", async () => {
+      const now = SOME_INSTANT + 90 * DAY;
+      const keys = [newSigningKey(), newSigningKey({ algorithm: "ES256" })];
+      for (const key of keys) await store().createSigningKey(key);
+      await store().retireSigningKeys(uniqueId("kid"), now, now + HOUR);
+      expect(await published(now + HOUR - 1, keys)).toStrictEqual(
+        byId(keys.map((key) => ({ ...key, retiredAt: now, publishUntil: now + HOUR }))),
+      );
+      expect(await published(now + HOUR, keys)).toEqual([]);
+    });
+
+    it("createSigningKey refuses a second key with the same id and keeps the first", async () => {
+      const key = newSigningKey();
+      await store().createSigningKey(key);
+      const impostor = newSigningKey({ id: key.id, publicJWK: '{"kty":"OKP","x":"attacker"}' });
+      await expect(store().createSigningKey(impostor)).rejects.toBeInstanceOf(Error);
+      expect(await published(SOME_INSTANT, [key])).toStrictEqual([key]);
+    });
+
+    it("mutating a returned or passed-in key does not change the store", async () => {
+      const key = newSigningKey();
+      const original = { ...key };
+      await store().createSigningKey(key);
+      key.publicJWK = "changed-after-create";
+      key.retiredAt = SOME_INSTANT;
+
+      const [listed] = await published(SOME_INSTANT, [original]);
+      if (!listed) throw new Error("key not listed");
+      listed.encryptedPrivateJWK = "tampered";
+      listed.publishUntil = 0;
+      expect(await published(SOME_INSTANT, [original])).toStrictEqual([original]);
+    });
+  });
+}
+
+/**
+ * Proves a {@link RevocationLog} orders, replays, delivers live and prunes revocations as the
+ * port says. `setup` runs before every test, so each test starts from an empty log of its own.
+ *
+ * @example
+ * ```ts
+ * describeRevocationLogConformance("memory", async () => {
+ *   const database = createMemoryDatabase();
+ *   return { log: database.revocations, teardown: () => database.close() };
+ * });
+ * ```
+ */
+export function describeRevocationLogConformance(
+  name: string,
+  setup: () => Promise<RevocationLogConformanceSetup>,
+): void {
+  describe(`${name}: RevocationLog conformance`, () => {
+    let context: RevocationLogConformanceSetup | undefined;
+
+    beforeEach(async () => {
+      context = await setup();
+    });
+
+    afterEach(async () => {
+      await context?.teardown();
+      context = undefined;
+    });
+
+    function log(): RevocationLog {
+      if (!context) throw new Error("setup() did not complete");
+      return context.log;
+    }
+
+    /** A revocation; `until` past 2^31 and apart from `revokedAt`, so a swapped or truncated field shows. */
+    function newEntry(overrides: Partial<RevocationEntry> = {}): RevocationEntry {
+      return {
+        sessionId: uniqueId("sess"),
+        userId: uniqueId("user"),
+        revokedAt: SOME_INSTANT,
+        until: SOME_INSTANT + 15 * 60 * 1000,
+        ...overrides,
+      };
+    }
+
+    async function appendAll(entries: RevocationEntry[]): Promise<RevocationLogEntry[]> {
+      const appended: RevocationLogEntry[] = [];
+      for (const entry of entries) appended.push(await log().append(entry));
+      return appended;
+    }
+
+    /** Collects what a listener receives. */
+    function recorder(): { received: RevocationLogEntry[]; listener: (entry: RevocationLogEntry) => void } {
+      const received: RevocationLogEntry[] = [];
+      return { received, listener: (entry) => received.push(entry) };
+    }
+
+    /** Live delivery may be asynchronous (Redis): wait for it, but never longer than 2 s. */
+    function eventually(check: () => void): Promise<void> {
+      return vi.waitFor(check, { timeout: 2_000, interval: 10 });
+    }
+
+    it("append returns the entry unchanged with a cursor, and readAfter(null) returns them oldest first", async () => {
+      const entries = [
+        newEntry(),
+        newEntry({ revokedAt: SOME_INSTANT + 1, until: SOME_INSTANT + DAY }),
+        newEntry({ revokedAt: SOME_INSTANT + 2, until: SOME_INSTANT + 2 * DAY }),
+      ];
+      const appended = await appendAll(entries);
+
+      appended.forEach((logged, index) => {
+        expect(logged).toStrictEqual({ ...entries[index], cursor: expect.any(String) });
+      });
+      expect(new Set(appended.map((logged) => logged.cursor)).size).toBe(entries.length);
+      expect(await log().readAfter(null, 100)).toStrictEqual(appended);
+    });
+
+    it("readAfter(null) of an empty log returns nothing", async () => {
+      expect(await log().readAfter(null, 100)).toEqual([]);
+    });
+
+    it("readAfter returns the entries strictly after the cursor, oldest first, at most `limit`", async () => {
+      const appended = await appendAll(Array.from({ length: 5 }, () => newEntry()));
+      const cursors = appended.map((logged) => logged.cursor);
+
+      expect(await log().readAfter(null, 2)).toStrictEqual(appended.slice(0, 2));
+      expect(await log().readAfter(cursors[0]!, 2)).toStrictEqual(appended.slice(1, 3));
+      expect(await log().readAfter(cursors[2]!, 100)).toStrictEqual(appended.slice(3));
+      expect(await log().readAfter(cursors[4]!, 100)).toEqual([]);
+      expect(await log().readAfter(null, 0)).toEqual([]);
+
+      // Cursors increase: resuming after each returned cursor walks the log in append order.
+      const walked: RevocationLogEntry[] = [];
+      let cursor: string | null = null;
+      for (;;) {
+        const page: RevocationLogEntry[] = await log().readAfter(cursor, 1);
+        if (page.length === 0) break;
+        walked.push(...page);
+        cursor = page.at(-1)!.cursor;
+      }
+      expect(walked).toStrictEqual(appended);
+    });
+
+    it("readAfter of a cursor that is not one of ours replays from the start", async () => {
+      const appended = await appendAll([newEntry(), newEntry(), newEntry()]);
+      const first = appended[0]!.cursor;
+      // Near-misses of a real cursor too: a lenient parse of one would skip the first entries.
+      const garbage = [
+        "not-a-cursor",
+        "",
+        " ",
+        "-",
+        "+",
+        "$",
+        "*",
+        "(0",
+        "null",
+        "NaN",
+        "Infinity",
+        "-1",
+        `${first}.0`,
+        `+${first}`,
+        ` ${first}`,
+        `${first} `,
+        `${first}e0`,
+        `0${first}`,
+        `${first}x`,
+        `(${first}`,
+      ];
+      for (const cursor of garbage) {
+        expect(await log().readAfter(cursor, 100), JSON.stringify(cursor)).toStrictEqual(appended);
+      }
+    });
+
+    it("subscribe delivers the entries appended from now on, in order with their cursors, and none from before", async () => {
+      await log().append(newEntry());
+      const { received, listener } = recorder();
+      const unsubscribe = log().subscribe(listener);
+      try {
+        // Appended at once: a log that starts listening only later would miss them.
+        const appended = await appendAll([newEntry(), newEntry(), newEntry()]);
+        await eventually(() => expect(received).toHaveLength(3));
+        expect(received).toStrictEqual(appended);
+      } finally {
+        unsubscribe();
+      }
+    });
+
+    it("delivers each entry to every subscriber, even when one of them throws", async () => {
+      const first = recorder();
+      const second = recorder();
+      const unsubscribers = [
+        log().subscribe(first.listener),
+        log().subscribe(() => {
+          throw new Error("a verifier's bug");
+        }),
+        log().subscribe(second.listener),
+      ];
+      try {
+        const appended = await appendAll([newEntry(), newEntry()]);
+        await eventually(() => {
+          expect(first.received).toStrictEqual(appended);
+          expect(second.received).toStrictEqual(appended);
+        });
+      } finally {
+        for (const unsubscribe of unsubscribers) unsubscribe();
+      }
+    });
+
+    it("unsubscribe stops delivery to that listener only, and calling it twice is harmless", async () => {
+      const leaving = recorder();
+      const staying = recorder();
+      const unsubscribeLeaving = log().subscribe(leaving.listener);
+      const unsubscribeStaying = log().subscribe(staying.listener);
+      try {
+        const before = await log().append(newEntry());
+        await eventually(() => expect(leaving.received).toStrictEqual([before]));
+
+        unsubscribeLeaving();
+        unsubscribeLeaving();
+        const after = await log().append(newEntry());
+        // Once the staying listener has it, the leaving one would have had it too.
+        await eventually(() => expect(staying.received).toStrictEqual([before, after]));
+        expect(leaving.received).toStrictEqual([before]);
+      } finally {
+        unsubscribeLeaving();
+        unsubscribeStaying();
+      }
+    });
+
+    it("after its last subscriber left, a new subscriber still receives live entries", async () => {
+      const first = recorder();
+      const unsubscribeFirst = log().subscribe(first.listener);
+      const early = await log().append(newEntry());
+      await eventually(() => expect(first.received).toStrictEqual([early]));
+      unsubscribeFirst();
+
+      const second = recorder();
+      const unsubscribeSecond = log().subscribe(second.listener);
+      try {
+        const late = await log().append(newEntry());
+        await eventually(() => expect(second.received).toStrictEqual([late]));
+        expect(first.received).toStrictEqual([early]);
+      } finally {
+        unsubscribeSecond();
+      }
+    });
+
+    it("prune(now) removes every entry whose until <= now, wherever it sits, and leaves the others", async () => {
+      const now = SOME_INSTANT + HOUR;
+      // `until` is not in append order (instances with different token lifetimes share a log).
+      const appended = await appendAll([
+        newEntry({ until: now + 1 }),
+        newEntry({ until: now - HOUR }),
+        newEntry({ until: now }),
+        newEntry({ until: now + DAY }),
+        newEntry({ until: now - 1 }),
+        newEntry({ until: now + 2 }),
+      ]);
+      const [liveFirst, deadLongAgo, deadExactlyNow, liveLong, deadJustNow, liveLast] = appended as [
+        RevocationLogEntry,
+        RevocationLogEntry,
+        RevocationLogEntry,
+        RevocationLogEntry,
+        RevocationLogEntry,
+        RevocationLogEntry,
+      ];
+
+      expect(await log().prune(now)).toBe(3);
+
+      expect(await log().readAfter(null, 100)).toStrictEqual([liveFirst, liveLong, liveLast]);
+      // From the oldest retained; and the cursor of a pruned entry still resumes after its place.
+      expect(await log().readAfter(null, 1)).toStrictEqual([liveFirst]);
+      expect(await log().readAfter(deadLongAgo.cursor, 100)).toStrictEqual([liveLong, liveLast]);
+      expect(await log().readAfter(deadExactlyNow.cursor, 1)).toStrictEqual([liveLong]);
+      expect(await log().readAfter(deadJustNow.cursor, 100)).toStrictEqual([liveLast]);
+      expect(await log().prune(now)).toBe(0);
+
+      expect(await log().prune(now + 2)).toBe(2);
+      expect(await log().readAfter(null, 100)).toStrictEqual([liveLong]);
+    });
+
+    it("prune removes every dead entry, however many there are", async () => {
+      const now = SOME_INSTANT + HOUR;
+      const deadCount = 1_050;
+      // Appended in batches to keep the test quick; the order among dead entries does not matter.
+      for (let start = 0; start < deadCount; start += 150) {
+        await Promise.all(
+          Array.from({ length: Math.min(150, deadCount - start) }, () => log().append(newEntry({ until: now }))),
+        );
+      }
+      const live = await log().append(newEntry({ until: now + 1 }));
+
+      expect(await log().prune(now)).toBe(deadCount);
+      expect(await log().readAfter(null, 100)).toStrictEqual([live]);
+    });
+
+    it("close() stops live delivery, and can be called twice", async () => {
+      const { received, listener } = recorder();
+      log().subscribe(listener);
+      const delivered = await log().append(newEntry());
+      await eventually(() => expect(received).toStrictEqual([delivered]));
+
+      await log().close();
+      await expect(log().close()).resolves.toBeUndefined();
+      const afterClose = await log().append(newEntry());
+      expect(await log().readAfter(delivered.cursor, 100)).toStrictEqual([afterClose]);
+      // Nothing to wait for when nothing should arrive: give a live delivery ample time (it takes
+      // milliseconds) and check that none came.
+      await sleep(300);
+      expect(received).toStrictEqual([delivered]);
     });
   });
 }

@@ -9,9 +9,10 @@
  * type check instead of silently reading `undefined`.
  */
 import { sql } from "kysely";
-import type { Kysely, Selectable } from "kysely";
+import type { Generated, Kysely, Selectable } from "kysely";
 import { EmailTakenError } from "../errors/index.js";
 import { migrateToLatest } from "./migrations.js";
+import { createKyselyRevocationLog } from "../tokens/kysely-revocation-log.js";
 import type {
   Database,
   DeviceRecognition,
@@ -22,7 +23,9 @@ import type {
   NewUser,
   SecretKeyRecord,
   SessionRecord,
+  SessionRotation,
   SessionStore,
+  SigningKeyRecord,
   UserRecord,
 } from "./ports.js";
 
@@ -49,6 +52,29 @@ export interface SessionsTable {
   expires_at: number;
   ip: string | null;
   user_agent: string | null;
+  generation: number;
+  previous_secret_hash: string | null;
+  rotated_at: number | null;
+}
+
+/** The `signing_keys` table as the database returns it. */
+export interface SigningKeysTable {
+  id: string;
+  algorithm: "EdDSA" | "ES256";
+  public_jwk: string;
+  encrypted_private_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+  publish_until: number | null;
+}
+
+/** The `revocations` table as the database returns it. */
+export interface RevocationsTable {
+  seq: Generated<number>;
+  session_id: string;
+  user_id: string;
+  revoked_at: number;
+  until: number;
 }
 
 /** The `secret_keys` table as the database returns it. */
@@ -92,6 +118,8 @@ export interface GatehouseTables {
   users: UsersTable;
   sessions: SessionsTable;
   secret_keys: SecretKeysTable;
+  signing_keys: SigningKeysTable;
+  revocations: RevocationsTable;
   email_tokens: EmailTokensTable;
   known_devices: KnownDevicesTable;
 }
@@ -146,6 +174,9 @@ function sessionFromRow(row: Selectable<SessionsTable>): SessionRecord {
     expiresAt: row.expires_at,
     ip: row.ip,
     userAgent: row.user_agent,
+    generation: row.generation,
+    previousSecretHash: row.previous_secret_hash,
+    rotatedAt: row.rotated_at,
   };
 }
 
@@ -160,6 +191,9 @@ function sessionToRow(session: SessionRecord): SessionsTable {
     expires_at: session.expiresAt,
     ip: session.ip,
     user_agent: session.userAgent,
+    generation: session.generation,
+    previous_secret_hash: session.previousSecretHash,
+    rotated_at: session.rotatedAt,
   };
 }
 
@@ -199,6 +233,24 @@ function createKyselySessionStore(db: Kysely<GatehouseTables>): SessionStore {
         .set({ last_active_at: lastActiveAt, idle_expires_at: idleExpiresAt })
         .where("id", "=", id)
         .execute();
+    },
+
+    async rotateSessionSecret(id: string, expectedSecretHash: string, rotation: SessionRotation): Promise<boolean> {
+      // Compare-and-set in one statement: of several concurrent rotations exactly one matches.
+      const result = await db
+        .updateTable("sessions")
+        .set({
+          secret_hash: rotation.secretHash,
+          previous_secret_hash: rotation.previousSecretHash,
+          rotated_at: rotation.rotatedAt,
+          generation: rotation.generation,
+          last_active_at: rotation.lastActiveAt,
+          idle_expires_at: rotation.idleExpiresAt,
+        })
+        .where("id", "=", id)
+        .where("secret_hash", "=", expectedSecretHash)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
 
     async deleteSession(id: string): Promise<void> {
@@ -257,11 +309,13 @@ function createKyselySessionStore(db: Kysely<GatehouseTables>): SessionStore {
 export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
   const { kysely: db, kind, isDuplicateEmailError } = options;
   const sessions = createKyselySessionStore(db);
+  const revocations = createKyselyRevocationLog(db);
   let closing: Promise<void> | undefined;
 
   return {
     kind,
     sessions,
+    revocations,
 
     async createUser(user: NewUser): Promise<UserRecord> {
       const record: UserRecord = { ...user, updatedAt: user.createdAt };
@@ -354,6 +408,49 @@ export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
       return Number(row.count);
     },
 
+    async createSigningKey(key: SigningKeyRecord): Promise<void> {
+      await db
+        .insertInto("signing_keys")
+        .values({
+          id: key.id,
+          algorithm: key.algorithm,
+          public_jwk: key.publicJWK,
+          encrypted_private_jwk: key.encryptedPrivateJWK,
+          created_at: key.createdAt,
+          retired_at: key.retiredAt,
+          publish_until: key.publishUntil,
+        })
+        .execute();
+    },
+
+    async listSigningKeys(now: number): Promise<SigningKeyRecord[]> {
+      const rows = await db
+        .selectFrom("signing_keys")
+        .selectAll()
+        .where((eb) => eb.or([eb("retired_at", "is", null), eb("publish_until", ">", now)]))
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return rows.map((row) => ({
+        id: row.id,
+        algorithm: row.algorithm,
+        publicJWK: row.public_jwk,
+        encryptedPrivateJWK: row.encrypted_private_jwk,
+        createdAt: row.created_at,
+        retiredAt: row.retired_at,
+        publishUntil: row.publish_until,
+      }));
+    },
+
+    async retireSigningKeys(keepId: string, retiredAt: number, publishUntil: number): Promise<void> {
+      await db
+        .updateTable("signing_keys")
+        .set({ retired_at: retiredAt, publish_until: publishUntil })
+        .where("id", "!=", keepId)
+        .where("retired_at", "is", null)
+        .execute();
+    },
+
     async migrate(): Promise<void> {
       await migrateToLatest(db);
     },
@@ -364,7 +461,7 @@ export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
 
     close(): Promise<void> {
       // Closing twice (e.g. a shutdown hook and a test teardown) must not fail on an ended pool.
-      closing ??= db.destroy();
+      closing ??= revocations.close().then(() => db.destroy());
       return closing;
     },
   };

@@ -14,6 +14,7 @@
 import { Migrator } from "kysely";
 import type { Kysely, Migration, MigrationProvider } from "kysely";
 import { emailMigration } from "../email/migrations.js";
+import { tokensMigration } from "../tokens/migrations.js";
 
 /** Table where Kysely records which migrations ran. */
 export const MIGRATION_TABLE = "gatehouse_migrations";
@@ -83,6 +84,7 @@ const initialSchema: Migration = {
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   "0001_initial_schema": initialSchema,
   "0002_email": emailMigration,
+  "0003_tokens": tokensMigration,
 });
 
 const inCodeMigrationProvider: MigrationProvider = {

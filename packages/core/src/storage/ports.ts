@@ -74,7 +74,19 @@ export interface SessionRecord {
   ip: string | null;
   /** User-Agent at creation, for the user's session list. */
   userAgent: string | null;
+  /** How many times the refresh token was rotated (jwt and hybrid strategies); 0 otherwise. */
+  generation: number;
+  /** Hash of the secret before the last rotation, honoured within the grace window. */
+  previousSecretHash: string | null;
+  /** When the secret was last rotated. */
+  rotatedAt: number | null;
 }
+
+/** The fields a refresh-token rotation changes. */
+export type SessionRotation = Pick<
+  SessionRecord,
+  "secretHash" | "previousSecretHash" | "rotatedAt" | "generation" | "lastActiveAt" | "idleExpiresAt"
+>;
 
 /** Sessions: in the database by default, in Redis when configured. */
 export interface SessionStore {
@@ -86,6 +98,12 @@ export interface SessionStore {
    * another instance wins over a concurrent touch).
    */
   touchSession(id: string, lastActiveAt: number, idleExpiresAt: number): Promise<void>;
+  /**
+   * Applies a refresh-token rotation only if the session's `secretHash` is still
+   * `expectedSecretHash`, atomically: of several concurrent rotations exactly one wins.
+   * @returns whether this call applied it (false: another rotation won, or the session is gone).
+   */
+  rotateSessionSecret(id: string, expectedSecretHash: string, rotation: SessionRotation): Promise<boolean>;
   deleteSession(id: string): Promise<void>;
   /** Every stored session of the user, expired ones possibly included. */
   listSessionsByUser(userId: string): Promise<SessionRecord[]>;
@@ -113,6 +131,62 @@ export interface SecretKeyStore {
   /** The key with this hash if it exists and is not revoked. */
   findActiveSecretKey(keyHash: string): Promise<SecretKeyRecord | null>;
   countActiveSecretKeys(): Promise<number>;
+}
+
+/** A stored JWT signing key. The private half is encrypted at rest. */
+export interface SigningKeyRecord {
+  /** The `kid`. */
+  id: string;
+  algorithm: "EdDSA" | "ES256";
+  /** Public JWK as JSON. */
+  publicJWK: string;
+  /** Private JWK as JSON, encrypted with the configured encryption key (`lib/encryption.ts`). */
+  encryptedPrivateJWK: string;
+  createdAt: number;
+  /** When the key stopped signing; null while it is the signing key. */
+  retiredAt: number | null;
+  /** Until when a retired key stays published, so tokens it signed can still be verified. */
+  publishUntil: number | null;
+}
+
+/** JWT signing keys. */
+export interface SigningKeyStore {
+  createSigningKey(key: SigningKeyRecord): Promise<void>;
+  /** Keys to publish at `now`: every unretired key, and retired ones whose `publishUntil` is later. */
+  listSigningKeys(now: number): Promise<SigningKeyRecord[]>;
+  /** Retires every unretired key except `keepId`. */
+  retireSigningKeys(keepId: string, retiredAt: number, publishUntil: number): Promise<void>;
+}
+
+/** One revoked session, as the revocation feed announces it. */
+export interface RevocationEntry {
+  sessionId: string;
+  userId: string;
+  revokedAt: number;
+  /** After this instant no access token of the session can still be valid; the entry can go. */
+  until: number;
+}
+
+/** A revocation with its position in the log. */
+export interface RevocationLogEntry extends RevocationEntry {
+  /** Opaque, increasing position; verifiers resume after it (SSE `Last-Event-ID`). */
+  cursor: string;
+}
+
+/**
+ * The ordered log behind the revocation feed: what verifiers replay after a reconnect, and the
+ * live stream every instance sharing the log sees.
+ */
+export interface RevocationLog {
+  append(entry: RevocationEntry): Promise<RevocationLogEntry>;
+  /** Entries after `cursor` (from the oldest retained when null), oldest first, at most `limit`. */
+  readAfter(cursor: string | null, limit: number): Promise<RevocationLogEntry[]>;
+  /** Calls `listener` for every entry appended from now on by any instance sharing the log. */
+  subscribe(listener: (entry: RevocationLogEntry) => void): () => void;
+  /** Removes entries whose `until` has passed; they can no longer matter to any verifier. */
+  prune(now: number): Promise<number>;
+  /** Stops live delivery and releases what the log opened itself. */
+  close(): Promise<void>;
 }
 
 /** What an emailed token is for; a token is only ever accepted for its own purpose. */
@@ -193,15 +267,17 @@ export interface KnownDeviceStore {
 }
 
 /**
- * The primary database: accounts, secret keys, emailed tokens, known devices and (unless
- * Redis takes them) sessions. Created by `createSQLiteDatabase`, `createPostgresDatabase` or
- * `createMemoryDatabase`.
+ * The primary database: accounts, secret keys, signing keys, emailed tokens, known devices and
+ * (unless Redis takes them) sessions. Created by `createSQLiteDatabase`, `createPostgresDatabase`
+ * or `createMemoryDatabase`.
  */
-export interface Database extends UserStore, SecretKeyStore, EmailTokenStore, KnownDeviceStore {
+export interface Database extends UserStore, SecretKeyStore, SigningKeyStore, EmailTokenStore, KnownDeviceStore {
   /** Short name for logs and readiness reports: `sqlite`, `postgres`, `memory`. */
   readonly kind: string;
   /** The database-backed session store. */
   readonly sessions: SessionStore;
+  /** The database-backed revocation log (one instance; Redis provides the shared one). */
+  readonly revocations: RevocationLog;
   /** Applies pending schema migrations; safe to call from several instances at once. */
   migrate(): Promise<void>;
   /** Throws if the database cannot be reached. */

@@ -4,12 +4,19 @@
  */
 import { randomBytes } from "node:crypto";
 import { createMemoryDatabase } from "../adapters/memory/index.js";
-import type { GatehouseConfig } from "../config.js";
+import { resolveConfig, type GatehouseConfig } from "../config.js";
 import { createGatehouse } from "../gatehouse.js";
+import type { Database } from "../storage/ports.js";
 import type { Gatehouse } from "../types.js";
 
 /** The base URL test engines run under. */
 export const BASE_URL = "http://localhost:4000";
+
+/** A fixed encryption key for tests (32 bytes, base64url). */
+export const TEST_ENCRYPTION_KEY = "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy1sb24";
+
+/** A fixed admin secret key for tests; `createTestEngine` records it. */
+export const TEST_SECRET_KEY = `gh_sk_${"t".repeat(43)}`;
 
 /** A password no policy refuses, unique per call. */
 export function strongPassword(): string {
@@ -36,6 +43,8 @@ export interface TestRequest {
 /** A test engine with helpers. */
 export interface TestEngine {
   gatehouse: Gatehouse;
+  /** The engine's database, for inspecting what is stored. */
+  database: Database;
   /** The frozen clock's current value; change it to move time. */
   clock: { now: number };
   cookieName: string;
@@ -64,16 +73,16 @@ export function cookieFrom(response: Response, name: string): string | null {
 /** Starts an engine on the memory database with a frozen clock, unless `config` says otherwise. */
 export async function createTestEngine(config: Partial<GatehouseConfig> = {}): Promise<TestEngine> {
   const clock = { now: Date.UTC(2026, 0, 1) };
-  const gatehouse = await createGatehouse({
+  const fullConfig: GatehouseConfig = {
     baseURL: BASE_URL,
     database: createMemoryDatabase({ warn: () => {} }),
     clock: () => clock.now,
+    ...(config.strategy && config.strategy !== "session" ? { encryptionKey: TEST_ENCRYPTION_KEY } : {}),
     ...config,
-  });
-  const cookieName =
-    new URL(config.baseURL ?? BASE_URL).protocol === "https:" && !config.cookie?.domain
-      ? "__Host-gatehouse_session"
-      : "gatehouse_session";
+  };
+  const gatehouse = await createGatehouse(fullConfig);
+  await gatehouse.ensureSecretKey(TEST_SECRET_KEY);
+  const cookieName = resolveConfig(fullConfig).cookie.name;
 
   const request: TestEngine["request"] = (method, path, options = {}) => {
     const headers = new Headers(options.headers);
@@ -92,6 +101,7 @@ export async function createTestEngine(config: Partial<GatehouseConfig> = {}): P
 
   return {
     gatehouse,
+    database: fullConfig.database,
     clock,
     cookieName,
     request,

@@ -152,3 +152,115 @@ export function postJSON(url: string, body: unknown, headers: Record<string, str
     body: JSON.stringify(body),
   });
 }
+
+/** One Server-Sent Event as received. */
+export interface ServerSentEvent {
+  /** `event:` field; `message` when absent. */
+  event: string;
+  /** `id:` field, or null. */
+  id: string | null;
+  /** `data:` lines joined with newlines. */
+  data: string;
+}
+
+/** An open event stream, read in the background with fetch and a stream reader. */
+export interface EventStream {
+  /** The response head (status, headers). */
+  response: Response;
+  /** Every event received so far, in order. */
+  events(): ServerSentEvent[];
+  /** Resolves with the first event (seen or future) matching `predicate`; rejects after `timeoutMs`. */
+  waitFor(predicate: (event: ServerSentEvent) => boolean, timeoutMs: number): Promise<ServerSentEvent>;
+  /** Resolves when the server ends the stream or the connection drops. */
+  ended: Promise<void>;
+  /** Cancels the request. */
+  close(): void;
+}
+
+/**
+ * Opens `url` as an event stream (`Accept: text/event-stream`) and parses events as they
+ * arrive. When the answer is not 200 the body is left unread and `events()` stays empty.
+ */
+export async function openEventStream(url: string, headers: Record<string, string> = {}): Promise<EventStream> {
+  const controller = new AbortController();
+  const response = await fetch(url, {
+    headers: { accept: "text/event-stream", ...headers },
+    signal: controller.signal,
+  });
+  const events: ServerSentEvent[] = [];
+  const listeners = new Set<() => void>();
+  let ended = Promise.resolve();
+  if (response.ok && response.body) {
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    ended = (async () => {
+      let buffer = "";
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          buffer += value;
+          let boundary = buffer.indexOf("\n\n");
+          while (boundary !== -1) {
+            const block = buffer.slice(0, boundary);
+            buffer = buffer.slice(boundary + 2);
+            boundary = buffer.indexOf("\n\n");
+            const event: ServerSentEvent = { event: "message", id: null, data: "" };
+            const data: string[] = [];
+            let fields = 0;
+            for (const line of block.split("\n")) {
+              const colon = line.indexOf(":");
+              // Comments (": ping") and lines without a field name carry nothing.
+              if (colon === 0 || line === "") continue;
+              const name = colon === -1 ? line : line.slice(0, colon);
+              const content = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+              fields++;
+              if (name === "event") event.event = content;
+              else if (name === "id") event.id = content;
+              else if (name === "data") data.push(content);
+            }
+            event.data = data.join("\n");
+            // A block of only `retry:` is a reconnection hint, not an event.
+            if (fields > 0 && (data.length > 0 || event.event !== "message")) events.push(event);
+          }
+          for (const listener of listeners) listener();
+        }
+      } catch {
+        // Aborted by close() or cut by the server: either way the stream is over.
+      } finally {
+        for (const listener of listeners) listener();
+      }
+    })();
+  }
+  let finished = false;
+  void ended.then(() => {
+    finished = true;
+  });
+
+  function waitFor(predicate: (event: ServerSentEvent) => boolean, timeoutMs: number): Promise<ServerSentEvent> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const match = events.find(predicate);
+        if (match) {
+          done();
+          resolve(match);
+        } else if (finished) {
+          done();
+          reject(new Error(`the event stream ended first; received ${JSON.stringify(events)}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no matching event within ${timeoutMs} ms; received ${JSON.stringify(events)}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        listeners.delete(check);
+      };
+      listeners.add(check);
+      void ended.then(check);
+      check();
+    });
+  }
+
+  return { response, events: () => [...events], waitFor, ended, close: () => controller.abort() };
+}

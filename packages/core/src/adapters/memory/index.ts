@@ -22,10 +22,15 @@ import type {
   RateLimiterOptions,
   RateLimiter,
   SecretKeyRecord,
+  RevocationLog,
+  RevocationLogEntry,
   SessionRecord,
+  SessionRotation,
   SessionStore,
+  SigningKeyRecord,
   UserRecord,
 } from "../../storage/ports.js";
+import { createLiveListeners } from "../../tokens/live-listeners.js";
 
 export type { Database, RateLimiterFactory } from "../../storage/ports.js";
 export type { EmailMessage, EmailTransport } from "../../email/transport.js";
@@ -62,6 +67,13 @@ function createMemorySessionStore(): SessionStore {
       if (session) sessions.set(id, { ...session, lastActiveAt, idleExpiresAt });
     },
 
+    async rotateSessionSecret(id: string, expectedSecretHash: string, rotation: SessionRotation): Promise<boolean> {
+      const session = sessions.get(id);
+      if (!session || session.secretHash !== expectedSecretHash) return false;
+      sessions.set(id, { ...session, ...rotation });
+      return true;
+    },
+
     async deleteSession(id: string): Promise<void> {
       sessions.delete(id);
     },
@@ -93,6 +105,40 @@ function createMemorySessionStore(): SessionStore {
     async ping(): Promise<void> {},
 
     async close(): Promise<void> {},
+  };
+}
+
+function createMemoryRevocationLog(): RevocationLog {
+  let entries: RevocationLogEntry[] = [];
+  let nextSeq = 1;
+  const live = createLiveListeners();
+  return {
+    async append(entry) {
+      const logged = { ...entry, cursor: String(nextSeq++) };
+      entries.push(logged);
+      live.deliver({ ...logged });
+      return { ...logged };
+    },
+    async readAfter(cursor, limit) {
+      // A cursor that is not ours replays from the start. Fix: only the decimal form we write
+      // counts as ours; Number() also read "1.0", "+1", " 1" or "1e0" as 1 and skipped entries
+      // (conformance: "readAfter of a cursor that is not one of ours replays from the start").
+      const ours = cursor !== null && /^[1-9]\d*$/.test(cursor) && Number.isSafeInteger(Number(cursor));
+      const from = ours ? Number(cursor) : 0;
+      return entries
+        .filter((entry) => Number(entry.cursor) > from)
+        .slice(0, limit)
+        .map((entry) => ({ ...entry }));
+    },
+    subscribe: live.subscribe,
+    async prune(now) {
+      const before = entries.length;
+      entries = entries.filter((entry) => entry.until > now);
+      return before - entries.length;
+    },
+    async close() {
+      live.clear();
+    },
   };
 }
 
@@ -215,6 +261,7 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
   const usersById = new Map<string, UserRecord>();
   const userIdsByEmail = new Map<string, string>();
   const secretKeysById = new Map<string, SecretKeyRecord>();
+  const signingKeys = new Map<string, SigningKeyRecord>();
 
   function findSecretKeyByHash(keyHash: string): SecretKeyRecord | undefined {
     for (const key of secretKeysById.values()) if (key.keyHash === keyHash) return key;
@@ -224,6 +271,7 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
   return {
     kind: "memory",
     sessions: createMemorySessionStore(),
+    revocations: createMemoryRevocationLog(),
 
     async createUser(user: NewUser): Promise<UserRecord> {
       if (userIdsByEmail.has(user.emailNormalized)) throw new EmailTakenError();
@@ -292,6 +340,24 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
       let count = 0;
       for (const key of secretKeysById.values()) if (key.revokedAt === null) count++;
       return count;
+    },
+
+    async createSigningKey(key: SigningKeyRecord): Promise<void> {
+      if (signingKeys.has(key.id)) throw new Error(`A signing key with id ${key.id} already exists.`);
+      signingKeys.set(key.id, { ...key });
+    },
+
+    async listSigningKeys(now: number): Promise<SigningKeyRecord[]> {
+      return [...signingKeys.values()]
+        .filter((key) => key.retiredAt === null || (key.publishUntil ?? 0) > now)
+        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((key) => ({ ...key }));
+    },
+
+    async retireSigningKeys(keepId: string, retiredAt: number, publishUntil: number): Promise<void> {
+      for (const [id, key] of signingKeys) {
+        if (id !== keepId && key.retiredAt === null) signingKeys.set(id, { ...key, retiredAt, publishUntil });
+      }
     },
 
     async migrate(): Promise<void> {},

@@ -6,7 +6,9 @@ import {
   describeDatabaseConformance,
   describeEmailStoreConformance,
   describeRateLimiterConformance,
+  describeRevocationLogConformance,
   describeSessionStoreConformance,
+  describeSigningKeyStoreConformance,
 } from "../../storage/conformance.test-suite.js";
 import { createMemoryDatabase, createMemoryRateLimiters } from "./index.js";
 
@@ -24,6 +26,16 @@ describeEmailStoreConformance("memory", async () => {
 describeSessionStoreConformance("memory", async () => {
   const database = createMemoryDatabase();
   return { store: database.sessions, teardown: () => database.close() };
+});
+
+describeSigningKeyStoreConformance("memory", async () => {
+  const database = createMemoryDatabase();
+  return { store: database, teardown: () => database.close() };
+});
+
+describeRevocationLogConformance("memory", async () => {
+  const database = createMemoryDatabase();
+  return { log: database.revocations, teardown: () => database.close() };
 });
 
 describeRateLimiterConformance("memory", async () => ({

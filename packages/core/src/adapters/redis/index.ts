@@ -23,9 +23,13 @@ import type {
   RateLimiter,
   RateLimiterFactory,
   RateLimiterOptions,
+  RevocationLog,
+  RevocationLogEntry,
   SessionRecord,
+  SessionRotation,
   SessionStore,
 } from "../../storage/ports.js";
+import { createLiveListeners } from "../../tokens/live-listeners.js";
 
 export type { RateLimiterFactory, SessionStore } from "../../storage/ports.js";
 
@@ -42,8 +46,10 @@ export interface RedisStorageOptions {
   keyPrefix?: string;
 }
 
-/** Sessions and rate limiters on one Redis connection. */
+/** Sessions, rate limiters and the revocation log on one Redis server. */
 export interface RedisStorage {
+  /** The revocation log every instance on this Redis and prefix shares (a Redis stream). */
+  revocations: RevocationLog;
   /** Sessions in Redis. Its `close()` does nothing: the connection belongs to this storage. */
   sessionStore: SessionStore;
   /** Rate limiters whose counts are shared by every instance using the same Redis and prefix. */
@@ -72,6 +78,9 @@ function sessionToJSON(session: SessionRecord): string {
     expiresAt: session.expiresAt,
     ip: session.ip,
     userAgent: session.userAgent,
+    generation: session.generation,
+    previousSecretHash: session.previousSecretHash,
+    rotatedAt: session.rotatedAt,
   };
   return JSON.stringify(stored);
 }
@@ -88,8 +97,29 @@ function sessionFromJSON(json: string): SessionRecord {
     expiresAt: stored.expiresAt,
     ip: stored.ip,
     userAgent: stored.userAgent,
+    // Sessions written before refresh rotation existed carry none of its state.
+    generation: stored.generation ?? 0,
+    previousSecretHash: stored.previousSecretHash ?? null,
+    rotatedAt: stored.rotatedAt ?? null,
   };
 }
+
+/**
+ * Compare-and-set of a session's JSON on its `secretHash`, in one script so concurrent
+ * rotations cannot interleave: KEYS[1] session key, KEYS[2] the user's session index; ARGV
+ * expected hash, new JSON, PXAT.
+ */
+// Fix: the index's expiry follows a rotation's later idle expiry, as it follows a touch's;
+// otherwise the index expired first and listSessionsByUser / "sign out everywhere" missed a
+// session still alive (conformance: "a self-expiring store drops a session at the earlier of its
+// two expiries, after touches and rotations too").
+const ROTATE_SESSION_SECRET = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+if cjson.decode(current).secretHash ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+redis.call('PEXPIREAT', KEYS[2], ARGV[3], 'GT')
+return 1`;
 
 /** Runs a MULTI and surfaces the first command error, which ioredis reports in the results. */
 async function execTransaction(transaction: ChainableCommander): Promise<void> {
@@ -137,6 +167,23 @@ function createRedisSessionStore(client: Redis, keyPrefix: string): SessionStore
           .set(key, sessionToJSON(session), "PXAT", expiry, "XX")
           .pexpireat(userSessionsKey(session.userId), expiry, "GT"),
       );
+    },
+
+    async rotateSessionSecret(id: string, expectedSecretHash: string, rotation: SessionRotation): Promise<boolean> {
+      const key = sessionKey(id);
+      const json = await client.get(key);
+      if (json === null) return false;
+      const session: SessionRecord = { ...sessionFromJSON(json), ...rotation };
+      const applied = await client.eval(
+        ROTATE_SESSION_SECRET,
+        2,
+        key,
+        userSessionsKey(session.userId),
+        expectedSecretHash,
+        sessionToJSON(session),
+        expiryOf(session),
+      );
+      return applied === 1;
     },
 
     async deleteSession(id: string): Promise<void> {
@@ -187,6 +234,159 @@ function createRedisSessionStore(client: Redis, keyPrefix: string): SessionStore
 
     async close(): Promise<void> {
       // The RedisStorage owns the connection (and shares it with the rate limiters).
+    },
+  };
+}
+
+// Fix: no leading zeros, as Redis writes ids; Redis would read "01-0" as "1-0" and skip entries
+// (conformance: "readAfter of a cursor that is not one of ours replays from the start").
+const STREAM_ID = /^(0|[1-9]\d{0,15})-(0|[1-9]\d{0,15})$/;
+/** How many entries `prune` reads at a time. */
+const PRUNE_PAGE = 1000;
+/** How long one blocking read waits before looping, so `close()` is never held up for long. */
+const LIVE_BLOCK_MS = 1000;
+
+function revocationFromStream(id: string, fields: string[]): RevocationLogEntry {
+  const values = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) values.set(fields[i]!, fields[i + 1]!);
+  return {
+    cursor: id,
+    sessionId: values.get("sid") ?? "",
+    userId: values.get("uid") ?? "",
+    revokedAt: Number(values.get("at")),
+    until: Number(values.get("until")),
+  };
+}
+
+/**
+ * The shared revocation log as a Redis stream: ordered, durable for as long as entries matter,
+ * and readable from any position, so a reconnecting verifier replays exactly what it missed.
+ * Live delivery tails the stream with a blocking XREAD on a connection of its own, so every
+ * instance sees every other instance's revocations within one round trip.
+ */
+function createRedisRevocationLog(client: Redis, keyPrefix: string): RevocationLog {
+  const streamKey = `${keyPrefix}revocations`;
+  const live = createLiveListeners();
+  let subscribers = 0;
+  let reader: Redis | null = null;
+  let tailing: Promise<void> | null = null;
+
+  async function tail(connection: Redis, start: Promise<string>): Promise<void> {
+    // Start after the newest entry at subscribe time; from then on resume after the last seen.
+    // Fix: XREAD's "$" meant "newest when the new connection's first XREAD arrives", so entries
+    // appended right after subscribe() were never delivered (conformance: "subscribe delivers
+    // the entries appended from now on ..."). The position is read on the shared client,
+    // ordered before any append this instance makes after subscribing.
+    let lastId: string;
+    try {
+      lastId = await start;
+    } catch {
+      // Redis is unreachable: nothing can be appended meanwhile; fall back to "newest".
+      lastId = "$";
+    }
+    while (reader === connection) {
+      try {
+        const reply = (await connection.xread("BLOCK", LIVE_BLOCK_MS, "STREAMS", streamKey, lastId)) as
+          [string, [string, string[]][]][] | null;
+        // Fix: a reply can still arrive after stopTailing() (disconnect() half-closes the
+        // socket), and delivering it would hand a later subscriber, served by the next reader,
+        // the same entry twice (conformance: "after its last subscriber left, a new subscriber
+        // still receives live entries").
+        if (reader !== connection) return;
+        for (const [, entries] of reply ?? []) {
+          for (const [id, fields] of entries) {
+            lastId = id;
+            live.deliver(revocationFromStream(id, fields));
+          }
+        }
+      } catch {
+        if (reader !== connection) return;
+        // Redis is unreachable: ioredis reconnects; wait a little instead of spinning.
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+
+  function stopTailing(): Promise<void> {
+    const connection = reader;
+    reader = null;
+    const finished = tailing;
+    tailing = null;
+    connection?.disconnect();
+    return finished ?? Promise.resolve();
+  }
+
+  return {
+    async append(entry) {
+      const id = await client.xadd(
+        streamKey,
+        "*",
+        "sid",
+        entry.sessionId,
+        "uid",
+        entry.userId,
+        "at",
+        String(entry.revokedAt),
+        "until",
+        String(entry.until),
+      );
+      return { ...entry, cursor: id as string };
+    },
+
+    async readAfter(cursor, limit) {
+      // A cursor that is not a stream id (garbage from a client) replays from the start.
+      const start = cursor !== null && STREAM_ID.test(cursor) ? `(${cursor}` : "-";
+      // Fix: XRANGE … COUNT 0 replies nil, not an empty array (conformance: "readAfter returns
+      // the entries strictly after the cursor, oldest first, at most `limit`").
+      const entries = (await client.xrange(streamKey, start, "+", "COUNT", limit)) as [string, string[]][] | null;
+      return (entries ?? []).map(([id, fields]) => revocationFromStream(id, fields));
+    },
+
+    subscribe(listener) {
+      const unsubscribe = live.subscribe(listener);
+      subscribers++;
+      if (reader === null) {
+        // The id of the newest entry now, "0-0" for an empty stream.
+        const start = client
+          .xrevrange(streamKey, "+", "-", "COUNT", 1)
+          .then((newest) => (newest as [string, string[]][] | null)?.[0]?.[0] ?? "0-0");
+        reader = client.duplicate();
+        reader.on("error", () => {});
+        tailing = tail(reader, start);
+      }
+      let active = true;
+      return () => {
+        if (!active) return;
+        active = false;
+        unsubscribe();
+        if (--subscribers === 0) void stopTailing();
+      };
+    },
+
+    async prune(now) {
+      // Fix: this trimmed only the dead prefix of the first 1000 entries, but `until` is not in
+      // append order (instances with different token lifetimes share the stream), so dead
+      // entries behind a live one, or past the first 1000, stayed (conformance: "prune(now)
+      // removes every entry whose until <= now, wherever it sits ..." and "prune removes every
+      // dead entry, however many there are"). Every entry is looked at; the stream holds only
+      // entries that can still matter, so it stays small.
+      let removed = 0;
+      let start = "-";
+      for (;;) {
+        const page = (await client.xrange(streamKey, start, "+", "COUNT", PRUNE_PAGE)) as [string, string[]][] | null;
+        if (!page || page.length === 0) return removed;
+        const dead = page.filter(([id, fields]) => revocationFromStream(id, fields).until <= now).map(([id]) => id);
+        // XDEL counts only what it removed, so instances pruning at once do not count twice.
+        if (dead.length > 0) removed += await client.xdel(streamKey, ...dead);
+        if (page.length < PRUNE_PAGE) return removed;
+        start = `(${page[page.length - 1]![0]}`;
+      }
+    },
+
+    async close() {
+      live.clear();
+      subscribers = 0;
+      await stopTailing();
     },
   };
 }
@@ -253,13 +453,15 @@ export function createRedisStorage(options: RedisStorageOptions): RedisStorage {
       }),
     );
 
+  const revocations = createRedisRevocationLog(client, keyPrefix);
+
   return {
     sessionStore: createRedisSessionStore(client, keyPrefix),
     rateLimiters,
+    revocations,
     client,
     close(): Promise<void> {
-      if (!ownsClient) return Promise.resolve();
-      closing ??= quit(client);
+      closing ??= revocations.close().then(() => (ownsClient ? quit(client) : undefined));
       return closing;
     },
   };

@@ -1,16 +1,18 @@
 /**
  * The Redis adapter against the shared conformance suites on a real server, under a key prefix
  * unique to this file; plus what only Redis needs: the one-GET hot path (observed with MONITOR),
- * the per-user index expiring, limits shared across instances, and who closes the connection.
+ * the per-user index expiring, limits and the revocation stream shared across instances, and who
+ * closes the connections.
  */
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigurationError } from "../../errors/index.js";
 import {
   describeRateLimiterConformance,
+  describeRevocationLogConformance,
   describeSessionStoreConformance,
 } from "../../storage/conformance.test-suite.js";
-import type { SessionRecord } from "../../storage/ports.js";
+import type { RevocationEntry, RevocationLogEntry, SessionRecord, SessionRotation } from "../../storage/ports.js";
 import { REDIS_URL, deleteRedisPrefix, probeRedis, testRedisPrefix } from "../../test-support/services.js";
 import { createRedisStorage } from "./index.js";
 import type { RedisStorage } from "./index.js";
@@ -30,7 +32,23 @@ function newSession(overrides: Partial<SessionRecord> = {}): SessionRecord {
     expiresAt: now + 24 * 60 * 60 * 1000,
     ip: null,
     userAgent: null,
+    generation: 0,
+    previousSecretHash: null,
+    rotatedAt: null,
     ...overrides,
+  };
+}
+
+/** A refresh-token rotation of `session`, every field a new value. */
+function rotationFields(session: SessionRecord): SessionRotation {
+  const now = Date.now();
+  return {
+    secretHash: `hash-${crypto.randomUUID()}`,
+    previousSecretHash: session.secretHash,
+    rotatedAt: now,
+    generation: session.generation + 1,
+    lastActiveAt: now + 1,
+    idleExpiresAt: now + 60 * 60 * 1000,
   };
 }
 
@@ -45,6 +63,131 @@ describe.skipIf(!probe.available)(`Redis adapter ${probe.reason}`, () => {
   describeRateLimiterConformance("redis", async () => {
     const storage = createRedisStorage({ url: REDIS_URL, keyPrefix });
     return { rateLimiters: storage.rateLimiters, teardown: () => storage.close() };
+  });
+
+  describeRevocationLogConformance("redis", async () => {
+    // A prefix of its own per test, so each test starts from an empty stream.
+    const logPrefix = `${keyPrefix}log-${crypto.randomUUID()}:`;
+    const storage = createRedisStorage({ url: REDIS_URL, keyPrefix: logPrefix });
+    return {
+      log: storage.revocations,
+      teardown: async () => {
+        await storage.close();
+        await deleteRedisPrefix(logPrefix);
+      },
+    };
+  });
+
+  describe("revocation log shared between instances", () => {
+    let logPrefix: string;
+    let here: RedisStorage;
+    let there: RedisStorage;
+
+    beforeAll(async () => {
+      logPrefix = `${keyPrefix}shared-log-${crypto.randomUUID()}:`;
+      here = createRedisStorage({ url: REDIS_URL, keyPrefix: logPrefix });
+      there = createRedisStorage({ url: REDIS_URL, keyPrefix: logPrefix });
+      // "From now on" is as Redis sees it: a subscriber whose connection is still being set up
+      // starts from where the stream is once it is connected.
+      await Promise.all([here.sessionStore.ping(), there.sessionStore.ping()]);
+    });
+
+    afterAll(async () => {
+      await Promise.all([here.close(), there.close()]);
+      await deleteRedisPrefix(logPrefix);
+    });
+
+    function newRevocation(): RevocationEntry {
+      const now = Date.now();
+      return {
+        sessionId: `sess_${crypto.randomUUID()}`,
+        userId: `user_${crypto.randomUUID()}`,
+        revokedAt: now,
+        until: now + 60_000,
+      };
+    }
+
+    /** Live delivery crosses the network: wait for it, but never longer than 2 s. */
+    function eventually(check: () => void): Promise<void> {
+      return vi.waitFor(check, { timeout: 2_000, interval: 10 });
+    }
+
+    it("delivers an entry appended through one instance live to a subscriber of the other, and replays it there", async () => {
+      const received: RevocationLogEntry[] = [];
+      const unsubscribe = there.revocations.subscribe((entry) => received.push(entry));
+      try {
+        const appended = await here.revocations.append(newRevocation());
+        await eventually(() => expect(received).toStrictEqual([appended]));
+        expect((await there.revocations.readAfter(null, 1_000)).at(-1)).toStrictEqual(appended);
+      } finally {
+        unsubscribe();
+      }
+    });
+
+    it("keeps delivering after the first subscriber unsubscribes and a new one subscribes", async () => {
+      const first: RevocationLogEntry[] = [];
+      const unsubscribeFirst = there.revocations.subscribe((entry) => first.push(entry));
+      const early = await here.revocations.append(newRevocation());
+      await eventually(() => expect(first).toStrictEqual([early]));
+      unsubscribeFirst();
+
+      const second: RevocationLogEntry[] = [];
+      const unsubscribeSecond = there.revocations.subscribe((entry) => second.push(entry));
+      try {
+        const late = await here.revocations.append(newRevocation());
+        await eventually(() => expect(second).toStrictEqual([late]));
+        expect(first).toStrictEqual([early]);
+        // And the other way round, from the instance that only appended so far.
+        const back: RevocationLogEntry[] = [];
+        const unsubscribeBack = here.revocations.subscribe((entry) => back.push(entry));
+        try {
+          const reply = await there.revocations.append(newRevocation());
+          await eventually(() => expect(back).toStrictEqual([reply]));
+        } finally {
+          unsubscribeBack();
+        }
+      } finally {
+        unsubscribeSecond();
+      }
+    });
+
+    it("keeps the logs of different prefixes apart", async () => {
+      const elsewhere = createRedisStorage({ url: REDIS_URL, keyPrefix: `${logPrefix}elsewhere:` });
+      try {
+        const appended = await here.revocations.append(newRevocation());
+        expect(await elsewhere.revocations.readAfter(null, 1_000)).toEqual([]);
+        expect((await there.revocations.readAfter(null, 1_000)).at(-1)).toStrictEqual(appended);
+      } finally {
+        await elsewhere.close();
+      }
+    });
+
+    it("close() of a subscribed storage leaves no connection open, in the process or on the server", async () => {
+      const openSockets = (): number =>
+        process.getActiveResourcesInfo().filter((resource) => resource === "TCPSocketWrap").length;
+      const socketsBefore = openSockets();
+      const connectionName = `gatehouse-test-${crypto.randomUUID()}`;
+      const url = new URL(REDIS_URL);
+      url.searchParams.set("connectionName", connectionName);
+      const closing = createRedisStorage({ url: url.toString(), keyPrefix: logPrefix });
+      await closing.sessionStore.ping();
+      const namedConnections = async (): Promise<number> => {
+        const list = String(await here.client.call("CLIENT", "LIST"));
+        return list.split("\n").filter((line) => line.includes(` name=${connectionName} `)).length;
+      };
+
+      const received: RevocationLogEntry[] = [];
+      closing.revocations.subscribe((entry) => received.push(entry));
+      const appended = await there.revocations.append(newRevocation());
+      await eventually(() => expect(received).toStrictEqual([appended]));
+      // The storage's own connection and the one tailing the stream.
+      expect(await namedConnections()).toBe(2);
+
+      await closing.close();
+
+      await eventually(() => expect(openSockets()).toBeLessThanOrEqual(socketsBefore));
+      await eventually(async () => expect(await namedConnections()).toBe(0));
+    });
   });
 
   describe("createRedisStorage", () => {
@@ -145,6 +288,54 @@ describe.skipIf(!probe.available)(`Redis adapter ${probe.reason}`, () => {
 
       await storage.sessionStore.deleteSession(longer.id);
       expect(await client.smembers(indexKey)).toEqual([shorter.id]);
+    });
+
+    it("rotateSessionSecret moves the key's expiry to the earlier expiry, and stretches the per-user index", async () => {
+      const now = Date.now();
+      const session = newSession({ idleExpiresAt: now + 60_000, expiresAt: now + 600_000 });
+      const key = `${keyPrefix}session:${session.id}`;
+      const indexKey = `${keyPrefix}user-sessions:${session.userId}`;
+      await storage.sessionStore.createSession(session);
+      expect(Number(await client.call("PEXPIRETIME", indexKey))).toBe(session.idleExpiresAt);
+
+      const longer = { ...rotationFields(session), idleExpiresAt: now + 120_000 };
+      expect(await storage.sessionStore.rotateSessionSecret(session.id, session.secretHash, longer)).toBe(true);
+      expect(Number(await client.call("PEXPIRETIME", key))).toBe(now + 120_000);
+      // Otherwise the index would expire first and "sign out everywhere" would miss the session.
+      expect(Number(await client.call("PEXPIRETIME", indexKey))).toBe(now + 120_000);
+
+      const pastAbsolute = { ...rotationFields({ ...session, ...longer }), idleExpiresAt: now + 900_000 };
+      expect(await storage.sessionStore.rotateSessionSecret(session.id, longer.secretHash, pastAbsolute)).toBe(true);
+      expect(Number(await client.call("PEXPIRETIME", key))).toBe(session.expiresAt);
+      expect(Number(await client.call("PEXPIRETIME", indexKey))).toBe(session.expiresAt);
+
+      const shorter = { ...rotationFields({ ...session, ...pastAbsolute }), idleExpiresAt: now + 30_000 };
+      expect(await storage.sessionStore.rotateSessionSecret(session.id, pastAbsolute.secretHash, shorter)).toBe(true);
+      expect(Number(await client.call("PEXPIRETIME", key))).toBe(now + 30_000);
+      // The index is never shortened: other sessions of the user may still need it.
+      expect(Number(await client.call("PEXPIRETIME", indexKey))).toBe(session.expiresAt);
+    });
+
+    it("rotateSessionSecret loses to a sign-out that lands between its read and its write", async () => {
+      const racingClient = new Redis(REDIS_URL);
+      const racing = createRedisStorage({ client: racingClient, keyPrefix });
+      const session = newSession();
+      await racing.sessionStore.createSession(session);
+      const originalGet = racingClient.get.bind(racingClient);
+      // The sign-out of another instance, slipped in right after the rotation reads the session.
+      racingClient.get = (async (key: string) => {
+        const value = await originalGet(key);
+        await storage.sessionStore.deleteSession(session.id);
+        return value;
+      }) as typeof racingClient.get;
+      try {
+        const rotation = rotationFields(session);
+        expect(await racing.sessionStore.rotateSessionSecret(session.id, session.secretHash, rotation)).toBe(false);
+        expect(await storage.sessionStore.getSession(session.id)).toBeNull();
+        expect(await storage.sessionStore.listSessionsByUser(session.userId)).toEqual([]);
+      } finally {
+        await racingClient.quit();
+      }
     });
 
     it("prunes ids of sessions that expired from the per-user index when listing", async () => {

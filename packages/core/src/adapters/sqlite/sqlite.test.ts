@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   describeDatabaseConformance,
   describeEmailStoreConformance,
+  describeRevocationLogConformance,
   describeSessionStoreConformance,
+  describeSigningKeyStoreConformance,
 } from "../../storage/conformance.test-suite.js";
 import type { Database } from "../../storage/ports.js";
 import { createSQLiteDatabase } from "./index.js";
@@ -73,6 +75,18 @@ describeSessionStoreConformance("sqlite file", async () => {
   };
 });
 
+describeSigningKeyStoreConformance("sqlite file", async () => {
+  const database = createSQLiteDatabase({ filename: newDatabaseFile() });
+  await database.migrate();
+  return { store: database, teardown: () => database.close() };
+});
+
+describeRevocationLogConformance("sqlite file", async () => {
+  const database = createSQLiteDatabase({ filename: newDatabaseFile() });
+  await database.migrate();
+  return { log: database.revocations, teardown: () => database.close() };
+});
+
 describe("createSQLiteDatabase", () => {
   it("creates the missing directory and opens the file in WAL mode", async () => {
     const filename = newDatabaseFile();
@@ -95,8 +109,10 @@ describe("createSQLiteDatabase", () => {
           "gatehouse_migrations_lock",
           "known_devices",
           "email_tokens",
+          "revocations",
           "secret_keys",
           "sessions",
+          "signing_keys",
           "users",
         ]),
       );
@@ -121,6 +137,9 @@ describe("createSQLiteDatabase", () => {
         expiresAt: now + 120_000,
         ip: null,
         userAgent: null,
+        generation: 0,
+        previousSecretHash: null,
+        rotatedAt: null,
       });
       await expect(orphan).rejects.toMatchObject({ code: "SQLITE_CONSTRAINT_FOREIGNKEY" });
     } finally {

@@ -1,0 +1,98 @@
+/**
+ * `@gatehouse/sdk/express`: Express middleware. `authMiddleware(verifier)` sets `req.auth` on
+ * every request; `requireAuth()` refuses requests that are not signed in with a 401
+ * problem+json (or a redirect, when asked). Thin on purpose: it turns the Express request into
+ * a web `Request` and asks the verifier; every rule lives in the verifier.
+ */
+import type { RequestHandler } from "express";
+import { ConfigurationError } from "../errors/index.js";
+import { absoluteURL, toWebRequest } from "../lib/node-request.js";
+import { answerSignedOut, checkRequireAuthOptions, type RequireAuthOptions } from "../lib/respond.js";
+import type { AuthState } from "../verifier/auth-state.js";
+import type { Verifier } from "../verifier/create-verifier.js";
+
+declare global {
+  // Express's own extension point for request properties is this global namespace.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by `authMiddleware` from `@gatehouse/sdk/express`. */
+      auth?: AuthState;
+    }
+  }
+}
+
+/**
+ * Middleware that authenticates every request and sets `req.auth`. It never refuses a
+ * request itself; follow it with {@link requireAuth} where a signed-in user is required.
+ *
+ * @example
+ * ```ts
+ * import express from "express";
+ * import { createVerifier } from "@gatehouse/sdk";
+ * import { authMiddleware, requireAuth } from "@gatehouse/sdk/express";
+ *
+ * const verifier = createVerifier({ url: "https://auth.example.com" });
+ * const app = express();
+ * app.use(authMiddleware(verifier));
+ * app.get("/me", requireAuth(), (req, res) => {
+ *   res.json({ userId: req.auth?.status === "signed-in" ? req.auth.userId : null });
+ * });
+ * ```
+ */
+export function authMiddleware(verifier: Verifier): RequestHandler {
+  if (!verifier || typeof verifier.authenticateRequest !== "function") {
+    throw new ConfigurationError("authMiddleware needs a verifier: authMiddleware(createVerifier({ url })).");
+  }
+  return (req, _res, next) => {
+    const request = toWebRequest({
+      method: req.method,
+      protocol: req.protocol,
+      host: req.get("host"),
+      path: req.originalUrl,
+      headers: req.headers,
+    });
+    verifier.authenticateRequest(request).then(
+      (state) => {
+        req.auth = state;
+        next();
+      },
+      (error: unknown) => next(error),
+    );
+  };
+}
+
+/**
+ * Refuses requests that are not signed in: 401 `application/problem+json` with
+ * `code: "unauthenticated"` and the `reason` (503 `verification_unavailable` when the verifier
+ * could not check), or a redirect as `options` say. Mount {@link authMiddleware} first.
+ *
+ * @example
+ * ```ts
+ * app.get("/account", requireAuth({ refreshExpired: true, signInURL: "https://auth.example.com/sign-in" }), renderAccount);
+ * ```
+ * @throws ConfigurationError at setup when `signInURL` is not a path or http(s) URL.
+ */
+export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
+  checkRequireAuthOptions(options);
+  return (req, res, next) => {
+    const state = req.auth;
+    if (!state) {
+      next(
+        new ConfigurationError("requireAuth() found no req.auth: mount app.use(authMiddleware(verifier)) before it."),
+      );
+      return;
+    }
+    if (state.status === "signed-in") {
+      next();
+      return;
+    }
+    const url = absoluteURL({ protocol: req.protocol, host: req.get("host"), path: req.originalUrl });
+    const answer = answerSignedOut(state, { method: req.method, url }, options);
+    res.status(answer.status).set(answer.headers);
+    if (answer.body === null) res.end();
+    else res.send(answer.body);
+  };
+}
+
+export type { RequireAuthOptions } from "../lib/respond.js";

@@ -1,0 +1,40 @@
+// The Hono adapter inside a real Hono app on @hono/node-server over HTTP (the shared suite).
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { describe, expect, it } from "vitest";
+import { ConfigurationError } from "../errors/index.js";
+import { describeAdapter } from "../test-support/adapter-suite.js";
+import type { Verifier } from "../verifier/create-verifier.js";
+import { authMiddleware, requireAuth, type AuthEnv } from "./index.js";
+
+describeAdapter("hono", async (verifier) => {
+  const app = new Hono<AuthEnv>();
+  if (verifier) app.use(authMiddleware(verifier));
+  app.get("/whoami", (c) => c.json(c.get("auth")));
+  app.on(["GET", "POST"], "/private", requireAuth(), (c) => {
+    const auth = c.get("auth");
+    return c.json({ userId: auth.status === "signed-in" ? auth.userId : null });
+  });
+  app.get("/page", requireAuth({ refreshExpired: true, signInURL: "/sign-in" }), (c) => c.text("page"));
+  app.onError((_error, c) => c.body(null, 500));
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        (server as Server).closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+});
+
+describe("hono adapter setup", () => {
+  it("throws ConfigurationError without a verifier or with an unusable signInURL", () => {
+    expect(() => authMiddleware(undefined as unknown as Verifier)).toThrow(ConfigurationError);
+    expect(() => requireAuth({ signInURL: "javascript:alert(1)" })).toThrow(ConfigurationError);
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * `@gatehouse/sdk/hono`: Hono middleware. `authMiddleware(verifier)` sets `c.get("auth")`;
+ * `requireAuth()` refuses requests that are not signed in with a 401 problem+json (or a
+ * redirect, when asked). Hono already speaks web `Request`, so the adapter hands `c.req.raw`
+ * straight to the verifier.
+ */
+import type { MiddlewareHandler } from "hono";
+import { ConfigurationError } from "../errors/index.js";
+import { answerSignedOut, checkRequireAuthOptions, type RequireAuthOptions } from "../lib/respond.js";
+import type { AuthState } from "../verifier/auth-state.js";
+import type { Verifier } from "../verifier/create-verifier.js";
+
+/** The context variables the middleware sets. */
+export interface AuthVariables {
+  auth: AuthState;
+}
+
+/** A Hono environment with `auth`: `new Hono<AuthEnv>()`. */
+export interface AuthEnv {
+  Variables: AuthVariables;
+}
+
+/**
+ * Middleware that authenticates every request and sets the `auth` variable. It never refuses
+ * a request itself; add {@link requireAuth} where a signed-in user is required.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { createVerifier } from "@gatehouse/sdk";
+ * import { authMiddleware, requireAuth, type AuthEnv } from "@gatehouse/sdk/hono";
+ *
+ * const app = new Hono<AuthEnv>();
+ * app.use(authMiddleware(createVerifier({ url: "https://auth.example.com" })));
+ * app.get("/me", requireAuth(), (c) => {
+ *   const auth = c.get("auth");
+ *   return c.json({ userId: auth.status === "signed-in" ? auth.userId : null });
+ * });
+ * ```
+ */
+export function authMiddleware(verifier: Verifier): MiddlewareHandler<AuthEnv> {
+  if (!verifier || typeof verifier.authenticateRequest !== "function") {
+    throw new ConfigurationError("authMiddleware needs a verifier: authMiddleware(createVerifier({ url })).");
+  }
+  return async (c, next) => {
+    c.set("auth", await verifier.authenticateRequest(c.req.raw));
+    await next();
+  };
+}
+
+/**
+ * Refuses requests that are not signed in: 401 `application/problem+json` with
+ * `code: "unauthenticated"` and the `reason` (503 `verification_unavailable` when the verifier
+ * could not check), or a redirect as `options` say. Use {@link authMiddleware} first.
+ *
+ * @example
+ * ```ts
+ * app.use("/api/*", requireAuth());
+ * app.get("/account", requireAuth({ refreshExpired: true }), renderAccount);
+ * ```
+ * @throws ConfigurationError at setup when `signInURL` is not a path or http(s) URL.
+ */
+export function requireAuth(options: RequireAuthOptions = {}): MiddlewareHandler<AuthEnv> {
+  checkRequireAuthOptions(options);
+  return async (c, next) => {
+    const state = c.get("auth") as AuthState | undefined;
+    if (!state) {
+      throw new ConfigurationError(
+        'requireAuth() found no "auth" variable: app.use(authMiddleware(verifier)) before it.',
+      );
+    }
+    if (state.status === "signed-in") {
+      await next();
+      return;
+    }
+    const answer = answerSignedOut(state, { method: c.req.method, url: c.req.url }, options);
+    return new Response(answer.body, { status: answer.status, headers: answer.headers });
+  };
+}
+
+export type { RequireAuthOptions } from "../lib/respond.js";

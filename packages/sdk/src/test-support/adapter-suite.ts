@@ -1,0 +1,144 @@
+/**
+ * The one suite every framework adapter (Express, Hono, Fastify) runs: a real app on a real
+ * port, called with fetch. Each adapter's test file only says how to build its app with these
+ * routes:
+ * - `GET /whoami`: the auth state as JSON (no guard);
+ * - `GET|POST /private`: `requireAuth()`, then `{ userId }`;
+ * - `GET /page`: `requireAuth({ refreshExpired: true, signInURL: "/sign-in" })`, then text.
+ * With `verifier: null` the app is built without the auth middleware (misuse).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JWTVerifyGetKey } from "jose";
+import { createVerifier, type Verifier } from "../verifier/create-verifier.js";
+import { startFakeIssuer, type FakeIssuer } from "./fake-issuer.js";
+import { countingKeys, recordingLogger } from "./helpers.js";
+
+/** A started app. */
+export interface RunningApp {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds and starts the app for one framework. */
+export type StartApp = (verifier: Verifier | null) => Promise<RunningApp>;
+
+/**
+ * Declares the shared adapter tests.
+ *
+ * @example
+ * ```ts
+ * describeAdapter("express", async (verifier) => { … return { url, close }; });
+ * ```
+ */
+export function describeAdapter(name: string, start: StartApp): void {
+  describe(`${name} adapter over HTTP`, () => {
+    let issuer: FakeIssuer;
+    let app: RunningApp;
+    let failing: RunningApp;
+    let bare: RunningApp;
+
+    beforeAll(async () => {
+      issuer = await startFakeIssuer();
+      const logger = recordingLogger();
+      app = await start(createVerifier({ url: issuer.url, keys: countingKeys([issuer.publicJWK]), logger }));
+      const broken: JWTVerifyGetKey = async () => {
+        throw Object.assign(new Error("JWKS down"), { code: "ECONNREFUSED" });
+      };
+      failing = await start(createVerifier({ url: issuer.url, keys: broken, logger }));
+      bare = await start(null);
+    });
+
+    afterAll(async () => {
+      await Promise.all([app?.close(), failing?.close(), bare?.close()]);
+      await issuer?.close();
+    });
+
+    const get = (target: RunningApp, path: string, headers: Record<string, string> = {}, method = "GET") =>
+      fetch(`${target.url}${path}`, { method, headers, redirect: "manual" });
+
+    it("sets the auth state on every request, signed in or not", async () => {
+      const token = await issuer.issueAccessToken({ sub: "user_adapter", sid: "sess_adapter" });
+      expect(await (await get(app, "/whoami")).json()).toEqual({ status: "signed-out", reason: "no-credential" });
+      expect(await (await get(app, "/whoami", { authorization: `Bearer ${token}` })).json()).toMatchObject({
+        status: "signed-in",
+        userId: "user_adapter",
+        sessionId: "sess_adapter",
+        credential: "access-token",
+      });
+      expect(
+        await (await get(app, "/whoami", { cookie: `theme=dark; gatehouse_access=${token}` })).json(),
+      ).toMatchObject({
+        status: "signed-in",
+        userId: "user_adapter",
+      });
+    });
+
+    it("requireAuth lets a signed-in request through, for any method", async () => {
+      const token = await issuer.issueAccessToken({ sub: "user_ok" });
+      for (const method of ["GET", "POST"]) {
+        const response = await get(app, "/private", { authorization: `Bearer ${token}` }, method);
+        expect(response.status).toBe(200);
+        expect(await response.json()).toEqual({ userId: "user_ok" });
+      }
+    });
+
+    it("requireAuth answers 401 problem+json with the reason", async () => {
+      const response = await get(app, "/private");
+      expect(response.status).toBe(401);
+      expect(response.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+      expect(response.headers.get("www-authenticate")).toBe("Bearer");
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      expect(await response.json()).toEqual({
+        type: "urn:gatehouse:error:unauthenticated",
+        title: "Unauthorized",
+        status: 401,
+        detail: "You are not signed in.",
+        code: "unauthenticated",
+        reason: "no-credential",
+      });
+      const invalid = await get(app, "/private", { authorization: "Bearer not.a.token" });
+      expect(invalid.status).toBe(401);
+      expect(invalid.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
+      expect(await invalid.json()).toMatchObject({ reason: "invalid" });
+    });
+
+    it("requireAuth({ refreshExpired }) sends an expired cookie on a page load to the server's refresh path", async () => {
+      const expired = await issuer.issueAccessToken({ now: Date.now() - 120_000, lifetimeSeconds: 60 });
+      const response = await get(app, "/page?tab=1", { cookie: `gatehouse_access=${expired}` });
+      expect(response.status).toBe(303);
+      const location = new URL(response.headers.get("location")!);
+      expect(`${location.origin}${location.pathname}`).toBe(`${issuer.url}/v1/token/refresh`);
+      expect(location.searchParams.get("redirect_url")).toBe(`${app.url}/page?tab=1`);
+    });
+
+    it("requireAuth({ signInURL }) sends a signed-out page load to sign in", async () => {
+      const response = await get(app, "/page?tab=1");
+      expect(response.status).toBe(303);
+      const location = response.headers.get("location")!;
+      expect(location.startsWith("/sign-in?")).toBe(true);
+      expect(new URLSearchParams(location.split("?")[1]).get("redirect_url")).toBe(`${app.url}/page?tab=1`);
+    });
+
+    it("requireAuth answers 503 when the verifier cannot check, not 401", async () => {
+      const token = await issuer.issueAccessToken();
+      const response = await get(failing, "/private", { authorization: `Bearer ${token}` });
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toBe("5");
+      expect(await response.json()).toMatchObject({ code: "verification_unavailable", reason: "unavailable" });
+    });
+
+    it("a hostile Host header or request target never crashes the app", async () => {
+      const token = await issuer.issueAccessToken({ sub: "user_host" });
+      const response = await get(app, "/whoami", { authorization: `Bearer ${token}`, host: "bad host" });
+      expect(response.status).toBeLessThan(500);
+      const expired = await issuer.issueAccessToken({ now: Date.now() - 120_000, lifetimeSeconds: 60 });
+      const page = await get(app, "//evil.example/page", { cookie: `gatehouse_access=${expired}` });
+      expect(page.status).toBeLessThan(500);
+    });
+
+    it("requireAuth without the auth middleware is a server error, not an open door", async () => {
+      const response = await get(bare, "/private");
+      expect(response.status).toBe(500);
+    });
+  });
+}
