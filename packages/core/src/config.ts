@@ -151,7 +151,19 @@ export interface GatehouseConfig {
      */
     verificationPageURL?: string;
   };
-  /** @default Argon2id with OWASP parameters */
+  securityEvents?: {
+    /**
+     * Security events older than this are removed by an hourly sweep (`GATEHOUSE_EVENT_RETENTION`).
+     * @default 7776000 (90 days)
+     */
+    retentionSeconds?: number;
+  };
+  /**
+   * Hashes new passwords and verifies Argon2id ones. Hashes imported from other systems (bcrypt,
+   * scrypt, Firebase scrypt, argon2i/d, PBKDF2) are verified beside it and upgraded to it at the
+   * next successful sign-in.
+   * @default Argon2id with OWASP parameters
+   */
   passwordHasher?: PasswordHasher;
   /** Largest accepted request body, checked before parsing. @default 65536 */
   bodyLimitBytes?: number;
@@ -203,6 +215,7 @@ export interface ResolvedConfig {
     verificationPageURL: URL;
   };
   bodyLimitBytes: number;
+  securityEvents: { retentionSeconds: number };
   clock: () => number;
 }
 
@@ -220,6 +233,7 @@ export const DEFAULTS = {
   jwtAccessTokenTTLSeconds: 600,
   hybridAccessTokenTTLSeconds: 60,
   refreshGraceSeconds: 20,
+  eventRetentionSeconds: 90 * 24 * 3600,
 } as const;
 
 function pageURL(value: string | undefined, fallback: string, baseURL: URL, allowed: Set<string>, what: string): URL {
@@ -346,6 +360,13 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
     },
     email: resolveEmailConfig(config.email, baseURL, allowedOrigins),
     bodyLimitBytes: positiveInteger(config.bodyLimitBytes, DEFAULTS.bodyLimitBytes, "bodyLimitBytes"),
+    securityEvents: {
+      retentionSeconds: positiveInteger(
+        config.securityEvents?.retentionSeconds,
+        DEFAULTS.eventRetentionSeconds,
+        "securityEvents.retentionSeconds",
+      ),
+    },
     clock: config.clock ?? Date.now,
   };
 }

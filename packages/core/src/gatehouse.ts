@@ -5,8 +5,9 @@
 import { createVerifier, type Verifier } from "@gatehouse/sdk";
 import { accountRoutes } from "./accounts/routes.js";
 import { createAccountService } from "./accounts/service.js";
+import { createAdminGuard } from "./admin/guard.js";
 import { resolveConfig, type GatehouseConfig } from "./config.js";
-import { ConfigurationError, NotAvailableError } from "./errors/index.js";
+import { NotAvailableError } from "./errors/index.js";
 import { createMemoryRateLimiters } from "./adapters/memory/index.js";
 import { createOutbox } from "./email/outbox.js";
 import { emailPageRoutes } from "./email/pages.js";
@@ -25,11 +26,20 @@ import { parseTrustedProxies } from "./http/client-ip.js";
 import { createHandler } from "./http/handler.js";
 import { buildOpenAPIDocument } from "./http/openapi.js";
 import { defineRoute, jsonResponse, type AnyRoute } from "./http/route.js";
-import { base64url, randomBytes, randomId, sha256base64url } from "./lib/encoding.js";
+import { base64url, randomBytes } from "./lib/encoding.js";
 import { silentLogger } from "./lib/logger.js";
+import { createImportAwareHasher } from "./passwords/imported.js";
 import { createArgon2idHasher } from "./passwords/hasher.js";
+import { secretKeyRoutes } from "./secret-keys/routes.js";
+import { createSecretKeyService } from "./secret-keys/service.js";
+import { createSecurityEventLog } from "./security-events/recorder.js";
+import { securityEventRoutes } from "./security-events/routes.js";
 import { sessionRoutes } from "./sessions/routes.js";
 import { createSessionService } from "./sessions/service.js";
+import { userAdminRoutes } from "./user-admin/routes.js";
+import { createUserAdminService } from "./user-admin/service.js";
+import { createUserImporter } from "./user-import/importer.js";
+import { userImportRoutes } from "./user-import/routes.js";
 import { createThrottle } from "./throttle/throttle.js";
 import type { Gatehouse, ReadinessReport } from "./types.js";
 import { VERSION } from "./version.js";
@@ -38,9 +48,6 @@ import { VERSION } from "./version.js";
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 /** The most a verifier's clock may differ from ours; revocations and retired keys outlive tokens by it. */
 const MAX_CLOCK_SKEW_MS = 60_000;
-
-/** Prefix of admin secret keys, so they are recognisable in code and by secret scanners. */
-const SECRET_KEY_PREFIX = "gh_sk_";
 
 /**
  * Creates an engine: applies pending migrations, then returns the handler and its companions.
@@ -62,7 +69,8 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const resolved = resolveConfig(config);
   const logger = config.logger ?? silentLogger;
   const observer = config.observer ?? {};
-  const hasher = config.passwordHasher ?? createArgon2idHasher();
+  // Imported users keep their old hashes until their next sign-in upgrades them to the main hasher.
+  const hasher = createImportAwareHasher(config.passwordHasher ?? createArgon2idHasher());
   const { database, sessionStore, revocationLog, clock } = resolved;
   const trustedProxies = parseTrustedProxies(resolved.trustedProxies);
 
@@ -72,6 +80,13 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const dummyHash = await hasher.hash(base64url(randomBytes(24)));
 
   const events = createEventBus({ clock, logger });
+  // Subscribed first, so the log holds every event, including those of the first requests.
+  const securityEvents = createSecurityEventLog({
+    store: database,
+    events,
+    clock,
+    retentionSeconds: resolved.securityEvents.retentionSeconds,
+  });
   const accessTokenTTLMs = resolved.tokens.accessTokenTTLSeconds * 1000;
   const sessions = createSessionService({
     store: sessionStore,
@@ -170,6 +185,10 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     limits: { emailPerAddress: resolved.throttle.emailPerAddress, emailPerIP: resolved.throttle.emailPerIP },
   });
 
+  const secretKeys = createSecretKeyService({ keys: database, events, clock });
+  const userAdmin = createUserAdminService({ users: database, sessions, hasher, events, clock });
+  const userImporter = createUserImporter({ users: database, events, clock });
+
   const routes: AnyRoute[] = [
     ...accountRoutes({ accounts, sessions, transport, cookie: resolved.cookie }),
     ...sessionRoutes({ sessions, transport }),
@@ -182,6 +201,11 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     }),
     ...keyRoutes({ keys, issuer: resolved.issuer }),
     ...revocationFeedRoutes({ log: revocationLog }),
+    // Import and export before `/v1/admin/users/{id}`, whose pattern would match them too.
+    ...userImportRoutes({ importer: userImporter }),
+    ...userAdminRoutes({ userAdmin }),
+    ...secretKeyRoutes({ secretKeys }),
+    ...securityEventRoutes({ log: securityEvents }),
     ...emailRoutes({ email, sessions, transport, cookie: resolved.cookie }),
   ];
   let openAPI: Record<string, unknown> | undefined;
@@ -203,23 +227,16 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     }),
   );
 
-  async function authenticateAdmin(request: Request): Promise<{ keyId: string } | null> {
-    const match = /^bearer\s+(gh_sk_[A-Za-z0-9_-]{32,128})\s*$/i.exec(request.headers.get("authorization") ?? "");
-    if (!match) return null;
-    const key = await database.findActiveSecretKey(await sha256base64url(match[1]!));
-    return key ? { keyId: key.id } : null;
-  }
-
   const handler = createHandler({
     // The pages are served but are not part of the API document.
     routes: [...routes, ...emailPageRoutes({ baseURL: resolved.baseURL })],
     authenticate: transport.authenticate,
-    authenticateAdmin,
     allowedOrigins: resolved.allowedOrigins,
     trustedProxies,
     bodyLimitBytes: resolved.bodyLimitBytes,
     logger,
     observer,
+    adminGuard: createAdminGuard({ keys: database, clock }),
   });
 
   const sweep = setInterval(() => {
@@ -228,6 +245,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     });
     revocationLog.prune(clock()).catch((err: unknown) => {
       logger.warn({ err }, "pruning the revocation log failed");
+    });
+    securityEvents.sweep().catch((err: unknown) => {
+      logger.warn({ err }, "sweeping old security events failed");
     });
     database.deleteExpiredEmailTokens(clock()).catch((err: unknown) => {
       logger.warn({ err }, "sweeping expired email tokens failed");
@@ -286,32 +306,13 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
       return { ok: Object.values(checks).every((each) => each.ok), checks };
     },
 
-    async ensureSecretKey(provided) {
-      if (provided !== undefined) {
-        if (!provided.startsWith(SECRET_KEY_PREFIX) || provided.length < SECRET_KEY_PREFIX.length + 32) {
-          throw new ConfigurationError(
-            `GATEHOUSE_SECRET_KEY must start with "${SECRET_KEY_PREFIX}" followed by at least 32 random characters.`,
-          );
-        }
-        const keyHash = await sha256base64url(provided);
-        if (await database.findActiveSecretKey(keyHash)) return null;
-        try {
-          await database.createSecretKey({ id: randomId("sk"), keyHash, createdAt: clock(), revokedAt: null });
-        } catch (error) {
-          // Another instance starting at the same moment recorded the same key first.
-          if (!(await database.findActiveSecretKey(keyHash))) throw error;
-        }
-        return null;
-      }
-      if ((await database.countActiveSecretKeys()) > 0) return null;
-      const key = `${SECRET_KEY_PREFIX}${base64url(randomBytes(32))}`;
-      await database.createSecretKey({
-        id: randomId("sk"),
-        keyHash: await sha256base64url(key),
-        createdAt: clock(),
-        revokedAt: null,
-      });
-      return key;
+    ensureSecretKey: (provided) => secretKeys.ensure(provided),
+
+    admin: {
+      secretKeys,
+      users: userAdmin,
+      securityEvents,
+      importer: userImporter,
     },
 
     async close() {
@@ -319,6 +320,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
       await verifier?.close();
       keys?.close();
       await events.flush();
+      securityEvents.stop();
       // Before the database closes: background email work still reads and writes it.
       await outbox.close();
       if (sessionStore !== database.sessions) await sessionStore.close();

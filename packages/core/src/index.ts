@@ -11,6 +11,9 @@ export { OWASP_ARGON2ID } from "./passwords/hasher.js";
 export { checkNewPassword } from "./passwords/policy.js";
 export { MIN_PASSWORD_LENGTH } from "./passwords/policy.js";
 export { MAX_PASSWORD_LENGTH } from "./passwords/policy.js";
+export { createImportAwareHasher } from "./passwords/imported.js";
+export { importedHashAlgorithm } from "./passwords/imported.js";
+export { IMPORT_SOURCES } from "./user-import/sources.js";
 export { silentLogger } from "./lib/logger.js";
 export { EMAIL_TEMPLATE_NAMES } from "./email/templates.js";
 export { EMAIL_TEMPLATE_VARIABLES } from "./email/templates.js";
@@ -20,7 +23,14 @@ export { EVENT_TYPES } from "./events/bus.js";
 export { generateEncryptionKey } from "./lib/encryption.js";
 export { parseEncryptionKey } from "./lib/encryption.js";
 
-export type { Gatehouse, RequestContext, ReadinessReport } from "./types.js";
+export type { Gatehouse, GatehouseAdmin, RequestContext, ReadinessReport } from "./types.js";
+export type { ImportedHashAlgorithm } from "./passwords/imported.js";
+export type { SecretKeyService, CreatedSecretKey } from "./secret-keys/service.js";
+export type { UserAdminService, UserListFilters, NewUserInput, UserUpdateInput } from "./user-admin/service.js";
+export type { SecurityEventLog, SecurityEventFilters } from "./security-events/recorder.js";
+export type { UserImporter, ImportOptions, ImportSummary, SkippedRow, ExportedUser } from "./user-import/importer.js";
+export type { ImportSource, FirebaseHashParameters } from "./user-import/sources.js";
+export type { ImportFileFormat } from "./user-import/parse.js";
 export type { GatehouseConfig, ResolvedConfig, Observer, SignInOutcome, Strategy, ThrottleLimit } from "./config.js";
 export type { Logger, LogMethod } from "./lib/logger.js";
 export type { GatehouseEvent, EventType, EventActor, EventListener } from "./events/bus.js";
@@ -48,6 +58,13 @@ export type {
   EmailTokenPurpose,
   KnownDeviceStore,
   DeviceRecognition,
+  NewSecretKey,
+  UserAdminStore,
+  UserListQuery,
+  UserChanges,
+  SecurityEventStore,
+  SecurityEventRecord,
+  SecurityEventQuery,
   RateLimiter,
   RateLimiterFactory,
   RateLimiterOptions,

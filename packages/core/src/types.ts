@@ -5,17 +5,40 @@
 
 import type { Verifier } from "@gatehouse/sdk";
 import type { EventListener } from "./events/bus.js";
+import type { SecretKeyService } from "./secret-keys/service.js";
+import type { SecurityEventLog } from "./security-events/recorder.js";
+import type { UserAdminService } from "./user-admin/service.js";
+import type { UserImporter } from "./user-import/importer.js";
 
 /** What the edge knows about the connection, which a web `Request` cannot carry. */
 export interface RequestContext {
   /** The TCP peer's address. `X-Forwarded-For` is believed only when this is a trusted proxy. */
   remoteAddress?: string;
+  /**
+   * The request target's path exactly as it arrived (Node's `IncomingMessage.url` without the
+   * query), before URL parsing resolved `..` segments. The admin API refuses any admin path
+   * that is not already canonical; without this, only what survives URL parsing can be checked.
+   * @default the parsed request URL's pathname
+   */
+  rawPath?: string;
 }
 
 /** Result of `checkReadiness`: one entry per dependency. */
 export interface ReadinessReport {
   ok: boolean;
   checks: Record<string, { ok: boolean; error?: string }>;
+}
+
+/**
+ * The back office from code: what the admin API does, for embedders and the CLI. Pass an
+ * `actor` to name who acted in the security events (`{ type: "system", id: null }` for scripts).
+ */
+export interface GatehouseAdmin {
+  secretKeys: SecretKeyService;
+  users: UserAdminService;
+  securityEvents: SecurityEventLog;
+  /** Import (JSONL, CSV, Firebase JSON; foreign password hashes kept) and export (JSONL). */
+  importer: UserImporter;
 }
 
 /** A running Gatehouse engine. */
@@ -68,6 +91,8 @@ export interface Gatehouse {
    * @throws NotAvailableError when the engine runs without an encryption key.
    */
   rotateSigningKey(): Promise<{ kid: string }>;
+  /** Users, secret keys, security events, import and export, without HTTP. */
+  admin: GatehouseAdmin;
   /** The OpenAPI 3.1 document generated from the engine's routes. */
   openAPIDocument(): Record<string, unknown>;
   /** Stops timers and closes the database and session store. */

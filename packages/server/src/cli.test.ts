@@ -131,6 +131,7 @@ describe("gatehouse help, version and openapi", () => {
     "GATEHOUSE_SESSION_MAX_AGE",
     "GATEHOUSE_LOG_LEVEL",
     "GATEHOUSE_REDIS_PREFIX",
+    "GATEHOUSE_EVENT_RETENTION",
     "SMTP_URL",
     "GATEHOUSE_EMAIL_FROM",
     "GATEHOUSE_APP_NAME",

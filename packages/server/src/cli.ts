@@ -12,9 +12,9 @@ import { parseArgs } from "node:util";
 import { EMAIL_TEMPLATE_NAMES, createGatehouse, renderEmailPreview } from "@gatehouse/core";
 import { createMemoryDatabase } from "@gatehouse/core/adapters/memory";
 import { GatehouseError } from "@gatehouse/core/errors";
-import { ServerConfigError, loadServerConfig } from "./config.js";
 import { UsageError, asUsage, parseConfigArgs, settingsHelp } from "./cli-support.js";
-import { keysUsageLines, runKeys } from "./keys-command.js";
+import { CommandUsageError, KEYS_HELP, USERS_HELP, runKeys, runUsers } from "./commands/admin.js";
+import { ServerConfigError, loadServerConfig } from "./config.js";
 import { loadTemplateOverrides, templatesDirectory } from "./email.js";
 import { startServer } from "./server.js";
 
@@ -44,8 +44,9 @@ function mainHelp(): string {
     "",
     "Usage:",
     `  ${"gatehouse start [options]".padEnd(30)}Run the server (migrations are applied on start).`,
-    ...keysUsageLines(),
     `  ${"gatehouse openapi [--url <u>]".padEnd(30)}Print the OpenAPI document as JSON to stdout.`,
+    `  ${"gatehouse keys ...".padEnd(30)}Keys: rotate (signing), create-secret, list, revoke (admin).`,
+    `  ${"gatehouse users ...".padEnd(30)}Users: export (JSON Lines), import <file>.`,
     "  gatehouse email preview <template> [--part all|subject|text|html]",
     `  ${"".padEnd(30)}Print an email template rendered with sample values.`,
     `  ${"gatehouse --help".padEnd(30)}Show this help.`,
@@ -60,6 +61,14 @@ function mainHelp(): string {
     "is generated into <data dir>/encryption.key (never printed); instances sharing a database",
     "must share one key. Logs are JSON lines on stdout.",
     "Exit codes: 0 ok, 1 configuration or start-up error, 2 usage error.",
+    "",
+    "gatehouse keys",
+    "",
+    KEYS_HELP,
+    "",
+    "gatehouse users",
+    "",
+    USERS_HELP,
   ].join("\n");
 }
 
@@ -241,10 +250,12 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case "start":
         return await runStart(rest);
-      case "keys":
-        return await runKeys(rest);
       case "openapi":
         return await runOpenAPI(rest);
+      case "keys":
+        return await runKeys(rest);
+      case "users":
+        return await runUsers(rest);
       case "email":
         return await runEmail(rest);
       case "--version":
@@ -262,7 +273,7 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof CommandUsageError) {
       process.stderr.write(`gatehouse: ${error.message}\nRun "gatehouse --help" for usage.\n`);
       return 2;
     }

@@ -41,6 +41,7 @@ describe("loadServerConfig", () => {
       sessionIdleTimeoutSeconds: null,
       sessionMaxAgeSeconds: null,
       logLevel: "info",
+      eventRetentionSeconds: null,
       smtpURL: null,
       emailFrom: null,
       appName: null,
@@ -75,6 +76,7 @@ describe("loadServerConfig", () => {
         GATEHOUSE_SESSION_MAX_AGE: "7d",
         GATEHOUSE_LOG_LEVEL: "DEBUG",
         GATEHOUSE_REDIS_PREFIX: "auth:",
+        GATEHOUSE_EVENT_RETENTION: "30d",
         SMTP_URL: "smtps://mailer:s3cret@smtp.example.com:465",
         GATEHOUSE_EMAIL_FROM: "Acme <no-reply@acme.example>",
         GATEHOUSE_APP_NAME: "Acme",
@@ -106,6 +108,7 @@ describe("loadServerConfig", () => {
       sessionIdleTimeoutSeconds: 1800,
       sessionMaxAgeSeconds: 604_800,
       logLevel: "debug",
+      eventRetentionSeconds: 2_592_000,
       smtpURL: "smtps://mailer:s3cret@smtp.example.com:465",
       emailFrom: "Acme <no-reply@acme.example>",
       appName: "Acme",
@@ -186,6 +189,8 @@ describe("loadServerConfig", () => {
     [{ GATEHOUSE_SIGNING_ALGORITHM: "none" }, "GATEHOUSE_SIGNING_ALGORITHM"],
     [{ GATEHOUSE_KEY_ROTATION_INTERVAL: "30s" }, "GATEHOUSE_KEY_ROTATION_INTERVAL"],
     [{ GATEHOUSE_KEY_ROTATION_INTERVAL: "monthly" }, "GATEHOUSE_KEY_ROTATION_INTERVAL"],
+    [{ GATEHOUSE_EVENT_RETENTION: "forever" }, "GATEHOUSE_EVENT_RETENTION"],
+    [{ GATEHOUSE_EVENT_RETENTION: "0" }, "GATEHOUSE_EVENT_RETENTION"],
   ])("refuses %j with a message naming %s", (env, name) => {
     expect(failure(env).message).toContain(name);
   });

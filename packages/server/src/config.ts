@@ -90,6 +90,8 @@ export interface ServerConfig {
   sessionMaxAgeSeconds: number | null;
   /** @default "info" */
   logLevel: LogLevel;
+  /** How long security events are kept, in seconds (`GATEHOUSE_EVENT_RETENTION`); null = the engine's default (90 days). */
+  eventRetentionSeconds: number | null;
   /**
    * SMTP server for outgoing mail (`SMTP_URL`), `smtp://` or `smtps://` with credentials;
    * null = the development mailbox in `<dataDir>/mailbox`.
@@ -278,6 +280,12 @@ export const SETTINGS: readonly SettingDoc[] = [
     env: "GATEHOUSE_SESSION_MAX_AGE",
     default: "30d",
     description: "A session ends this long after sign-in, however active. Same duration format.",
+  },
+  {
+    env: "GATEHOUSE_EVENT_RETENTION",
+    default: "90d",
+    description:
+      "Security events (sign-ins, revocations, admin actions) older than this are deleted hourly. Same duration format.",
   },
   {
     env: "GATEHOUSE_LOG_LEVEL",
@@ -594,6 +602,7 @@ export function loadServerConfig(
   const audience = read(env, "GATEHOUSE_AUDIENCE");
   const signingAlgorithm = read(env, "GATEHOUSE_SIGNING_ALGORITHM");
   const rotationInterval = read(env, "GATEHOUSE_KEY_ROTATION_INTERVAL");
+  const eventRetention = read(env, "GATEHOUSE_EVENT_RETENTION");
 
   if (cookieDomain !== undefined && !HOST_NAME.test(cookieDomain)) {
     throw new ServerConfigError(
@@ -641,6 +650,8 @@ export function loadServerConfig(
     sessionIdleTimeoutSeconds: idle === undefined ? null : parseDuration(idle, "GATEHOUSE_SESSION_IDLE_TIMEOUT"),
     sessionMaxAgeSeconds: maxAge === undefined ? null : parseDuration(maxAge, "GATEHOUSE_SESSION_MAX_AGE"),
     logLevel: logLevel === undefined ? SERVER_DEFAULTS.logLevel : parseLogLevel(logLevel, "GATEHOUSE_LOG_LEVEL"),
+    eventRetentionSeconds:
+      eventRetention === undefined ? null : parseDuration(eventRetention, "GATEHOUSE_EVENT_RETENTION"),
     smtpURL: smtpURL === undefined ? null : parseConnectionURL(smtpURL, "SMTP_URL", ["smtp:", "smtps:"]),
     emailFrom: emailFrom === undefined ? null : parseSender(emailFrom, "GATEHOUSE_EMAIL_FROM"),
     appName: appName ?? null,

@@ -55,6 +55,7 @@ export function engineConfig(config: ServerConfig, parts: EngineParts): Gatehous
     cookie: { domain: config.cookieDomain ?? undefined },
     allowedOrigins: config.allowedOrigins,
     trustedProxies: config.trustedProxies,
+    securityEvents: { retentionSeconds: config.eventRetentionSeconds ?? undefined },
     email: {
       transport: parts.email?.transport,
       templates: parts.email?.templates,

@@ -1,18 +1,16 @@
 /**
- * `gatehouse keys <subcommand>`: key management from the command line, against the same
- * storage and with the same settings as `gatehouse start`, through an engine instance and
- * without an HTTP listener, so it works on a stopped server and next to running ones.
- *
- * Each subcommand is one entry of {@link KEYS_SUBCOMMANDS}; the dispatcher, the help and the
- * main help's usage lines are derived from that list, so a new subcommand is one entry.
+ * `gatehouse keys rotate`: signing-key rotation from the command line, against the same storage
+ * and with the same settings as `gatehouse start`, through an engine instance and without an
+ * HTTP listener, so it works on a stopped server and next to running ones. The other `keys`
+ * subcommands (admin secret keys) live in `commands/admin.ts`, which dispatches here.
  */
 import { pino } from "pino";
 import { loadServerConfig, type ServerConfig } from "./config.js";
-import { UsageError, parseConfigArgs, settingsHelp } from "./cli-support.js";
+import { parseConfigArgs, settingsHelp } from "./cli-support.js";
 import { withCommandEngine } from "./engine.js";
 import { createServerLogger } from "./server.js";
 
-/** One `gatehouse keys <name>` subcommand. */
+/** A `gatehouse keys <name>` subcommand with its own help. */
 export interface KeysSubcommand {
   /** The word after `keys`. */
   name: string;
@@ -47,7 +45,8 @@ function subcommandHelp(subcommand: KeysSubcommand): string {
   ].join("\n");
 }
 
-const rotate: KeysSubcommand = {
+/** `gatehouse keys rotate`. */
+export const rotateSigningKeyCommand: KeysSubcommand = {
   name: "rotate",
   usage: "[options]",
   summary: "Make a new signing key and retire the current one; prints the new kid.",
@@ -67,7 +66,7 @@ const rotate: KeysSubcommand = {
   async run(args) {
     const { flags, help } = parseConfigArgs(args);
     if (help) {
-      process.stdout.write(`${subcommandHelp(rotate)}\n`);
+      process.stdout.write(`${subcommandHelp(rotateSigningKeyCommand)}\n`);
       return 0;
     }
     const config = loadServerConfig(process.env, flags);
@@ -80,46 +79,3 @@ const rotate: KeysSubcommand = {
     return 0;
   },
 };
-
-/** Every `gatehouse keys` subcommand, in help order. */
-export const KEYS_SUBCOMMANDS: readonly KeysSubcommand[] = [rotate];
-
-/** Usage lines of the `keys` subcommands, for the main help. */
-export function keysUsageLines(): string[] {
-  return KEYS_SUBCOMMANDS.map(
-    (subcommand) => `  ${`gatehouse keys ${subcommand.name} ${subcommand.usage}`.padEnd(30)}${subcommand.summary}`,
-  );
-}
-
-/** `gatehouse keys --help`. */
-export function keysHelp(): string {
-  return [
-    "Usage: gatehouse keys <subcommand> [options]",
-    "",
-    "Key management against the server's storage, with the same settings as gatehouse start.",
-    "",
-    "Subcommands:",
-    ...keysUsageLines(),
-    "",
-    'Run "gatehouse keys <subcommand> --help" for its options.',
-  ].join("\n");
-}
-
-/**
- * Runs `gatehouse keys <args>` and resolves with the exit code.
- * @throws UsageError for a missing or unknown subcommand (exit 2); configuration and storage
- * errors propagate to the CLI, which prints them (exit 1).
- */
-export async function runKeys(args: string[]): Promise<number> {
-  const [name, ...rest] = args;
-  if (name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(`${keysHelp()}\n`);
-    return 0;
-  }
-  if (name === undefined) {
-    throw new UsageError(`missing keys subcommand (${KEYS_SUBCOMMANDS.map((each) => each.name).join(", ")})`);
-  }
-  const subcommand = KEYS_SUBCOMMANDS.find((each) => each.name === name);
-  if (!subcommand) throw new UsageError(`unknown keys subcommand "${name}"`);
-  return subcommand.run(rest);
-}

@@ -359,7 +359,14 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   // Messages hold live links and codes: only ever readable on a development machine.
   if (email.mailbox !== null && !config.production) serveDevMailbox(app, email.mailbox);
 
-  app.all("*", (c) => engine.handler(c.req.raw, { remoteAddress: c.env?.incoming?.socket.remoteAddress }));
+  app.all("*", (c) =>
+    engine.handler(c.req.raw, {
+      remoteAddress: c.env?.incoming?.socket.remoteAddress,
+      // The target as received, before URL parsing resolved `..`: the admin API refuses any
+      // spelling of its paths but the canonical one.
+      rawPath: c.env?.incoming?.url?.split("?")[0],
+    }),
+  );
 
   app.onError((error, c) => {
     return toProblemResponse(error, (unexpected) =>

@@ -9,7 +9,13 @@
  */
 import type { Observer } from "../config.js";
 import type { EventBus } from "../events/bus.js";
-import { EmailNotVerifiedError, EmailTakenError, GatehouseError, InvalidCredentialsError } from "../errors/index.js";
+import {
+  EmailNotVerifiedError,
+  EmailTakenError,
+  GatehouseError,
+  InvalidCredentialsError,
+  UserBannedError,
+} from "../errors/index.js";
 import type { Transport } from "../http/route.js";
 import { randomId } from "../lib/encoding.js";
 import type { PasswordHasher } from "../passwords/hasher.js";
@@ -53,9 +59,10 @@ export interface AccountService {
   ): Promise<SignedUp>;
   signIn(input: { email: string; password: string }, client: SignInClient): Promise<SignedIn>;
   /**
-   * The one sign-in seam: every way of proving identity ends here. Refuses with
-   * `email_not_verified` while verification is required and missing; otherwise creates the
-   * session, recognises the device and emits `sign_in.succeeded` (with `new_device`).
+   * The one sign-in seam: every way of proving identity ends here. Refuses a banned user
+   * (`user_banned`), and with `email_not_verified` while verification is required and missing;
+   * otherwise creates the session, recognises the device and emits `sign_in.succeeded` (with
+   * `new_device`).
    */
   completeSignIn(user: UserRecord, client: SignInClient, method: SignInMethod): Promise<SignedIn>;
   /**
@@ -90,11 +97,22 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
   async function verifyPassword(user: UserRecord | null, password: string): Promise<boolean> {
     if (exceedsPasswordCap(password)) return false;
     const normalized = normalizePassword(password);
+    // Hashes imported from other systems were made from the password as typed, not NFKC-normalised;
+    // when the two differ both are tried, on the dummy path too, so timing still says nothing.
+    const candidates = normalized === password ? [normalized] : [normalized, password];
     if (!user?.passwordHash) {
-      await hasher.verify(dummyHash, normalized);
+      for (const candidate of candidates) await hasher.verify(dummyHash, candidate);
       return false;
     }
-    if (!(await hasher.verify(user.passwordHash, normalized))) return false;
+    let matched = false;
+    for (const candidate of candidates) {
+      if (await hasher.verify(user.passwordHash, candidate)) {
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) return false;
+    // Upgraded hashes are made from the normalised form, as every Gatehouse hash is.
     if (hasher.needsRehash(user.passwordHash)) {
       await users.updatePasswordHash(user.id, await hasher.hash(normalized), clock());
     }
@@ -112,6 +130,10 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
   }
 
   async function completeSignIn(user: UserRecord, client: SignInClient, method: SignInMethod): Promise<SignedIn> {
+    // Here, after the credential was proven, so the answer tells nothing to someone guessing, and
+    // for every way of signing in. Clerk answers the same (403 user_banned): a banned person
+    // learns why, instead of retrying.
+    if (user.bannedAt !== null) throw new UserBannedError();
     if (requireEmailVerification && user.emailVerifiedAt === null) throw new EmailNotVerifiedError();
     const issued = await sessions.create(user.id, client);
     const device = await recogniseDevice(user.id, client);
@@ -169,9 +191,12 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
       } catch (error) {
         if (
           error instanceof GatehouseError &&
-          (error.code === "invalid_credentials" || error.code === "rate_limited" || error.code === "email_not_verified")
+          (error.code === "invalid_credentials" ||
+            error.code === "rate_limited" ||
+            error.code === "user_banned" ||
+            error.code === "email_not_verified")
         ) {
-          if (error.code !== "email_not_verified") observer.onSignIn?.(error.code);
+          if (error.code === "invalid_credentials" || error.code === "rate_limited") observer.onSignIn?.(error.code);
           events.emit({
             type: "sign_in.failed",
             userId: user?.id ?? null,

@@ -301,7 +301,10 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
   }
 
   function failedSignIn(method: SignInMethod, error: unknown, client: ClientDetails, details: Record<string, unknown>) {
-    if (error instanceof GatehouseError && ["invalid_code", "invalid_token", "rate_limited"].includes(error.code)) {
+    if (
+      error instanceof GatehouseError &&
+      ["invalid_code", "invalid_token", "rate_limited", "user_banned"].includes(error.code)
+    ) {
       events.emit({
         type: "sign_in.failed",
         userId: (details.userId as string | undefined) ?? null,

@@ -30,6 +30,14 @@ export type ErrorCode =
   | "email_not_verified"
   | "email_already_verified"
   | "reauthentication_required"
+  | "invalid_query"
+  | "invalid_cursor"
+  | "secret_key_required"
+  | "invalid_secret_key"
+  | "secret_key_in_query"
+  | "non_canonical_path"
+  | "user_banned"
+  | "last_secret_key"
   | "configuration_error"
   | "not_available"
   | "invalid_grant"
@@ -171,6 +179,83 @@ export class RateLimitedError extends GatehouseError {
   constructor(retryAfterSeconds: number) {
     super("rate_limited", 429, "Too many attempts. Try again later.");
     this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
+}
+
+/** A query parameter is unknown, repeated, or of the wrong type or range. 400. */
+export class InvalidQueryError extends GatehouseError {
+  /** The individual problems; `pointer` names the parameter, e.g. `limit`. */
+  readonly issues: FieldIssue[];
+
+  constructor(issues: FieldIssue[]) {
+    super("invalid_query", 400, issues[0]?.detail ?? "The query string is invalid.");
+    this.issues = issues;
+  }
+}
+
+/** A pagination cursor was not one this server handed out (or was altered). 400. */
+export class InvalidCursorError extends GatehouseError {
+  constructor() {
+    super("invalid_cursor", 400, "The cursor is not valid; start again without one.");
+  }
+}
+
+/**
+ * An admin route was called without `Authorization: Bearer <secret key>`: no credential, a
+ * user's session cookie or token, or another kind of bearer token. 401.
+ */
+export class SecretKeyRequiredError extends GatehouseError {
+  constructor() {
+    super(
+      "secret_key_required",
+      401,
+      "The admin API requires Authorization: Bearer <secret key>; user sessions are not accepted.",
+    );
+  }
+}
+
+/** The presented secret key is unknown or revoked. 401. */
+export class InvalidSecretKeyError extends GatehouseError {
+  constructor() {
+    super("invalid_secret_key", 401, "The secret key is not valid or has been revoked.");
+  }
+}
+
+/**
+ * A secret key was put in a URL, where logs, proxies and browser histories keep it; the
+ * request is refused even if a valid header is present, so the mistake is noticed. 403.
+ */
+export class SecretKeyInQueryError extends GatehouseError {
+  constructor() {
+    super(
+      "secret_key_in_query",
+      403,
+      "Secret keys are accepted only in the Authorization header. A key sent in a URL should be revoked.",
+    );
+  }
+}
+
+/**
+ * A path that leads to the admin API only after decoding or normalisation (`//`, `..`,
+ * percent-encoding, `;` parameters, trailing dots, other case). 403.
+ */
+export class NonCanonicalPathError extends GatehouseError {
+  constructor() {
+    super("non_canonical_path", 403, "Admin paths must be sent in canonical form.");
+  }
+}
+
+/** The account is banned. Answered only after the right password, so it reveals nothing to others. 403. */
+export class UserBannedError extends GatehouseError {
+  constructor() {
+    super("user_banned", 403, "This account has been banned.");
+  }
+}
+
+/** Revoking this key would leave no active secret key, locking every admin out of the API. 409. */
+export class LastSecretKeyError extends GatehouseError {
+  constructor() {
+    super("last_secret_key", 409, "This is the last active secret key; create another one before revoking it.");
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import {
   GatehouseError,
+  InvalidQueryError,
   MethodNotAllowedError,
   RateLimitedError,
   ValidationError,
@@ -24,7 +25,7 @@ export interface ProblemDetails {
   detail: string;
   /** Stable machine code. */
   code: ErrorCode;
-  /** Field-level problems for `validation_failed`. */
+  /** Field-level problems for `validation_failed` and `invalid_query`. */
   errors?: FieldIssue[];
   /** RFC 6749 §5.2 `error`, on token endpoint errors. */
   error?: string;
@@ -55,7 +56,7 @@ export function problemJSON(error: GatehouseError): ProblemDetails {
     detail: error.message,
     code: error.code,
   };
-  if (error instanceof ValidationError) body.errors = error.issues;
+  if (error instanceof ValidationError || error instanceof InvalidQueryError) body.errors = error.issues;
   if (error.oauthError !== undefined) {
     body.error = error.oauthError;
     body.error_description = error.message;

@@ -22,6 +22,14 @@ export const EVENT_TYPES = [
   "password.changed",
   "email.verified",
   "email.changed",
+  // Admin actions; `actor` names the secret key, or `system` for the CLI.
+  "user.updated",
+  "user.deleted",
+  "user.banned",
+  "user.unbanned",
+  "users.imported",
+  "secret_key.created",
+  "secret_key.revoked",
 ] as const;
 
 /** One of {@link EVENT_TYPES}. */

@@ -3,8 +3,16 @@
  * check for cookie writes, body limit and validation, authentication) and turns every error
  * into problem+json through the one mapper. Speaks only web-standard Request and Response.
  */
+import { assertCanonicalAdminPath, type AdminGuard } from "../admin/guard.js";
 import type { Observer } from "../config.js";
-import { MethodNotAllowedError, NotFoundError, UnauthenticatedError, toProblemResponse } from "../errors/index.js";
+import {
+  ConfigurationError,
+  InvalidQueryError,
+  MethodNotAllowedError,
+  NotFoundError,
+  UnauthenticatedError,
+  toProblemResponse,
+} from "../errors/index.js";
 import type { Logger } from "../lib/logger.js";
 import type { RequestContext } from "../types.js";
 import { readBody } from "./body.js";
@@ -12,21 +20,50 @@ import { resolveClientIP, type TrustedProxyRange } from "./client-ip.js";
 import { corsHeaders, preflightResponse } from "./cors.js";
 import { detectTransport } from "./credentials.js";
 import { assertSameOrigin } from "./origin.js";
-import type { AnyRoute, Caller, Transport } from "./route.js";
+import type { AdminCaller, AnyRoute, Caller, Transport } from "./route.js";
+import type { z } from "zod";
 
 /** What the handler needs. */
 export interface HandlerOptions {
   routes: AnyRoute[];
   /** The signed-in caller of a request (strategy-aware), or null. */
   authenticate(request: Request, transport: Transport): Promise<Caller | null>;
-  /** The secret key behind `Authorization: Bearer gh_sk_…`, or null. */
-  authenticateAdmin(request: Request): Promise<{ keyId: string } | null>;
   /** The base URL's origin and `GATEHOUSE_ALLOWED_ORIGINS`. */
   allowedOrigins: Set<string>;
   trustedProxies: TrustedProxyRange[];
   bodyLimitBytes: number;
   logger: Logger;
   observer: Observer;
+  /** Opens routes with `auth: "admin"`; without it those routes answer 500 (a wiring bug). */
+  adminGuard?: AdminGuard;
+}
+
+/**
+ * Validates the query string against a route's schema. Each parameter may appear once: with a
+ * repeated one, which of the values a filter would apply is anyone's guess.
+ */
+function readQuery<T>(url: URL, schema: z.ZodType<T>): T {
+  const values: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    if (Object.hasOwn(values, name)) {
+      throw new InvalidQueryError([{ pointer: name, detail: `${name} may be given only once.` }]);
+    }
+    values[name] = value;
+  }
+  const result = schema.safeParse(values);
+  if (!result.success) {
+    throw new InvalidQueryError(
+      result.error.issues.map((issue) => {
+        const pointer = issue.path.map(String).join(".");
+        const unknown = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : null;
+        return {
+          pointer: unknown ?? pointer,
+          detail: unknown ? `Unknown query parameter: ${unknown}.` : issue.message,
+        };
+      }),
+    );
+  }
+  return result.data;
 }
 
 interface CompiledRoute {
@@ -89,21 +126,20 @@ export function createHandler(
     return caller;
   }
 
-  async function authenticateAdmin(request: Request): Promise<{ keyId: string }> {
-    const admin = await options.authenticateAdmin(request);
-    if (!admin) throw new UnauthenticatedError();
-    return admin;
-  }
-
   async function answer(
     request: Request,
     context: RequestContext | undefined,
     onRoute: (path: string) => void,
   ): Promise<Response> {
-    const { pathname } = new URL(request.url);
+    const url = new URL(request.url);
+    const { pathname } = url;
     if (request.method === "OPTIONS") return preflightResponse(request, options.allowedOrigins);
+    // Before routing, so a disguised admin path is refused rather than answered 404 or routed.
+    assertCanonicalAdminPath(context?.rawPath ?? pathname, pathname);
     const { route, params } = match(compiled, request.method, pathname);
     onRoute(route.path);
+    if (route.auth === "admin") return answerAdmin(route, request, url, params, context);
+    const query = route.query ? readQuery(url, route.query) : undefined;
     const transport = detectTransport(request.headers);
     // Bearer requests carry no ambient credential a foreign page could ride on.
     if (transport === "cookie") assertSameOrigin(request, options.allowedOrigins);
@@ -111,9 +147,30 @@ export function createHandler(
       ? await readBody(request, route.body, options.bodyLimitBytes, route.bodyFormats)
       : undefined;
     const caller = route.auth === "session" ? await authenticate(request, transport) : null;
-    const admin = route.auth === "admin" ? await authenticateAdmin(request) : null;
     const clientIP = resolveClientIP(request.headers, context?.remoteAddress, options.trustedProxies);
-    return route.handle({ request, params, body, clientIP, transport, caller, admin });
+    return route.handle({ request, params, body, query, clientIP, transport, caller, admin: null });
+  }
+
+  /**
+   * Admin routes: the key is checked first, before the query and body are even looked at, so
+   * an unauthenticated caller learns nothing about their shape. No origin check: the admin API
+   * never reads a cookie, so there is no ambient credential to forge a request with.
+   */
+  async function answerAdmin(
+    route: AnyRoute,
+    request: Request,
+    url: URL,
+    params: Record<string, string>,
+    context: RequestContext | undefined,
+  ): Promise<Response> {
+    if (!options.adminGuard) throw new ConfigurationError("Admin routes need an admin guard.");
+    const admin: AdminCaller = await options.adminGuard.authenticate(request, url);
+    const query = route.query ? readQuery(url, route.query) : undefined;
+    const body = route.body
+      ? await readBody(request, route.body, route.bodyLimitBytes ?? options.bodyLimitBytes, route.bodyFormats)
+      : undefined;
+    const clientIP = resolveClientIP(request.headers, context?.remoteAddress, options.trustedProxies);
+    return route.handle({ request, params, body, query, clientIP, transport: "bearer", caller: null, admin });
   }
 
   return async function handler(request, context) {

@@ -36,6 +36,17 @@ describe("GET /v1/openapi.json", () => {
           "/v1/sign-in/password",
           "/v1/sign-out",
           "/v1/sign-up",
+          "/v1/admin/users",
+          "/v1/admin/users/export",
+          "/v1/admin/users/import",
+          "/v1/admin/users/{id}",
+          "/v1/admin/users/{id}/ban",
+          "/v1/admin/users/{id}/unban",
+          "/v1/admin/users/{id}/sessions",
+          "/v1/admin/users/{id}/sessions/{sessionId}",
+          "/v1/admin/secret-keys",
+          "/v1/admin/secret-keys/{id}/revoke",
+          "/v1/admin/events",
         ].sort(),
       );
       const signUp = document.paths["/v1/sign-up"].post;
@@ -48,6 +59,27 @@ describe("GET /v1/openapi.json", () => {
       // The pages the links open are served, but are not API.
       expect(document.paths["/reset-password"]).toBeUndefined();
       expect(document.paths["/verify-email"]).toBeUndefined();
+      // Every admin operation is documented as secret-key only.
+      for (const [path, operations] of Object.entries<Record<string, { security?: unknown }>>(document.paths)) {
+        if (!path.startsWith("/v1/admin/")) continue;
+        for (const operation of Object.values(operations)) expect(operation.security).toEqual([{ secretKey: [] }]);
+      }
+      expect(document.components.securitySchemes.secretKey).toMatchObject({ type: "http", scheme: "bearer" });
+      const listUsers = document.paths["/v1/admin/users"].get;
+      expect(
+        listUsers.parameters.map((parameter: { name: string; in: string }) => `${parameter.in}:${parameter.name}`),
+      ).toEqual([
+        "query:limit",
+        "query:cursor",
+        "query:search",
+        "query:banned",
+        "query:verified",
+        "query:created_after",
+        "query:created_before",
+      ]);
+      expect(listUsers.parameters.find((parameter: { name: string }) => parameter.name === "limit").required).toBe(
+        false,
+      );
     } finally {
       await engine.close();
     }

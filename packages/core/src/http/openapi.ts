@@ -30,6 +30,22 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, u
   return rest;
 }
 
+/** One `in: query` parameter per member of a route's `z.object` query schema. */
+function queryParameters(schema: z.ZodType | undefined): Record<string, unknown>[] {
+  if (!(schema instanceof z.ZodObject)) return [];
+  const shape = schema.shape as Record<string, z.ZodType>;
+  return Object.entries(shape).map(([name, member]) => {
+    const { description, ...memberSchema } = jsonSchema(member, "input");
+    return {
+      name,
+      in: "query",
+      required: !member.safeParse(undefined).success,
+      ...(typeof description === "string" ? { description } : {}),
+      schema: memberSchema,
+    };
+  });
+}
+
 /** Options of {@link buildOpenAPIDocument}. */
 export interface OpenAPIOptions {
   serverURL: string;
@@ -58,12 +74,13 @@ export function buildOpenAPIDocument(routes: AnyRoute[], options: OpenAPIOptions
         }),
       ),
     };
-    const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    const parameters: Record<string, unknown>[] = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
       name,
       in: "path",
       required: true,
       schema: { type: "string" },
     }));
+    parameters.push(...queryParameters(route.query));
     if (parameters.length > 0) operation.parameters = parameters;
     if (route.body) {
       const schema = jsonSchema(route.body, "input");
@@ -97,7 +114,12 @@ export function buildOpenAPIDocument(routes: AnyRoute[], options: OpenAPIOptions
       securitySchemes: {
         sessionCookie: { type: "apiKey", in: "cookie", name: options.cookieName },
         bearerToken: { type: "http", scheme: "bearer" },
-        secretKey: { type: "http", scheme: "bearer", description: "An admin secret key, `gh_sk_…`" },
+        secretKey: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "gh_sk_…",
+          description: "An admin secret key; opens /v1/admin/ only, never accepted in a URL.",
+        },
       },
     },
   };

@@ -15,20 +15,28 @@ export interface Caller {
   session: SessionRecord;
 }
 
+/** The caller of an admin route: the secret key that opened it. */
+export interface AdminCaller {
+  /** The key's id (`sk_…`); the `actor` of the events the request causes. */
+  keyId: string;
+}
+
 /** Everything a route's `handle` gets. */
-export interface RouteContext<Body> {
+export interface RouteContext<Body, Query = undefined> {
   request: Request;
   /** Path parameters, e.g. `{ id }` for `/v1/sessions/{id}`. */
   params: Record<string, string>;
   /** The validated body (undefined for routes without one). */
   body: Body;
+  /** The validated query parameters (undefined for routes that declare none). */
+  query: Query;
   /** The client's address after applying the trusted-proxy rules, or null when unknown. */
   clientIP: string | null;
   transport: Transport;
   /** The signed-in caller; set for routes with `auth: "session"`. */
   caller: Caller | null;
-  /** The secret key that authenticated the request; set for routes with `auth: "admin"`. */
-  admin: { keyId: string } | null;
+  /** The secret key's caller; set for routes with `auth: "admin"`. */
+  admin: AdminCaller | null;
 }
 
 /** One documented response of a route. */
@@ -38,28 +46,39 @@ export interface RouteResponse {
 }
 
 /** One HTTP route of the Gatehouse API. */
-export interface Route<Body = unknown> {
+export interface Route<Body = unknown, Query = undefined> {
   method: "GET" | "POST" | "DELETE" | "PATCH" | "PUT";
   /** Path with `{param}` placeholders. */
   path: string;
   summary: string;
   tag: string;
   /**
-   * `session`: answered only for a signed-in caller; `admin`: only with a secret key
-   * (`Authorization: Bearer gh_sk_…`); else 401 `unauthenticated`.
+   * `session`: answered only for a signed-in caller, else 401 `unauthenticated`.
+   * `admin`: answered only with `Authorization: Bearer <active secret key>` on a canonical path,
+   * checked before the body is read (see `admin/guard.ts`).
    */
   auth: "none" | "session" | "admin";
   /** Body schema; the body is parsed and validated before `handle` runs. */
   body?: z.ZodType<Body>;
   /** Accepted body encodings. @default ["json"] */
   bodyFormats?: ("json" | "form")[];
+  /**
+   * Largest body this route accepts, when it needs more than the engine's limit (imports).
+   * @default the engine's `bodyLimitBytes`
+   */
+  bodyLimitBytes?: number;
+  /**
+   * Query parameter schema (a `z.object` of strings, coerced as needed). Unknown or repeated
+   * parameters and invalid values are refused with 400 `invalid_query`.
+   */
+  query?: z.ZodType<Query>;
   /** Documented responses by status code. */
   responses: Record<number, RouteResponse>;
-  handle(context: RouteContext<Body>): Promise<Response>;
+  handle(context: RouteContext<Body, Query>): Promise<Response>;
 }
 
-/** Defines a route with its body type inferred from the schema. */
-export function defineRoute<Body = undefined>(route: Route<Body>): Route<Body> {
+/** Defines a route with its body and query types inferred from the schemas. */
+export function defineRoute<Body = undefined, Query = undefined>(route: Route<Body, Query>): Route<Body, Query> {
   return route;
 }
 
@@ -76,4 +95,4 @@ export function jsonResponse(status: number, body: unknown, headers?: HeadersIni
  * checked where it is defined, and a table mixes several.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRoute = Route<any>;
+export type AnyRoute = Route<any, any>;

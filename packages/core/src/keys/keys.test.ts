@@ -171,7 +171,7 @@ describe("rotation", () => {
     const cookie = await engine.request("POST", "/v1/admin/signing-keys/rotate", { cookie: token });
     expect(cookie.status).toBe(401);
     const query = await engine.request("POST", `/v1/admin/signing-keys/rotate?secret_key=${TEST_SECRET_KEY}`);
-    expect(query.status).toBe(401);
+    expect(query.status).toBe(403);
   });
 });
 

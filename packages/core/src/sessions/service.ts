@@ -4,8 +4,8 @@
  * lookup, the 256-bit secret proves possession, and only the secret's SHA-256 is stored, so
  * a leaked store yields no usable token.
  */
-import type { EventBus } from "../events/bus.js";
 import { isSessionLive, parseSessionToken, sessionSecretMatches } from "@gatehouse/sdk";
+import type { EventActor, EventBus } from "../events/bus.js";
 import { base64url, randomBytes, randomId, sha256base64url } from "../lib/encoding.js";
 import type { RevocationLog, SessionRecord, SessionStore, UserRecord, UserStore } from "../storage/ports.js";
 
@@ -26,7 +26,22 @@ export interface ClientDetails {
  * and emits nothing.
  */
 export type RevocationReason =
-  "sign_out" | "user_revoked" | "replaced_by_sign_in" | "refresh_token_reuse" | "password_reset" | "password_changed";
+  | "sign_out"
+  | "user_revoked"
+  | "replaced_by_sign_in"
+  | "refresh_token_reuse"
+  /** An admin banned the user: every session ends. */
+  | "banned"
+  /** An admin deleted the user: every session ends before the account goes. */
+  | "deleted"
+  /** An admin revoked this one session. */
+  | "admin_revoked"
+  /** An admin signed the user out on every device. */
+  | "signed_out_everywhere"
+  /** The password was reset with an emailed link: every session ends. */
+  | "password_reset"
+  /** The user changed their password: every other session ends. */
+  | "password_changed";
 
 /** Options of {@link createSessionService}. */
 export interface SessionServiceOptions {
@@ -50,10 +65,14 @@ export interface SessionService {
   create(userId: string, client: ClientDetails): Promise<IssuedSession>;
   /** The session and its user for a presented token, or null if it is unknown, forged or expired. */
   authenticate(token: string): Promise<{ user: UserRecord; session: SessionRecord } | null>;
-  /** Ends one session at once. */
-  revoke(session: SessionRecord, reason: RevocationReason): Promise<void>;
+  /** Ends one session at once. `actor` (an admin) is recorded on the event. */
+  revoke(session: SessionRecord, reason: RevocationReason, options?: { actor?: EventActor }): Promise<void>;
   /** Ends every session of the user at once, optionally sparing the caller's own. */
-  revokeAllForUser(userId: string, reason: RevocationReason, options?: { exceptSessionId?: string }): Promise<void>;
+  revokeAllForUser(
+    userId: string,
+    reason: RevocationReason,
+    options?: { exceptSessionId?: string; actor?: EventActor },
+  ): Promise<void>;
   /** The user's live sessions, most recently active first. */
   listLive(userId: string): Promise<SessionRecord[]>;
 }
@@ -69,7 +88,11 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   // a short idle timeout) keeps the idle clock accurate enough at a fraction of the cost.
   const touchIntervalMs = Math.min(60_000, idleMs / 10);
 
-  async function revoke(session: SessionRecord, reason: RevocationReason): Promise<void> {
+  async function revoke(
+    session: SessionRecord,
+    reason: RevocationReason,
+    { actor }: { actor?: EventActor } = {},
+  ): Promise<void> {
     await store.deleteSession(session.id);
     // Awaited: when sign-out answers, the revocation is already on its way to every verifier.
     const now = clock();
@@ -79,7 +102,13 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       revokedAt: now,
       until: now + options.revocationRetentionMs,
     });
-    events.emit({ type: "session.revoked", userId: session.userId, sessionId: session.id, data: { reason } });
+    events.emit({
+      type: "session.revoked",
+      userId: session.userId,
+      sessionId: session.id,
+      ...(actor ? { actor } : {}),
+      data: { reason },
+    });
   }
 
   return {
@@ -124,7 +153,9 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
         return null;
       }
       const user = await users.getUserById(session.userId);
-      if (!user) {
+      // A ban revokes every session, but a session created by a sign-in racing the ban (or on a
+      // store the ban could not reach) must still be refused: the user record decides.
+      if (!user || user.bannedAt !== null) {
         await store.deleteSession(id);
         return null;
       }
@@ -138,10 +169,12 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
 
     revoke,
 
-    async revokeAllForUser(userId, reason, { exceptSessionId } = {}) {
+    async revokeAllForUser(userId, reason, { exceptSessionId, actor } = {}) {
       const sessions = await store.listSessionsByUser(userId);
       await Promise.all(
-        sessions.filter((session) => session.id !== exceptSessionId).map((session) => revoke(session, reason)),
+        sessions
+          .filter((session) => session.id !== exceptSessionId)
+          .map((session) => revoke(session, reason, actor ? { actor } : {})),
       );
     },
 

@@ -20,6 +20,7 @@ import type {
   RevocationLog,
   RevocationLogEntry,
   SecretKeyRecord,
+  SecurityEventRecord,
   SessionRecord,
   SessionRotation,
   SessionStore,
@@ -480,6 +481,9 @@ export function describeDatabaseConformance(name: string, setup: () => Promise<D
         passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g",
         emailVerifiedAt: SOME_INSTANT + 5_000,
         createdAt: SOME_INSTANT,
+        publicMetadata: {},
+        privateMetadata: {},
+        bannedAt: null,
         ...overrides,
       };
     }
@@ -490,6 +494,29 @@ export function describeDatabaseConformance(name: string, setup: () => Promise<D
         keyHash: `key-hash-${randomUUID()}`,
         createdAt: SOME_INSTANT,
         revokedAt: null,
+        name: null,
+        hint: null,
+        lastUsedAt: null,
+        ...overrides,
+      };
+    }
+
+    let eventCounter = 0;
+    /** Event ids sort like the recorder's: time first, then a counter. */
+    function newEvent(overrides: Partial<SecurityEventRecord> = {}): SecurityEventRecord {
+      const occurredAt = overrides.occurredAt ?? SOME_INSTANT;
+      eventCounter++;
+      return {
+        id: `evt_${occurredAt.toString(16).padStart(12, "0")}${eventCounter.toString(16).padStart(8, "0")}${randomUUID().slice(0, 8)}`,
+        type: "sign_in.failed",
+        occurredAt,
+        userId: null,
+        sessionId: null,
+        actorType: null,
+        actorId: null,
+        ip: "203.0.113.9",
+        userAgent: "Conformance/1",
+        data: { reason: "invalid_credentials" },
         ...overrides,
       };
     }
@@ -588,6 +615,272 @@ export function describeDatabaseConformance(name: string, setup: () => Promise<D
       if (!returned) throw new Error("key not found");
       returned.revokedAt = SOME_INSTANT;
       expect(await database().findActiveSecretKey(active.keyHash)).toStrictEqual(active);
+    });
+
+    it("createUser defaults metadata to {} and bannedAt to null when they are not given", async () => {
+      const { publicMetadata: _public, privateMetadata: _private, bannedAt: _banned, ...bare } = newUser();
+      const created = await database().createUser(bare);
+      const expected = { ...bare, publicMetadata: {}, privateMetadata: {}, bannedAt: null, updatedAt: bare.createdAt };
+      expect(created).toStrictEqual(expected);
+      expect(await database().getUserById(bare.id)).toStrictEqual(expected);
+    });
+
+    it("round-trips nested metadata and a ban, and copies metadata in and out", async () => {
+      const publicMetadata = { plan: "pro", tags: ["a", "ß", "😀"], nested: { deep: { n: 1.5, t: true, z: null } } };
+      const user = newUser({ publicMetadata, privateMetadata: { stripe: "cus_123" }, bannedAt: SOME_INSTANT + 1 });
+      const created = await database().createUser(user);
+      publicMetadata.plan = "changed-after-create";
+      created.privateMetadata.stripe = "changed-after-return";
+      const fetched = await database().getUserById(user.id);
+      expect(fetched).toStrictEqual({
+        ...user,
+        publicMetadata: { plan: "pro", tags: ["a", "ß", "😀"], nested: { deep: { n: 1.5, t: true, z: null } } },
+        privateMetadata: { stripe: "cus_123" },
+        updatedAt: user.createdAt,
+      });
+    });
+
+    it("updateUser changes the given fields and updatedAt only, and returns the result", async () => {
+      const user = await database().createUser(newUser());
+      const other = await database().createUser(newUser());
+      const local = `renamed.${randomUUID()}`;
+      const changes = {
+        email: `${local}@Example.com`,
+        emailNormalized: `${local}@example.com`,
+        name: null,
+        emailVerifiedAt: null,
+        publicMetadata: { a: 1 },
+        privateMetadata: { b: [2] },
+        bannedAt: SOME_INSTANT + HOUR,
+      };
+      const updated = await database().updateUser(user.id, changes, SOME_INSTANT + DAY);
+      const expected = { ...user, ...changes, updatedAt: SOME_INSTANT + DAY };
+      expect(updated).toStrictEqual(expected);
+      expect(await database().getUserById(user.id)).toStrictEqual(expected);
+      expect(await database().getUserByEmail(changes.emailNormalized)).toStrictEqual(expected);
+      expect(await database().getUserByEmail(user.emailNormalized)).toBeNull();
+      expect(await database().getUserById(other.id)).toStrictEqual(other);
+
+      const partial = await database().updateUser(user.id, { name: "Only The Name" }, SOME_INSTANT + 2 * DAY);
+      expect(partial).toStrictEqual({ ...expected, name: "Only The Name", updatedAt: SOME_INSTANT + 2 * DAY });
+    });
+
+    it("updateUser of an unknown id returns null and creates nothing", async () => {
+      const id = uniqueId("user");
+      expect(await database().updateUser(id, { name: "x" }, SOME_INSTANT)).toBeNull();
+      expect(await database().getUserById(id)).toBeNull();
+    });
+
+    it("updateUser to an address another user has throws EmailTakenError and changes nothing", async () => {
+      const first = await database().createUser(newUser());
+      const second = await database().createUser(newUser());
+      const attempt = database().updateUser(
+        second.id,
+        { email: first.email.toUpperCase(), emailNormalized: first.emailNormalized, name: "Changed" },
+        SOME_INSTANT + DAY,
+      );
+      await expect(attempt).rejects.toBeInstanceOf(EmailTakenError);
+      expect(await database().getUserById(second.id)).toStrictEqual(second);
+      expect(await database().getUserByEmail(first.emailNormalized)).toStrictEqual(first);
+    });
+
+    it("deleteUser removes the user and frees the address; unknown ids answer false", async () => {
+      const user = await database().createUser(newUser());
+      expect(await database().deleteUser(user.id)).toBe(true);
+      expect(await database().getUserById(user.id)).toBeNull();
+      expect(await database().getUserByEmail(user.emailNormalized)).toBeNull();
+      expect(await database().deleteUser(user.id)).toBe(false);
+      await database().createUser(newUser({ email: user.email, emailNormalized: user.emailNormalized }));
+    });
+
+    describe("listUsers", () => {
+      const tag = randomUUID().slice(0, 8);
+      const users: Awaited<ReturnType<Database["createUser"]>>[] = [];
+
+      beforeAll(async () => {
+        // Five users of this test only (found through the unique tag), two sharing createdAt so
+        // the id breaks the tie.
+        const specs: Partial<NewUser>[] = [
+          { createdAt: SOME_INSTANT + 1, name: `Grace ${tag}` },
+          { createdAt: SOME_INSTANT + 2, name: "Ada", emailVerifiedAt: null },
+          { createdAt: SOME_INSTANT + 3, name: "Linus", bannedAt: SOME_INSTANT + 10 },
+          { createdAt: SOME_INSTANT + 3, name: "Barbara 100%_sure", emailVerifiedAt: null },
+          { createdAt: SOME_INSTANT + 4, name: null },
+        ];
+        for (const [index, spec] of specs.entries()) {
+          const local = `list.${tag}.${index}`;
+          users.push(
+            await database().createUser(
+              newUser({
+                id: `user_${tag}_${index}`,
+                email: `${local}@Example.com`,
+                emailNormalized: `${local}@example.com`,
+                ...spec,
+              }),
+            ),
+          );
+        }
+      });
+
+      const ids = (records: { id: string }[]) => records.map((record) => record.id);
+      const newestFirst = () => [users[4]!, users[3]!, users[2]!, users[1]!, users[0]!].map((user) => user.id);
+
+      it("returns users newest first, by createdAt then id, with every field", async () => {
+        const page = await database().listUsers({ search: tag, limit: 10 });
+        expect(ids(page)).toEqual(newestFirst());
+        expect(page[0]).toStrictEqual(users[4]);
+      });
+
+      it("pages with `after` without repeating or skipping, also across equal createdAt", async () => {
+        const seen: string[] = [];
+        let after: { createdAt: number; id: string } | undefined;
+        for (;;) {
+          const page = await database().listUsers({ search: tag, limit: 2, ...(after ? { after } : {}) });
+          if (page.length === 0) break;
+          seen.push(...ids(page));
+          const last = page[page.length - 1]!;
+          after = { createdAt: last.createdAt, id: last.id };
+        }
+        expect(seen).toEqual(newestFirst());
+      });
+
+      it("searches email and name case-insensitively, with LIKE wildcards taken literally", async () => {
+        expect(ids(await database().listUsers({ search: `LIST.${tag.toUpperCase()}.2`, limit: 10 }))).toEqual([
+          users[2]!.id,
+        ]);
+        expect(ids(await database().listUsers({ search: `grace ${tag}`, limit: 10 }))).toEqual([users[0]!.id]);
+        expect(ids(await database().listUsers({ search: "100%_sure", limit: 10 }))).toContain(users[3]!.id);
+        expect(await database().listUsers({ search: `${tag}%`, limit: 10 })).toEqual([]);
+        expect(await database().listUsers({ search: `list_${tag}`, limit: 10 })).toEqual([]);
+      });
+
+      it("filters by banned, verified and creation range", async () => {
+        expect(ids(await database().listUsers({ search: tag, banned: true, limit: 10 }))).toEqual([users[2]!.id]);
+        expect(ids(await database().listUsers({ search: tag, banned: false, limit: 10 }))).not.toContain(users[2]!.id);
+        expect(ids(await database().listUsers({ search: tag, verified: false, limit: 10 }))).toEqual([
+          users[3]!.id,
+          users[1]!.id,
+        ]);
+        expect(ids(await database().listUsers({ search: tag, verified: true, limit: 10 }))).toHaveLength(3);
+        expect(
+          ids(
+            await database().listUsers({
+              search: tag,
+              createdFrom: SOME_INSTANT + 2,
+              createdBefore: SOME_INSTANT + 4,
+              limit: 10,
+            }),
+          ),
+        ).toEqual([users[3]!.id, users[2]!.id, users[1]!.id]);
+      });
+    });
+
+    it("listSecretKeys returns every key, revoked included, oldest first, with labels", async () => {
+      const before = (await database().listSecretKeys()).length;
+      const first = newSecretKey({ createdAt: SOME_INSTANT - 2, name: "billing", hint: "Ab3x" });
+      const second = newSecretKey({ createdAt: SOME_INSTANT - 1, revokedAt: SOME_INSTANT });
+      await database().createSecretKey(second);
+      await database().createSecretKey(first);
+      const listed = await database().listSecretKeys();
+      expect(listed).toHaveLength(before + 2);
+      const mine = listed.filter((key) => key.id === first.id || key.id === second.id);
+      expect(mine).toStrictEqual([first, second]);
+    });
+
+    it("createSecretKey defaults name, hint and lastUsedAt to null", async () => {
+      const { name: _name, hint: _hint, lastUsedAt: _last, ...bare } = newSecretKey();
+      await database().createSecretKey(bare);
+      expect(await database().findActiveSecretKey(bare.keyHash)).toStrictEqual({
+        ...bare,
+        name: null,
+        hint: null,
+        lastUsedAt: null,
+      });
+    });
+
+    it("revokeSecretKey revokes at once, keeps the first revocation time, and answers null for unknown ids", async () => {
+      const key = newSecretKey();
+      await database().createSecretKey(key);
+      const revoked = await database().revokeSecretKey(key.id, SOME_INSTANT + HOUR);
+      expect(revoked).toStrictEqual({ ...key, revokedAt: SOME_INSTANT + HOUR });
+      expect(await database().findActiveSecretKey(key.keyHash)).toBeNull();
+      expect(await database().findSecretKeyByHash(key.keyHash)).toStrictEqual(revoked);
+      expect(await database().revokeSecretKey(key.id, SOME_INSTANT + DAY)).toStrictEqual(revoked);
+      expect(await database().revokeSecretKey(uniqueId("sk"), SOME_INSTANT)).toBeNull();
+    });
+
+    it("touchSecretKey records the last use", async () => {
+      const key = newSecretKey();
+      await database().createSecretKey(key);
+      await database().touchSecretKey(key.id, SOME_INSTANT + 7);
+      expect(await database().findActiveSecretKey(key.keyHash)).toStrictEqual({ ...key, lastUsedAt: SOME_INSTANT + 7 });
+      expect(await database().findSecretKeyByHash(`key-hash-${randomUUID()}`)).toBeNull();
+    });
+
+    describe("security events", () => {
+      const userId = uniqueId("user");
+      const events: SecurityEventRecord[] = [];
+
+      beforeAll(async () => {
+        events.push(
+          newEvent({ userId, occurredAt: SOME_INSTANT + 1_000, type: "user.created", data: {} }),
+          newEvent({ userId, occurredAt: SOME_INSTANT + 2_000, data: { nested: { list: [1, "two"] } } }),
+          newEvent({ userId, occurredAt: SOME_INSTANT + 2_000, type: "sign_in.succeeded", sessionId: "sess_1" }),
+          newEvent({
+            userId,
+            occurredAt: SOME_INSTANT + 3_000,
+            type: "user.banned",
+            actorType: "admin",
+            actorId: `sk_${userId}`,
+            ip: null,
+            userAgent: null,
+          }),
+        );
+        // Appended out of order: the id decides the order, not the insertion.
+        for (const event of [events[2]!, events[0]!, events[3]!, events[1]!]) {
+          await database().appendSecurityEvent(event);
+        }
+      });
+
+      const newestFirst = () => [...events].reverse();
+
+      it("lists a user's events newest first with every field", async () => {
+        expect(await database().listSecurityEvents({ userId, limit: 10 })).toStrictEqual(newestFirst());
+      });
+
+      it("pages with beforeId", async () => {
+        const first = await database().listSecurityEvents({ userId, limit: 3 });
+        const second = await database().listSecurityEvents({ userId, limit: 3, beforeId: first[2]!.id });
+        expect([...first, ...second]).toStrictEqual(newestFirst());
+      });
+
+      it("filters by types, actor and time range", async () => {
+        const byType = await database().listSecurityEvents({
+          userId,
+          types: ["user.created", "user.banned"],
+          limit: 10,
+        });
+        expect(byType.map((event) => event.type)).toEqual(["user.banned", "user.created"]);
+        expect(await database().listSecurityEvents({ actorId: `sk_${userId}`, limit: 10 })).toStrictEqual([events[3]]);
+        const range = await database().listSecurityEvents({
+          userId,
+          from: SOME_INSTANT + 2_000,
+          to: SOME_INSTANT + 3_000,
+          limit: 10,
+        });
+        expect(range).toStrictEqual([events[2], events[1]]);
+      });
+
+      it("deleteSecurityEventsBefore removes older events only and counts them", async () => {
+        const otherUser = uniqueId("user");
+        const old = newEvent({ userId: otherUser, occurredAt: 1_000 });
+        const recent = newEvent({ userId: otherUser, occurredAt: 5_000 });
+        await database().appendSecurityEvent(old);
+        await database().appendSecurityEvent(recent);
+        expect(await database().deleteSecurityEventsBefore(5_000)).toBe(1);
+        expect(await database().listSecurityEvents({ userId: otherUser, limit: 10 })).toStrictEqual([recent]);
+        expect(await database().listSecurityEvents({ userId, limit: 10 })).toHaveLength(4);
+      });
     });
 
     it("migrate() again, even twice at once, is harmless and keeps the data", async () => {

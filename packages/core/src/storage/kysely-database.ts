@@ -20,12 +20,15 @@ import type {
   EmailTokenRecord,
   EmailTokenStore,
   KnownDeviceStore,
+  NewSecretKey,
   NewUser,
   SecretKeyRecord,
+  SecurityEventRecord,
   SessionRecord,
   SessionRotation,
   SessionStore,
   SigningKeyRecord,
+  UserChanges,
   UserRecord,
 } from "./ports.js";
 
@@ -39,6 +42,11 @@ export interface UsersTable {
   email_verified_at: number | null;
   created_at: number;
   updated_at: number;
+  /** JSON object, as text. */
+  public_metadata: string;
+  /** JSON object, as text. */
+  private_metadata: string;
+  banned_at: number | null;
 }
 
 /** The `sessions` table as the database returns it. */
@@ -83,6 +91,24 @@ export interface SecretKeysTable {
   key_hash: string;
   created_at: number;
   revoked_at: number | null;
+  name: string | null;
+  hint: string | null;
+  last_used_at: number | null;
+}
+
+/** The `security_events` table as the database returns it. */
+export interface SecurityEventsTable {
+  id: string;
+  type: string;
+  occurred_at: number;
+  user_id: string | null;
+  session_id: string | null;
+  actor_type: string | null;
+  actor_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  /** JSON object, as text. */
+  data: string;
 }
 
 /** The `email_tokens` table as the database returns it. */
@@ -120,6 +146,7 @@ export interface GatehouseTables {
   secret_keys: SecretKeysTable;
   signing_keys: SigningKeysTable;
   revocations: RevocationsTable;
+  security_events: SecurityEventsTable;
   email_tokens: EmailTokensTable;
   known_devices: KnownDevicesTable;
 }
@@ -137,6 +164,26 @@ export interface KyselyDatabaseOptions {
   isDuplicateEmailError(error: unknown): boolean;
 }
 
+/**
+ * Parses a JSON-object column. The engine only ever writes objects there; anything else (a
+ * hand-edited row) reads as `{}` rather than failing every request that touches the user.
+ */
+function jsonObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Escapes LIKE wildcards so a search for `50%_off` matches those characters literally. */
+function likePattern(search: string): string {
+  return `%${search.toLowerCase().replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+}
+
 function userFromRow(row: Selectable<UsersTable>): UserRecord {
   return {
     id: row.id,
@@ -147,6 +194,9 @@ function userFromRow(row: Selectable<UsersTable>): UserRecord {
     emailVerifiedAt: row.email_verified_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    publicMetadata: jsonObject(row.public_metadata),
+    privateMetadata: jsonObject(row.private_metadata),
+    bannedAt: row.banned_at,
   };
 }
 
@@ -160,6 +210,9 @@ function userToRow(user: UserRecord): UsersTable {
     email_verified_at: user.emailVerifiedAt,
     created_at: user.createdAt,
     updated_at: user.updatedAt,
+    public_metadata: JSON.stringify(user.publicMetadata),
+    private_metadata: JSON.stringify(user.privateMetadata),
+    banned_at: user.bannedAt,
   };
 }
 
@@ -203,16 +256,65 @@ function secretKeyFromRow(row: Selectable<SecretKeysTable>): SecretKeyRecord {
     keyHash: row.key_hash,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
+    name: row.name,
+    hint: row.hint,
+    lastUsedAt: row.last_used_at,
   };
 }
 
-function secretKeyToRow(key: SecretKeyRecord): SecretKeysTable {
+function secretKeyToRow(key: NewSecretKey): SecretKeysTable {
   return {
     id: key.id,
     key_hash: key.keyHash,
     created_at: key.createdAt,
     revoked_at: key.revokedAt,
+    name: key.name ?? null,
+    hint: key.hint ?? null,
+    last_used_at: key.lastUsedAt ?? null,
   };
+}
+
+function securityEventFromRow(row: Selectable<SecurityEventsTable>): SecurityEventRecord {
+  return {
+    id: row.id,
+    type: row.type,
+    occurredAt: row.occurred_at,
+    userId: row.user_id,
+    sessionId: row.session_id,
+    actorType: row.actor_type,
+    actorId: row.actor_id,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    data: jsonObject(row.data),
+  };
+}
+
+function securityEventToRow(event: SecurityEventRecord): SecurityEventsTable {
+  return {
+    id: event.id,
+    type: event.type,
+    occurred_at: event.occurredAt,
+    user_id: event.userId,
+    session_id: event.sessionId,
+    actor_type: event.actorType,
+    actor_id: event.actorId,
+    ip: event.ip,
+    user_agent: event.userAgent,
+    data: JSON.stringify(event.data),
+  };
+}
+
+/** The columns `updateUser` writes for `changes`, leaving absent members alone. */
+function userChangesToRow(changes: UserChanges): Partial<UsersTable> {
+  const row: Partial<UsersTable> = {};
+  if (changes.email !== undefined) row.email = changes.email;
+  if (changes.emailNormalized !== undefined) row.email_normalized = changes.emailNormalized;
+  if (changes.name !== undefined) row.name = changes.name;
+  if (changes.emailVerifiedAt !== undefined) row.email_verified_at = changes.emailVerifiedAt;
+  if (changes.publicMetadata !== undefined) row.public_metadata = JSON.stringify(changes.publicMetadata);
+  if (changes.privateMetadata !== undefined) row.private_metadata = JSON.stringify(changes.privateMetadata);
+  if (changes.bannedAt !== undefined) row.banned_at = changes.bannedAt;
+  return row;
 }
 
 function createKyselySessionStore(db: Kysely<GatehouseTables>): SessionStore {
@@ -318,7 +420,13 @@ export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
     revocations,
 
     async createUser(user: NewUser): Promise<UserRecord> {
-      const record: UserRecord = { ...user, updatedAt: user.createdAt };
+      const record: UserRecord = {
+        ...user,
+        publicMetadata: user.publicMetadata ?? {},
+        privateMetadata: user.privateMetadata ?? {},
+        bannedAt: user.bannedAt ?? null,
+        updatedAt: user.createdAt,
+      };
       try {
         await db.insertInto("users").values(userToRow(record)).execute();
       } catch (error) {
@@ -348,6 +456,52 @@ export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
         .set({ password_hash: passwordHash, updated_at: updatedAt })
         .where("id", "=", userId)
         .execute();
+    },
+
+    async listUsers(query) {
+      let select = db.selectFrom("users").selectAll();
+      if (query.search !== undefined && query.search !== "") {
+        const pattern = likePattern(query.search);
+        // lower() on both sides: PostgreSQL's LIKE is case-sensitive, SQLite's only for ASCII.
+        select = select.where(
+          (eb) =>
+            sql<boolean>`(${eb.ref("email_normalized")} like ${pattern} escape '\\' or lower(${eb.ref("name")}) like ${pattern} escape '\\')`,
+        );
+      }
+      if (query.banned !== undefined) select = select.where("banned_at", query.banned ? "is not" : "is", null);
+      if (query.verified !== undefined) {
+        select = select.where("email_verified_at", query.verified ? "is not" : "is", null);
+      }
+      if (query.createdFrom !== undefined) select = select.where("created_at", ">=", query.createdFrom);
+      if (query.createdBefore !== undefined) select = select.where("created_at", "<", query.createdBefore);
+      if (query.after !== undefined) {
+        const { createdAt, id } = query.after;
+        select = select.where((eb) =>
+          eb.or([eb("created_at", "<", createdAt), eb.and([eb("created_at", "=", createdAt), eb("id", "<", id)])]),
+        );
+      }
+      const rows = await select.orderBy("created_at", "desc").orderBy("id", "desc").limit(query.limit).execute();
+      return rows.map(userFromRow);
+    },
+
+    async updateUser(id, changes, updatedAt) {
+      try {
+        await db
+          .updateTable("users")
+          .set({ ...userChangesToRow(changes), updated_at: updatedAt })
+          .where("id", "=", id)
+          .execute();
+      } catch (error) {
+        if (isDuplicateEmailError(error)) throw new EmailTakenError({ cause: error });
+        throw error;
+      }
+      const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+      return row ? userFromRow(row) : null;
+    },
+
+    async deleteUser(id) {
+      const result = await db.deleteFrom("users").where("id", "=", id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
     },
 
     async markEmailVerified(userId: string, emailNormalized: string, verifiedAt: number): Promise<boolean> {
@@ -384,8 +538,55 @@ export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
     ...createKyselyEmailTokenStore(db),
     ...createKyselyKnownDeviceStore(db),
 
-    async createSecretKey(key: SecretKeyRecord): Promise<void> {
+    async createSecretKey(key: NewSecretKey): Promise<void> {
       await db.insertInto("secret_keys").values(secretKeyToRow(key)).execute();
+    },
+
+    async findSecretKeyByHash(keyHash) {
+      const row = await db.selectFrom("secret_keys").selectAll().where("key_hash", "=", keyHash).executeTakeFirst();
+      return row ? secretKeyFromRow(row) : null;
+    },
+
+    async listSecretKeys() {
+      const rows = await db.selectFrom("secret_keys").selectAll().orderBy("created_at").orderBy("id").execute();
+      return rows.map(secretKeyFromRow);
+    },
+
+    async revokeSecretKey(id, revokedAt) {
+      // The `revoked_at is null` condition keeps the first revocation time when two admins race.
+      await db
+        .updateTable("secret_keys")
+        .set({ revoked_at: revokedAt })
+        .where("id", "=", id)
+        .where("revoked_at", "is", null)
+        .execute();
+      const row = await db.selectFrom("secret_keys").selectAll().where("id", "=", id).executeTakeFirst();
+      return row ? secretKeyFromRow(row) : null;
+    },
+
+    async touchSecretKey(id, lastUsedAt) {
+      await db.updateTable("secret_keys").set({ last_used_at: lastUsedAt }).where("id", "=", id).execute();
+    },
+
+    async appendSecurityEvent(event) {
+      await db.insertInto("security_events").values(securityEventToRow(event)).execute();
+    },
+
+    async listSecurityEvents(query) {
+      let select = db.selectFrom("security_events").selectAll();
+      if (query.types !== undefined && query.types.length > 0) select = select.where("type", "in", query.types);
+      if (query.userId !== undefined) select = select.where("user_id", "=", query.userId);
+      if (query.actorId !== undefined) select = select.where("actor_id", "=", query.actorId);
+      if (query.from !== undefined) select = select.where("occurred_at", ">=", query.from);
+      if (query.to !== undefined) select = select.where("occurred_at", "<", query.to);
+      if (query.beforeId !== undefined) select = select.where("id", "<", query.beforeId);
+      const rows = await select.orderBy("id", "desc").limit(query.limit).execute();
+      return rows.map(securityEventFromRow);
+    },
+
+    async deleteSecurityEventsBefore(cutoff) {
+      const result = await db.deleteFrom("security_events").where("occurred_at", "<", cutoff).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
 
     async findActiveSecretKey(keyHash: string): Promise<SecretKeyRecord | null> {

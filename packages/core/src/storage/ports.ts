@@ -22,10 +22,25 @@ export interface UserRecord {
   emailVerifiedAt: number | null;
   createdAt: number;
   updatedAt: number;
+  /**
+   * JSON object the application may show to the user and to its frontend; set only through the
+   * admin API (never by the user). `{}` when unset.
+   */
+  publicMetadata: Record<string, unknown>;
+  /** JSON object for the application's backend only; never sent to the user. `{}` when unset. */
+  privateMetadata: Record<string, unknown>;
+  /** When an admin banned the user, or null. A banned user cannot sign in or use a session. */
+  bannedAt: number | null;
 }
 
-/** Fields for a new account. */
-export type NewUser = Omit<UserRecord, "updatedAt">;
+/** Fields that start empty on a new account unless given (imports and the admin API give them). */
+type OptionalOnCreate = "publicMetadata" | "privateMetadata" | "bannedAt";
+
+/**
+ * Fields for a new account. Metadata defaults to `{}` and `bannedAt` to null, so a sign-up
+ * needs none of the admin-only fields.
+ */
+export type NewUser = Omit<UserRecord, "updatedAt" | OptionalOnCreate> & Partial<Pick<UserRecord, OptionalOnCreate>>;
 
 /** Accounts. */
 export interface UserStore {
@@ -55,6 +70,52 @@ export interface UserStore {
     change: { expectedEmailNormalized: string; email: string; emailNormalized: string; emailVerifiedAt: number | null },
     updatedAt: number,
   ): Promise<boolean>;
+}
+
+/**
+ * Filters and position of one page of {@link UserAdminStore.listUsers}. Users come newest
+ * first, ordered by `(createdAt, id)` descending, so a page boundary never moves when users are
+ * added.
+ */
+export interface UserListQuery {
+  /** Case-insensitive substring of the email address or the name. */
+  search?: string;
+  /** Only banned (true) or only not banned (false) users. */
+  banned?: boolean;
+  /** Only users whose email is verified (true) or not (false). */
+  verified?: boolean;
+  /** Only users created at or after this instant. */
+  createdFrom?: number;
+  /** Only users created before this instant. */
+  createdBefore?: number;
+  /** Continue after this user (the last one of the previous page). */
+  after?: { createdAt: number; id: string };
+  /** Most users to return. */
+  limit: number;
+}
+
+/** Changes an admin can make to a user; absent members stay as they are. */
+export interface UserChanges {
+  email?: string;
+  emailNormalized?: string;
+  name?: string | null;
+  emailVerifiedAt?: number | null;
+  publicMetadata?: Record<string, unknown>;
+  privateMetadata?: Record<string, unknown>;
+  bannedAt?: number | null;
+}
+
+/** What the admin API needs beyond {@link UserStore}: listing, changing and deleting users. */
+export interface UserAdminStore {
+  /** One page of users, newest first (see {@link UserListQuery}). */
+  listUsers(query: UserListQuery): Promise<UserRecord[]>;
+  /**
+   * Applies `changes` and sets `updatedAt`; returns the updated user, or null when there is none.
+   * @throws EmailTakenError when the new `emailNormalized` belongs to another user.
+   */
+  updateUser(id: string, changes: UserChanges, updatedAt: number): Promise<UserRecord | null>;
+  /** Removes the user and their credentials; true when there was one. Sessions must be revoked first. */
+  deleteUser(id: string): Promise<boolean>;
 }
 
 /** A stored session. The client holds `<id>.<secret>`; the store only `secretHash`. */
@@ -123,14 +184,35 @@ export interface SecretKeyRecord {
   keyHash: string;
   createdAt: number;
   revokedAt: number | null;
+  /** A label chosen at creation (e.g. "billing backend"), or null. */
+  name: string | null;
+  /** The key's last four characters, so operators can tell keys apart; never enough to use it. */
+  hint: string | null;
+  /** Last time the key opened the admin API (written at most once a minute), or null. */
+  lastUsedAt: number | null;
 }
+
+/** Fields for a new key; the label, hint and last use are optional. */
+export type NewSecretKey = Omit<SecretKeyRecord, "name" | "hint" | "lastUsedAt"> &
+  Partial<Pick<SecretKeyRecord, "name" | "hint" | "lastUsedAt">>;
 
 /** Admin secret keys. */
 export interface SecretKeyStore {
-  createSecretKey(key: SecretKeyRecord): Promise<void>;
+  createSecretKey(key: NewSecretKey): Promise<void>;
   /** The key with this hash if it exists and is not revoked. */
   findActiveSecretKey(keyHash: string): Promise<SecretKeyRecord | null>;
+  /** The key with this hash, revoked or not. */
+  findSecretKeyByHash(keyHash: string): Promise<SecretKeyRecord | null>;
   countActiveSecretKeys(): Promise<number>;
+  /** Every key, revoked ones included, oldest first. */
+  listSecretKeys(): Promise<SecretKeyRecord[]>;
+  /**
+   * Marks the key revoked at `revokedAt` unless it already is; returns the key as stored
+   * afterwards (with the earlier revocation time if it was revoked before), or null if unknown.
+   */
+  revokeSecretKey(id: string, revokedAt: number): Promise<SecretKeyRecord | null>;
+  /** Records a use of the key. */
+  touchSecretKey(id: string, lastUsedAt: number): Promise<void>;
 }
 
 /** A stored JWT signing key. The private half is encrypted at rest. */
@@ -267,11 +349,64 @@ export interface KnownDeviceStore {
 }
 
 /**
- * The primary database: accounts, secret keys, signing keys, emailed tokens, known devices and
- * (unless Redis takes them) sessions. Created by `createSQLiteDatabase`, `createPostgresDatabase`
- * or `createMemoryDatabase`.
+ * A persisted security event (see `events/bus.ts`). `type` is a plain string so later features
+ * add event types without a schema change.
  */
-export interface Database extends UserStore, SecretKeyStore, SigningKeyStore, EmailTokenStore, KnownDeviceStore {
+export interface SecurityEventRecord {
+  /** `evt_…`; sorts in the order the events were recorded (time first). */
+  id: string;
+  type: string;
+  occurredAt: number;
+  userId: string | null;
+  sessionId: string | null;
+  /** `user`, `admin` or `system`, or null when the event names no actor. */
+  actorType: string | null;
+  /** User id or secret key id of the actor. */
+  actorId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  /** Type-specific details; never a secret. */
+  data: Record<string, unknown>;
+}
+
+/** Filters and position of one page of {@link SecurityEventStore.listSecurityEvents}, newest first. */
+export interface SecurityEventQuery {
+  /** Only these types (any of them). */
+  types?: string[];
+  userId?: string;
+  actorId?: string;
+  /** Only events at or after this instant. */
+  from?: number;
+  /** Only events before this instant. */
+  to?: number;
+  /** Continue with events older than this id (the last one of the previous page). */
+  beforeId?: string;
+  limit: number;
+}
+
+/** Security events, kept for the configured retention. */
+export interface SecurityEventStore {
+  appendSecurityEvent(event: SecurityEventRecord): Promise<void>;
+  /** One page of events, newest first (by id). */
+  listSecurityEvents(query: SecurityEventQuery): Promise<SecurityEventRecord[]>;
+  /** Removes events that occurred before `cutoff`; returns how many. */
+  deleteSecurityEventsBefore(cutoff: number): Promise<number>;
+}
+
+/**
+ * The primary database: accounts, secret keys, security events, signing keys, emailed tokens,
+ * known devices and (unless Redis takes them) sessions. Created by `createSQLiteDatabase`,
+ * `createPostgresDatabase` or `createMemoryDatabase`.
+ */
+export interface Database
+  extends
+    UserStore,
+    UserAdminStore,
+    SecretKeyStore,
+    SecurityEventStore,
+    SigningKeyStore,
+    EmailTokenStore,
+    KnownDeviceStore {
   /** Short name for logs and readiness reports: `sqlite`, `postgres`, `memory`. */
   readonly kind: string;
   /** The database-backed session store. */

@@ -71,17 +71,23 @@ export function cookieFrom(response: Response, name: string): string | null {
 }
 
 /** Starts an engine on the memory database with a frozen clock, unless `config` says otherwise. */
-export async function createTestEngine(config: Partial<GatehouseConfig> = {}): Promise<TestEngine> {
+export async function createTestEngine(
+  config: Partial<GatehouseConfig> & {
+    /** Record {@link TEST_SECRET_KEY} as an admin key. @default true */
+    withSecretKey?: boolean;
+  } = {},
+): Promise<TestEngine> {
+  const { withSecretKey = true, ...engineConfig } = config;
   const clock = { now: Date.UTC(2026, 0, 1) };
   const fullConfig: GatehouseConfig = {
     baseURL: BASE_URL,
     database: createMemoryDatabase({ warn: () => {} }),
     clock: () => clock.now,
-    ...(config.strategy && config.strategy !== "session" ? { encryptionKey: TEST_ENCRYPTION_KEY } : {}),
-    ...config,
+    ...(engineConfig.strategy && engineConfig.strategy !== "session" ? { encryptionKey: TEST_ENCRYPTION_KEY } : {}),
+    ...engineConfig,
   };
   const gatehouse = await createGatehouse(fullConfig);
-  await gatehouse.ensureSecretKey(TEST_SECRET_KEY);
+  if (withSecretKey) await gatehouse.ensureSecretKey(TEST_SECRET_KEY);
   const cookieName = resolveConfig(fullConfig).cookie.name;
 
   const request: TestEngine["request"] = (method, path, options = {}) => {

@@ -6,6 +6,7 @@ import {
   cookieFrom,
   createTestEngine,
   strongPassword,
+  TEST_SECRET_KEY,
   uniqueEmail,
   type TestEngine,
 } from "../test-support/engine.js";
@@ -132,6 +133,23 @@ describe("jwt strategy: sign-in and access tokens", () => {
     const revoke = await engine.request("DELETE", `/v1/sessions/${tokens.session_id}`, { bearer: access_token });
     expect(revoke.status).toBe(204);
     expect((await refresh(engine, tokens.refresh_token)).status).toBe(400);
+  });
+});
+
+describe("ban and delete under the jwt strategy", () => {
+  it.each([
+    ["ban", "POST", (id: string) => `/v1/admin/users/${id}/ban`],
+    ["delete", "DELETE", (id: string) => `/v1/admin/users/${id}`],
+  ])("%s ends access and refresh at once, and is announced on the feed", async (_, method, path) => {
+    const engine = await engineWith();
+    const tokens = await bearerSignUp(engine);
+    const userId = decodeJwt(tokens.access_token).sub!;
+    const response = await engine.request(method, path(userId), { bearer: TEST_SECRET_KEY });
+    expect(response.status).toBeLessThan(300);
+    expect((await engine.request("GET", "/v1/session", { bearer: tokens.access_token })).status).toBe(401);
+    expect((await refresh(engine, tokens.refresh_token)).status).toBe(400);
+    const logged = await engine.database.revocations.readAfter(null, 10);
+    expect(logged.map((entry) => entry.sessionId)).toContain(tokens.session_id);
   });
 });
 

@@ -131,7 +131,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       const now = clock();
       if (!session || !isSessionLive(session, now)) throw new InvalidGrantError("The session has ended.");
       const user = await users.getUserById(session.userId);
-      if (!user) throw new InvalidGrantError("The session has ended.");
+      // A ban ends every session; this also refuses one that a sign-in racing the ban created.
+      if (!user || user.bannedAt !== null) throw new InvalidGrantError("The session has ended.");
 
       const presentedHash = await sha256base64url(secret);
       const successor = await successorSecret(sessionId, generation, secret);
@@ -177,7 +178,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       const session = await store.getSession(claims.sid);
       if (!session || session.userId !== claims.sub || !isSessionLive(session, clock())) return null;
       const user = await users.getUserById(session.userId);
-      return user ? { user, session } : null;
+      return user && user.bannedAt === null ? { user, session } : null;
     },
 
     async sessionIdOf(accessToken) {

@@ -17,6 +17,7 @@ import type {
   EmailTokenRecord,
   EmailTokenStore,
   KnownDeviceStore,
+  NewSecretKey,
   NewUser,
   RateLimiterFactory,
   RateLimiterOptions,
@@ -24,6 +25,7 @@ import type {
   SecretKeyRecord,
   RevocationLog,
   RevocationLogEntry,
+  SecurityEventRecord,
   SessionRecord,
   SessionRotation,
   SessionStore,
@@ -47,6 +49,15 @@ export interface MemoryDatabaseOptions {
 const MEMORY_DATABASE_PRODUCTION_WARNING =
   "Gatehouse is using the in-memory database in production: all accounts and sessions are lost " +
   "on restart and are not shared between instances. Use SQLite or PostgreSQL instead.";
+
+/** Deep copy of a record holding JSON members (metadata, event data), so callers never share them. */
+function copy<T>(value: T): T {
+  return structuredClone(value);
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 function createMemorySessionStore(): SessionStore {
   const sessions = new Map<string, SessionRecord>();
@@ -262,6 +273,7 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
   const userIdsByEmail = new Map<string, string>();
   const secretKeysById = new Map<string, SecretKeyRecord>();
   const signingKeys = new Map<string, SigningKeyRecord>();
+  const securityEvents: SecurityEventRecord[] = [];
 
   function findSecretKeyByHash(keyHash: string): SecretKeyRecord | undefined {
     for (const key of secretKeysById.values()) if (key.keyHash === keyHash) return key;
@@ -276,21 +288,68 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
     async createUser(user: NewUser): Promise<UserRecord> {
       if (userIdsByEmail.has(user.emailNormalized)) throw new EmailTakenError();
       if (usersById.has(user.id)) throw new Error(`A user with id ${user.id} already exists.`);
-      const record: UserRecord = { ...user, updatedAt: user.createdAt };
+      const record: UserRecord = copy({
+        ...user,
+        publicMetadata: user.publicMetadata ?? {},
+        privateMetadata: user.privateMetadata ?? {},
+        bannedAt: user.bannedAt ?? null,
+        updatedAt: user.createdAt,
+      });
       usersById.set(record.id, record);
       userIdsByEmail.set(record.emailNormalized, record.id);
-      return { ...record };
+      return copy(record);
     },
 
     async getUserById(id: string): Promise<UserRecord | null> {
       const user = usersById.get(id);
-      return user ? { ...user } : null;
+      return user ? copy(user) : null;
     },
 
     async getUserByEmail(emailNormalized: string): Promise<UserRecord | null> {
       const id = userIdsByEmail.get(emailNormalized);
       const user = id === undefined ? undefined : usersById.get(id);
-      return user ? { ...user } : null;
+      return user ? copy(user) : null;
+    },
+
+    async listUsers(query) {
+      const search = query.search?.toLowerCase();
+      return [...usersById.values()]
+        .filter(
+          (user) =>
+            (!search || user.emailNormalized.includes(search) || (user.name ?? "").toLowerCase().includes(search)) &&
+            (query.banned === undefined || (user.bannedAt !== null) === query.banned) &&
+            (query.verified === undefined || (user.emailVerifiedAt !== null) === query.verified) &&
+            (query.createdFrom === undefined || user.createdAt >= query.createdFrom) &&
+            (query.createdBefore === undefined || user.createdAt < query.createdBefore) &&
+            (query.after === undefined ||
+              user.createdAt < query.after.createdAt ||
+              (user.createdAt === query.after.createdAt && user.id < query.after.id)),
+        )
+        .sort((a, b) => b.createdAt - a.createdAt || compareIds(b.id, a.id))
+        .slice(0, query.limit)
+        .map(copy);
+    },
+
+    async updateUser(id, changes, updatedAt) {
+      const user = usersById.get(id);
+      if (!user) return null;
+      const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+      const updated: UserRecord = copy({ ...user, ...defined, updatedAt });
+      if (updated.emailNormalized !== user.emailNormalized) {
+        if (userIdsByEmail.has(updated.emailNormalized)) throw new EmailTakenError();
+        userIdsByEmail.delete(user.emailNormalized);
+        userIdsByEmail.set(updated.emailNormalized, id);
+      }
+      usersById.set(id, updated);
+      return copy(updated);
+    },
+
+    async deleteUser(id) {
+      const user = usersById.get(id);
+      if (!user) return false;
+      usersById.delete(id);
+      userIdsByEmail.delete(user.emailNormalized);
+      return true;
     },
 
     async updatePasswordHash(userId: string, passwordHash: string, updatedAt: number): Promise<void> {
@@ -325,10 +384,68 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
     ...createMemoryEmailTokenStore(),
     ...createMemoryKnownDeviceStore(),
 
-    async createSecretKey(key: SecretKeyRecord): Promise<void> {
+    async createSecretKey(key: NewSecretKey): Promise<void> {
       if (secretKeysById.has(key.id)) throw new Error(`A secret key with id ${key.id} already exists.`);
       if (findSecretKeyByHash(key.keyHash)) throw new Error("A secret key with this hash already exists.");
-      secretKeysById.set(key.id, { ...key });
+      secretKeysById.set(key.id, { name: null, hint: null, lastUsedAt: null, ...key });
+    },
+
+    async findSecretKeyByHash(keyHash) {
+      const key = findSecretKeyByHash(keyHash);
+      return key ? { ...key } : null;
+    },
+
+    async listSecretKeys() {
+      return [...secretKeysById.values()]
+        .sort((a, b) => a.createdAt - b.createdAt || compareIds(a.id, b.id))
+        .map((key) => ({ ...key }));
+    },
+
+    async revokeSecretKey(id, revokedAt) {
+      const key = secretKeysById.get(id);
+      if (!key) return null;
+      if (key.revokedAt === null) secretKeysById.set(id, { ...key, revokedAt });
+      return { ...secretKeysById.get(id)! };
+    },
+
+    async touchSecretKey(id, lastUsedAt) {
+      const key = secretKeysById.get(id);
+      if (key) secretKeysById.set(id, { ...key, lastUsedAt });
+    },
+
+    async appendSecurityEvent(event) {
+      if (securityEvents.some((each) => each.id === event.id)) {
+        throw new Error(`A security event with id ${event.id} already exists.`);
+      }
+      securityEvents.push(copy(event));
+    },
+
+    async listSecurityEvents(query) {
+      const types = query.types && query.types.length > 0 ? new Set(query.types) : null;
+      return securityEvents
+        .filter(
+          (event) =>
+            (types === null || types.has(event.type)) &&
+            (query.userId === undefined || event.userId === query.userId) &&
+            (query.actorId === undefined || event.actorId === query.actorId) &&
+            (query.from === undefined || event.occurredAt >= query.from) &&
+            (query.to === undefined || event.occurredAt < query.to) &&
+            (query.beforeId === undefined || event.id < query.beforeId),
+        )
+        .sort((a, b) => compareIds(b.id, a.id))
+        .slice(0, query.limit)
+        .map(copy);
+    },
+
+    async deleteSecurityEventsBefore(cutoff) {
+      let removed = 0;
+      for (let index = securityEvents.length - 1; index >= 0; index--) {
+        if (securityEvents[index]!.occurredAt < cutoff) {
+          securityEvents.splice(index, 1);
+          removed++;
+        }
+      }
+      return removed;
     },
 
     async findActiveSecretKey(keyHash: string): Promise<SecretKeyRecord | null> {

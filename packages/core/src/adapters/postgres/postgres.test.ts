@@ -204,6 +204,9 @@ describe.skipIf(!probe.available)(`PostgreSQL adapter ${probe.reason}`, () => {
             keyHash: "h1",
             createdAt: 2 ** 40,
             revokedAt: null,
+            name: null,
+            hint: null,
+            lastUsedAt: null,
           });
           const globallyParsed = await inspect(testDatabase.url, async (client) => {
             const result = await client.query<{ created_at: unknown }>("select created_at from secret_keys");
