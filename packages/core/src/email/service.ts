@@ -319,6 +319,9 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
   events.subscribe(async (event: GatehouseEvent) => {
     if (event.userId === null) return;
     if (event.type === "user.created") {
+      // Only accounts people made themselves: an administrator creating a user, or an import of
+      // thousands, must not mail anyone unasked.
+      if (event.actor !== undefined) return;
       const user = await database.getUserById(event.userId);
       if (user && user.emailVerifiedAt === null) await issueVerification(user, user.email);
     } else if (event.type === "sign_in.failed" && event.data?.reason === "email_not_verified") {
@@ -341,7 +344,8 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
       await limitRequest("password_reset", emailNormalized, client.ip);
       outbox.run(async () => {
         const user = await database.getUserByEmail(emailNormalized);
-        if (!user) return;
+        // A banned account could not use the link or code; it gets nothing, like an unknown one.
+        if (!user || user.bannedAt !== null) return;
         const { link, expiresIn } = await issue(user, "password_reset", { email: user.email, link: true, code: false });
         send("password-reset", user.email, user, {
           link: linkWithToken(options.passwordResetPageURL, link!),
@@ -374,7 +378,8 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
       await limitRequest("magic_link", emailNormalized, client.ip);
       outbox.run(async () => {
         const user = await database.getUserByEmail(emailNormalized);
-        if (!user) return;
+        // A banned account could not use the link or code; it gets nothing, like an unknown one.
+        if (!user || user.bannedAt !== null) return;
         const { link, expiresIn } = await issue(user, "magic_link", {
           email: user.email,
           link: true,
@@ -416,7 +421,8 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
       await limitRequest("sign_in_code", emailNormalized, client.ip);
       outbox.run(async () => {
         const user = await database.getUserByEmail(emailNormalized);
-        if (!user) return;
+        // A banned account could not use the link or code; it gets nothing, like an unknown one.
+        if (!user || user.bannedAt !== null) return;
         const { code, expiresIn } = await issue(user, "sign_in_code", { email: user.email, link: false, code: true });
         send("email-code", user.email, user, { code: code!, expires_in: expiresIn });
       });
