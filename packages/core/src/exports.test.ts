@@ -7,6 +7,8 @@ describe("public exports", () => {
   it("@gatehouse/core", () => {
     expect(Object.keys(core).sort()).toEqual([
       "DEFAULTS",
+      "EMAIL_TEMPLATE_NAMES",
+      "EMAIL_TEMPLATE_VARIABLES",
       "EVENT_TYPES",
       "IMPORT_SOURCES",
       "MAX_PASSWORD_LENGTH",
@@ -20,6 +22,7 @@ describe("public exports", () => {
       "generateEncryptionKey",
       "importedHashAlgorithm",
       "parseEncryptionKey",
+      "renderEmailPreview",
       "resolveConfig",
       "silentLogger",
     ]);
@@ -28,14 +31,19 @@ describe("public exports", () => {
   it("@gatehouse/core/errors", () => {
     expect(Object.keys(errors).sort()).toEqual([
       "ConfigurationError",
+      "EmailAlreadyVerifiedError",
+      "EmailNotVerifiedError",
       "EmailTakenError",
       "GatehouseError",
+      "InvalidCodeError",
       "InvalidCredentialsError",
       "InvalidCursorError",
       "InvalidGrantError",
       "InvalidQueryError",
+      "InvalidRedirectURLError",
       "InvalidRequestError",
       "InvalidSecretKeyError",
+      "InvalidTokenError",
       "LastSecretKeyError",
       "MalformedJSONError",
       "MethodNotAllowedError",
@@ -45,6 +53,7 @@ describe("public exports", () => {
       "OriginForbiddenError",
       "PayloadTooLargeError",
       "RateLimitedError",
+      "ReauthenticationRequiredError",
       "SecretKeyInQueryError",
       "SecretKeyRequiredError",
       "UnauthenticatedError",

@@ -9,6 +9,11 @@ import { createAdminGuard } from "./admin/guard.js";
 import { resolveConfig, type GatehouseConfig } from "./config.js";
 import { NotAvailableError } from "./errors/index.js";
 import { createMemoryRateLimiters } from "./adapters/memory/index.js";
+import { createOutbox } from "./email/outbox.js";
+import { emailPageRoutes } from "./email/pages.js";
+import { emailRoutes } from "./email/routes.js";
+import { createEmailService } from "./email/service.js";
+import { createDroppingTransport } from "./email/transport.js";
 import { createEventBus } from "./events/bus.js";
 import { createSigningKeyManager, KEY_RELOAD_INTERVAL_MS } from "./keys/service.js";
 import { keyRoutes } from "./keys/routes.js";
@@ -135,8 +140,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     tokens,
     clock,
   });
+  const rateLimiters = config.rateLimiters ?? createMemoryRateLimiters();
   const throttle = createThrottle({
-    rateLimiters: config.rateLimiters ?? createMemoryRateLimiters(),
+    rateLimiters,
     limits: resolved.throttle,
     logger,
   });
@@ -149,6 +155,34 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     observer,
     clock,
     dummyHash,
+    requireEmailVerification: resolved.email.requireVerification,
+  });
+  if (resolved.email.transport === null) {
+    logger.warn({}, "no email transport configured: emails are dropped (set SMTP_URL, or email.transport)");
+  }
+  const outbox = createOutbox({
+    transport: resolved.email.transport ?? createDroppingTransport(logger),
+    from: resolved.email.from,
+    logger,
+    retryDelaysMs: resolved.email.retryDelaysMs,
+  });
+  const email = createEmailService({
+    database,
+    accounts,
+    sessions,
+    hasher,
+    throttle,
+    rateLimiters,
+    events,
+    outbox,
+    clock,
+    baseURL: resolved.baseURL,
+    allowedOrigins: resolved.allowedOrigins,
+    appName: resolved.email.appName,
+    templates: resolved.email.templates,
+    passwordResetPageURL: resolved.email.passwordResetPageURL,
+    verificationPageURL: resolved.email.verificationPageURL,
+    limits: { emailPerAddress: resolved.throttle.emailPerAddress, emailPerIP: resolved.throttle.emailPerIP },
   });
 
   const secretKeys = createSecretKeyService({ keys: database, events, clock });
@@ -156,7 +190,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const userImporter = createUserImporter({ users: database, events, clock });
 
   const routes: AnyRoute[] = [
-    ...accountRoutes({ accounts, sessions, transport }),
+    ...accountRoutes({ accounts, sessions, transport, cookie: resolved.cookie }),
     ...sessionRoutes({ sessions, transport }),
     ...tokenRoutes({
       tokens,
@@ -172,6 +206,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     ...userAdminRoutes({ userAdmin }),
     ...secretKeyRoutes({ secretKeys }),
     ...securityEventRoutes({ log: securityEvents }),
+    ...emailRoutes({ email, sessions, transport, cookie: resolved.cookie }),
   ];
   let openAPI: Record<string, unknown> | undefined;
   const openAPIDocument = (): Record<string, unknown> =>
@@ -193,7 +228,8 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   );
 
   const handler = createHandler({
-    routes,
+    // The pages are served but are not part of the API document.
+    routes: [...routes, ...emailPageRoutes({ baseURL: resolved.baseURL })],
     authenticate: transport.authenticate,
     allowedOrigins: resolved.allowedOrigins,
     trustedProxies,
@@ -212,6 +248,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     });
     securityEvents.sweep().catch((err: unknown) => {
       logger.warn({ err }, "sweeping old security events failed");
+    });
+    database.deleteExpiredEmailTokens(clock()).catch((err: unknown) => {
+      logger.warn({ err }, "sweeping expired email tokens failed");
     });
   }, SWEEP_INTERVAL_MS);
   // The sweep must never keep a process alive on its own.
@@ -253,6 +292,13 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
       return keys.rotate({ type: "system", id: null });
     },
     events: { subscribe: events.subscribe, flush: events.flush },
+    email: {
+      async flush() {
+        // Event listeners queue notices; the outbox's tasks and deliveries come after them.
+        await events.flush();
+        await outbox.flush();
+      },
+    },
 
     async checkReadiness(): Promise<ReadinessReport> {
       const checks: ReadinessReport["checks"] = { database: await check(() => database.ping()) };
@@ -275,6 +321,8 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
       keys?.close();
       await events.flush();
       securityEvents.stop();
+      // Before the database closes: background email work still reads and writes it.
+      await outbox.close();
       if (sessionStore !== database.sessions) await sessionStore.close();
       await database.close();
     },

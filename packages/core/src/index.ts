@@ -1,7 +1,7 @@
 /**
  * `@gatehouse/core`: the Gatehouse engine. Storage adapters are separate subpath exports
- * (`@gatehouse/core/adapters/sqlite`, `/postgres`, `/redis`, `/memory`), errors are under
- * `@gatehouse/core/errors`.
+ * (`@gatehouse/core/adapters/sqlite`, `/postgres`, `/redis`, `/memory`), as are the email
+ * transports (`/adapters/smtp`, `/adapters/mailbox`); errors are under `@gatehouse/core/errors`.
  */
 export { createGatehouse } from "./gatehouse.js";
 export { resolveConfig } from "./config.js";
@@ -15,6 +15,9 @@ export { createImportAwareHasher } from "./passwords/imported.js";
 export { importedHashAlgorithm } from "./passwords/imported.js";
 export { IMPORT_SOURCES } from "./user-import/sources.js";
 export { silentLogger } from "./lib/logger.js";
+export { EMAIL_TEMPLATE_NAMES } from "./email/templates.js";
+export { EMAIL_TEMPLATE_VARIABLES } from "./email/templates.js";
+export { renderEmailPreview } from "./email/templates.js";
 export { VERSION } from "./version.js";
 export { EVENT_TYPES } from "./events/bus.js";
 export { generateEncryptionKey } from "./lib/encryption.js";
@@ -32,6 +35,15 @@ export type { GatehouseConfig, ResolvedConfig, Observer, SignInOutcome, Strategy
 export type { Logger, LogMethod } from "./lib/logger.js";
 export type { GatehouseEvent, EventType, EventActor, EventListener } from "./events/bus.js";
 export type { PasswordHasher, Argon2Parameters } from "./passwords/hasher.js";
+export type { EmailTransport, EmailMessage } from "./email/transport.js";
+export type {
+  EmailTemplateName,
+  EmailTemplate,
+  EmailTemplateOverrides,
+  EmailPreviewOptions,
+  RenderedEmail,
+} from "./email/templates.js";
+export type { SignInMethod } from "./accounts/service.js";
 export type {
   Database,
   UserStore,
@@ -41,6 +53,11 @@ export type {
   SessionRecord,
   SecretKeyStore,
   SecretKeyRecord,
+  EmailTokenStore,
+  EmailTokenRecord,
+  EmailTokenPurpose,
+  KnownDeviceStore,
+  DeviceRecognition,
   NewSecretKey,
   UserAdminStore,
   UserListQuery,

@@ -4,7 +4,15 @@
  * runs: same key algorithm, same token lifetimes (which decide how long a retired key stays
  * published), same encryption key.
  */
-import { createGatehouse, type Gatehouse, type GatehouseConfig, type Logger, type Observer } from "@gatehouse/core";
+import {
+  createGatehouse,
+  type EmailTemplateOverrides,
+  type EmailTransport,
+  type Gatehouse,
+  type GatehouseConfig,
+  type Logger,
+  type Observer,
+} from "@gatehouse/core";
 import type { ServerConfig } from "./config.js";
 import { resolveEncryptionKey } from "./encryption-key.js";
 import { openDatabase, type Storage } from "./storage.js";
@@ -16,6 +24,11 @@ export interface EngineParts {
   encryptionKey: string;
   logger: Logger;
   observer?: Observer;
+  /**
+   * How mail leaves, and the template overrides from the data directory. One-off commands send
+   * no mail and leave it out.
+   */
+  email?: { transport: EmailTransport; templates: EmailTemplateOverrides };
 }
 
 /** The engine configuration for a server configuration; every unset setting keeps the engine's default. */
@@ -43,6 +56,13 @@ export function engineConfig(config: ServerConfig, parts: EngineParts): Gatehous
     allowedOrigins: config.allowedOrigins,
     trustedProxies: config.trustedProxies,
     securityEvents: { retentionSeconds: config.eventRetentionSeconds ?? undefined },
+    email: {
+      transport: parts.email?.transport,
+      templates: parts.email?.templates,
+      from: config.emailFrom ?? undefined,
+      appName: config.appName ?? undefined,
+      requireVerification: config.requireEmailVerification,
+    },
     logger: parts.logger,
     observer: parts.observer,
   };
@@ -74,7 +94,14 @@ export async function withCommandEngine<T>(
   let engine: Gatehouse;
   try {
     const { key } = await resolveEncryptionKey(config, { generate: false });
-    engine = await startEngine(config, { storage: { database }, encryptionKey: key, logger });
+    engine = await startEngine(config, {
+      storage: { database },
+      encryptionKey: key,
+      logger,
+      // One-off commands send no mail; an explicit no-op keeps the engine from warning that
+      // mail would be dropped.
+      email: { transport: { kind: "none", send: async () => {} }, templates: {} },
+    });
   } catch (error) {
     await database.close().catch(() => {});
     throw error;
