@@ -2,6 +2,9 @@
  * Engine configuration: what `createGatehouse` accepts, and `resolveConfig`, which applies
  * the documented defaults and refuses settings that cannot work.
  */
+import type { EmailTemplateOverrides } from "./email/templates.js";
+import { createEmailRenderer } from "./email/templates.js";
+import { formatEmailSender, parseEmailSender, type EmailTransport } from "./email/transport.js";
 import { ConfigurationError } from "./errors/index.js";
 import type { Logger } from "./lib/logger.js";
 import type { PasswordHasher } from "./passwords/hasher.js";
@@ -119,7 +122,8 @@ export interface GatehouseConfig {
     domain?: string;
   };
   /**
-   * Origins, besides the base URL's, whose cookie-authenticated writes are accepted.
+   * Origins, besides the base URL's, whose cookie-authenticated writes are accepted and that a
+   * magic link's `redirect_url` may point to.
    * @example ["https://app.example.com"]
    */
   allowedOrigins?: string[];
@@ -132,6 +136,52 @@ export interface GatehouseConfig {
     signInPerIP?: ThrottleLimit;
     /** @default { points: 20, durationSeconds: 3600 } */
     signUpPerIP?: ThrottleLimit;
+    /**
+     * Emails one address can be sent per kind of request (reset, magic link, code,
+     * verification), counted alike for addresses with and without an account.
+     * @default { points: 5, durationSeconds: 900 }
+     */
+    emailPerAddress?: ThrottleLimit;
+    /** Email requests of every kind from one client network. @default { points: 30, durationSeconds: 900 } */
+    emailPerIP?: ThrottleLimit;
+  };
+  /** Email delivery and the email flows. */
+  email?: {
+    /**
+     * How messages leave: `createSMTPTransport` (`@gatehouse/core/adapters/smtp`),
+     * `createFileMailbox` (`/adapters/mailbox`) or `createMemoryEmailTransport` (`/adapters/memory`).
+     * @default none: messages are dropped and a warning is logged
+     */
+    transport?: EmailTransport;
+    /**
+     * Sender of every message, `Name <address>` or an address (`GATEHOUSE_EMAIL_FROM`).
+     * @default "no-reply@<base URL host name>"
+     */
+    from?: string;
+    /** Product name used in messages (`{{app_name}}`). @default the base URL's host */
+    appName?: string;
+    /** Replacements for parts of the built-in templates; checked at start. */
+    templates?: EmailTemplateOverrides;
+    /**
+     * Sign-in waits until the address is verified (`GATEHOUSE_REQUIRE_EMAIL_VERIFICATION`).
+     * @default false
+     */
+    requireVerification?: boolean;
+    /**
+     * Waits before each retry of a failed delivery, in milliseconds.
+     * @default [5000, 30000, 120000, 600000, 1800000]
+     */
+    retryDelaysMs?: number[];
+    /**
+     * Page a password-reset link opens, with `?token=…` appended; must be on an allowed origin.
+     * @default "<base URL>/reset-password" (a minimal page Gatehouse serves)
+     */
+    passwordResetPageURL?: string;
+    /**
+     * Page a verification link opens, with `?token=…` appended; must be on an allowed origin.
+     * @default "<base URL>/verify-email" (a minimal page Gatehouse serves)
+     */
+    verificationPageURL?: string;
   };
   /** Webhook delivery; see {@link WebhooksConfig}. */
   webhooks?: WebhooksConfig;
@@ -180,7 +230,24 @@ export interface ResolvedConfig {
   cookie: { name: string; refreshName: string; domain: string | null; secure: boolean };
   allowedOrigins: Set<string>;
   trustedProxies: string[];
-  throttle: { signInPerAccount: ThrottleLimit; signInPerIP: ThrottleLimit; signUpPerIP: ThrottleLimit };
+  throttle: {
+    signInPerAccount: ThrottleLimit;
+    signInPerIP: ThrottleLimit;
+    signUpPerIP: ThrottleLimit;
+    emailPerAddress: ThrottleLimit;
+    emailPerIP: ThrottleLimit;
+  };
+  email: {
+    transport: EmailTransport | null;
+    /** The formatted sender header. */
+    from: string;
+    appName: string;
+    templates: EmailTemplateOverrides;
+    requireVerification: boolean;
+    retryDelaysMs: number[];
+    passwordResetPageURL: URL;
+    verificationPageURL: URL;
+  };
   bodyLimitBytes: number;
   securityEvents: { retentionSeconds: number };
   webhooks: {
@@ -202,6 +269,9 @@ export const DEFAULTS = {
   signInPerAccount: { points: 10, durationSeconds: 900 },
   signInPerIP: { points: 100, durationSeconds: 900 },
   signUpPerIP: { points: 20, durationSeconds: 3600 },
+  emailPerAddress: { points: 5, durationSeconds: 900 },
+  emailPerIP: { points: 30, durationSeconds: 900 },
+  emailRetryDelaysMs: [5_000, 30_000, 120_000, 600_000, 1_800_000],
   jwtAccessTokenTTLSeconds: 600,
   hybridAccessTokenTTLSeconds: 60,
   refreshGraceSeconds: 20,
@@ -211,6 +281,16 @@ export const DEFAULTS = {
   webhookPollIntervalMs: 5000,
   webhookRetentionDays: 30,
 } as const;
+
+function pageURL(value: string | undefined, fallback: string, baseURL: URL, allowed: Set<string>, what: string): URL {
+  const url = value === undefined ? new URL(fallback, baseURL.href.replace(/\/?$/, "/")) : parseOrigin(value, what);
+  if (!allowed.has(url.origin) || url.username || url.password || url.hash) {
+    throw new ConfigurationError(
+      `${what} must be a URL on the base URL's origin or an allowed origin, got "${value}".`,
+    );
+  }
+  return url;
+}
 
 function parseOrigin(value: string, what: string): URL {
   let url: URL;
@@ -329,7 +409,10 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
       ),
       signInPerIP: limit(config.throttle?.signInPerIP, DEFAULTS.signInPerIP, "throttle.signInPerIP"),
       signUpPerIP: limit(config.throttle?.signUpPerIP, DEFAULTS.signUpPerIP, "throttle.signUpPerIP"),
+      emailPerAddress: limit(config.throttle?.emailPerAddress, DEFAULTS.emailPerAddress, "throttle.emailPerAddress"),
+      emailPerIP: limit(config.throttle?.emailPerIP, DEFAULTS.emailPerIP, "throttle.emailPerIP"),
     },
+    email: resolveEmailConfig(config.email, baseURL, allowedOrigins),
     bodyLimitBytes: positiveInteger(config.bodyLimitBytes, DEFAULTS.bodyLimitBytes, "bodyLimitBytes"),
     securityEvents: {
       retentionSeconds: positiveInteger(
@@ -375,5 +458,45 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
         ),
     },
     clock: config.clock ?? Date.now,
+  };
+}
+
+function resolveEmailConfig(
+  email: GatehouseConfig["email"],
+  baseURL: URL,
+  allowedOrigins: Set<string>,
+): ResolvedConfig["email"] {
+  const retryDelaysMs = email?.retryDelaysMs ?? [...DEFAULTS.emailRetryDelaysMs];
+  if (!Array.isArray(retryDelaysMs) || retryDelaysMs.some((delay) => !Number.isInteger(delay) || delay < 0)) {
+    throw new ConfigurationError("email.retryDelaysMs must be a list of whole, non-negative milliseconds.");
+  }
+  const appName = (email?.appName ?? baseURL.host).trim();
+  if (appName === "" || /\p{Cc}/u.test(appName)) {
+    throw new ConfigurationError("email.appName (GATEHOUSE_APP_NAME) must be a non-empty single line.");
+  }
+  const templates = email?.templates ?? {};
+  // Checked now, so a broken override stops the start rather than the first email.
+  createEmailRenderer(templates);
+  return {
+    transport: email?.transport ?? null,
+    from: formatEmailSender(parseEmailSender(email?.from ?? `no-reply@${baseURL.hostname}`)),
+    appName,
+    templates,
+    requireVerification: email?.requireVerification ?? false,
+    retryDelaysMs,
+    passwordResetPageURL: pageURL(
+      email?.passwordResetPageURL,
+      "reset-password",
+      baseURL,
+      allowedOrigins,
+      "email.passwordResetPageURL",
+    ),
+    verificationPageURL: pageURL(
+      email?.verificationPageURL,
+      "verify-email",
+      baseURL,
+      allowedOrigins,
+      "email.verificationPageURL",
+    ),
   };
 }

@@ -8,6 +8,8 @@ describe("public exports", () => {
   it("@gatehouse/core", () => {
     expect(Object.keys(core).sort()).toEqual([
       "DEFAULTS",
+      "EMAIL_TEMPLATE_NAMES",
+      "EMAIL_TEMPLATE_VARIABLES",
       "EVENT_TYPES",
       "IMPORT_SOURCES",
       "MAX_PASSWORD_LENGTH",
@@ -23,6 +25,7 @@ describe("public exports", () => {
       "generateEncryptionKey",
       "importedHashAlgorithm",
       "parseEncryptionKey",
+      "renderEmailPreview",
       "resolveConfig",
       "silentLogger",
     ]);
@@ -31,14 +34,19 @@ describe("public exports", () => {
   it("@gatehouse/core/errors", () => {
     expect(Object.keys(errors).sort()).toEqual([
       "ConfigurationError",
+      "EmailAlreadyVerifiedError",
+      "EmailNotVerifiedError",
       "EmailTakenError",
       "GatehouseError",
+      "InvalidCodeError",
       "InvalidCredentialsError",
       "InvalidCursorError",
       "InvalidGrantError",
       "InvalidQueryError",
+      "InvalidRedirectURLError",
       "InvalidRequestError",
       "InvalidSecretKeyError",
+      "InvalidTokenError",
       "LastSecretKeyError",
       "MalformedJSONError",
       "MethodNotAllowedError",
@@ -48,6 +56,7 @@ describe("public exports", () => {
       "OriginForbiddenError",
       "PayloadTooLargeError",
       "RateLimitedError",
+      "ReauthenticationRequiredError",
       "SecretKeyInQueryError",
       "SecretKeyRequiredError",
       "UnauthenticatedError",

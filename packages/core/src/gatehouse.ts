@@ -9,6 +9,11 @@ import { createAdminGuard } from "./admin/guard.js";
 import { resolveConfig, type GatehouseConfig } from "./config.js";
 import { ConfigurationError, NotAvailableError } from "./errors/index.js";
 import { createMemoryRateLimiters } from "./adapters/memory/index.js";
+import { createOutbox } from "./email/outbox.js";
+import { emailPageRoutes } from "./email/pages.js";
+import { emailRoutes } from "./email/routes.js";
+import { createEmailService } from "./email/service.js";
+import { createDroppingTransport } from "./email/transport.js";
 import { createEventBus } from "./events/bus.js";
 import { createSigningKeyManager, KEY_RELOAD_INTERVAL_MS } from "./keys/service.js";
 import { keyRoutes } from "./keys/routes.js";
@@ -139,8 +144,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     tokens,
     clock,
   });
+  const rateLimiters = config.rateLimiters ?? createMemoryRateLimiters();
   const throttle = createThrottle({
-    rateLimiters: config.rateLimiters ?? createMemoryRateLimiters(),
+    rateLimiters,
     limits: resolved.throttle,
     logger,
   });
@@ -153,6 +159,34 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     observer,
     clock,
     dummyHash,
+    requireEmailVerification: resolved.email.requireVerification,
+  });
+  if (resolved.email.transport === null) {
+    logger.warn({}, "no email transport configured: emails are dropped (set SMTP_URL, or email.transport)");
+  }
+  const outbox = createOutbox({
+    transport: resolved.email.transport ?? createDroppingTransport(logger),
+    from: resolved.email.from,
+    logger,
+    retryDelaysMs: resolved.email.retryDelaysMs,
+  });
+  const email = createEmailService({
+    database,
+    accounts,
+    sessions,
+    hasher,
+    throttle,
+    rateLimiters,
+    events,
+    outbox,
+    clock,
+    baseURL: resolved.baseURL,
+    allowedOrigins: resolved.allowedOrigins,
+    appName: resolved.email.appName,
+    templates: resolved.email.templates,
+    passwordResetPageURL: resolved.email.passwordResetPageURL,
+    verificationPageURL: resolved.email.verificationPageURL,
+    limits: { emailPerAddress: resolved.throttle.emailPerAddress, emailPerIP: resolved.throttle.emailPerIP },
   });
 
   const secretKeys = createSecretKeyService({ keys: database, events, clock });
@@ -191,7 +225,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   }
 
   const routes: AnyRoute[] = [
-    ...accountRoutes({ accounts, sessions, transport }),
+    ...accountRoutes({ accounts, sessions, transport, cookie: resolved.cookie }),
     ...sessionRoutes({ sessions, transport }),
     ...tokenRoutes({
       tokens,
@@ -207,6 +241,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     ...userAdminRoutes({ userAdmin }),
     ...secretKeyRoutes({ secretKeys }),
     ...securityEventRoutes({ log: securityEvents }),
+    ...emailRoutes({ email, sessions, transport, cookie: resolved.cookie }),
     ...webhookRoutes({ webhooks, clock }),
   ];
   let openAPI: Record<string, unknown> | undefined;
@@ -229,7 +264,8 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   );
 
   const handler = createHandler({
-    routes,
+    // The pages are served but are not part of the API document.
+    routes: [...routes, ...emailPageRoutes({ baseURL: resolved.baseURL })],
     authenticate: transport.authenticate,
     allowedOrigins: resolved.allowedOrigins,
     trustedProxies,
@@ -248,6 +284,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     });
     securityEvents.sweep().catch((err: unknown) => {
       logger.warn({ err }, "sweeping old security events failed");
+    });
+    database.deleteExpiredEmailTokens(clock()).catch((err: unknown) => {
+      logger.warn({ err }, "sweeping expired email tokens failed");
     });
     database.deleteFinishedWebhookDeliveries(clock() - resolved.webhooks.retentionMs).catch((err: unknown) => {
       logger.warn({ err }, "sweeping old webhook deliveries failed");
@@ -295,6 +334,13 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
       return keys.rotate({ type: "system", id: null });
     },
     events: { subscribe: events.subscribe, flush: events.flush },
+    email: {
+      async flush() {
+        // Event listeners queue notices; the outbox's tasks and deliveries come after them.
+        await events.flush();
+        await outbox.flush();
+      },
+    },
     webhooks: {
       deliverDue() {
         if (!webhookWorker) {
@@ -330,6 +376,8 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
       // Listeners first (they may queue deliveries), then the worker, before the database goes.
       await events.flush();
       securityEvents.stop();
+      // Before the database closes: background email work still reads and writes it.
+      await outbox.close();
       await webhookWorker?.stop();
       if (sessionStore !== database.sessions) await sessionStore.close();
       await database.close();

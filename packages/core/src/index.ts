@@ -1,7 +1,8 @@
 /**
  * `@gatehouse/core`: the Gatehouse engine. Storage adapters are separate subpath exports
- * (`@gatehouse/core/adapters/sqlite`, `/postgres`, `/redis`, `/memory`), as is the Node webhook
- * sender (`@gatehouse/core/adapters/node-webhooks`); errors are under `@gatehouse/core/errors`.
+ * (`@gatehouse/core/adapters/sqlite`, `/postgres`, `/redis`, `/memory`), as are the email
+ * transports (`/adapters/smtp`, `/adapters/mailbox`) and the Node webhook sender
+ * (`/adapters/node-webhooks`); errors are under `@gatehouse/core/errors`.
  */
 export { createGatehouse } from "./gatehouse.js";
 export { resolveConfig } from "./config.js";
@@ -15,6 +16,9 @@ export { createImportAwareHasher } from "./passwords/imported.js";
 export { importedHashAlgorithm } from "./passwords/imported.js";
 export { IMPORT_SOURCES } from "./user-import/sources.js";
 export { silentLogger } from "./lib/logger.js";
+export { EMAIL_TEMPLATE_NAMES } from "./email/templates.js";
+export { EMAIL_TEMPLATE_VARIABLES } from "./email/templates.js";
+export { renderEmailPreview } from "./email/templates.js";
 export { VERSION } from "./version.js";
 export { EVENT_TYPES } from "./events/bus.js";
 export { generateEncryptionKey } from "./lib/encryption.js";
@@ -42,6 +46,15 @@ export type {
 export type { Logger, LogMethod } from "./lib/logger.js";
 export type { GatehouseEvent, EventType, EventActor, EventListener } from "./events/bus.js";
 export type { PasswordHasher, Argon2Parameters } from "./passwords/hasher.js";
+export type { EmailTransport, EmailMessage } from "./email/transport.js";
+export type {
+  EmailTemplateName,
+  EmailTemplate,
+  EmailTemplateOverrides,
+  EmailPreviewOptions,
+  RenderedEmail,
+} from "./email/templates.js";
+export type { SignInMethod } from "./accounts/service.js";
 export type { AddressVerdict } from "./webhooks/address-policy.js";
 export type { WebhookSender, WebhookRequest, WebhookResponse, WebhookSendFailure } from "./webhooks/sender.js";
 export type {
@@ -53,6 +66,11 @@ export type {
   SessionRecord,
   SecretKeyStore,
   SecretKeyRecord,
+  EmailTokenStore,
+  EmailTokenRecord,
+  EmailTokenPurpose,
+  KnownDeviceStore,
+  DeviceRecognition,
   NewSecretKey,
   UserAdminStore,
   UserListQuery,

@@ -76,6 +76,15 @@ export interface Gatehouse {
     subscribe(listener: EventListener): () => void;
     flush(): Promise<void>;
   };
+  /** Email delivery, which happens after responses are sent. */
+  email: {
+    /**
+     * Resolves once every message queued so far is delivered (or given up after its retries) and
+     * the background work of email requests has finished. For tests and shutdown; never needed
+     * to answer a request.
+     */
+    flush(): Promise<void>;
+  };
   /**
    * Makes a new signing key and retires the current one (still published until its tokens have
    * expired). For `gatehouse keys rotate`; the admin API offers the same.

@@ -2,7 +2,7 @@
  * The `gatehouse` CLI as an operator runs it: the real built binary, a real port, real HTTP.
  * Needs `npm run build` first (the root `npm test` does it in `pretest`).
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -132,6 +132,11 @@ describe("gatehouse help, version and openapi", () => {
     "GATEHOUSE_LOG_LEVEL",
     "GATEHOUSE_REDIS_PREFIX",
     "GATEHOUSE_EVENT_RETENTION",
+    "SMTP_URL",
+    "GATEHOUSE_EMAIL_FROM",
+    "GATEHOUSE_APP_NAME",
+    "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION",
+    "NODE_ENV",
   ];
   const flags = ["--port", "--host", "--url", "--data-dir", "--database-url", "--redis-url", "--strategy", "--help"];
 
@@ -175,5 +180,74 @@ describe("gatehouse help, version and openapi", () => {
     const document = JSON.parse(cli.stdout()) as { openapi: string; paths: Record<string, unknown> };
     expect(document.openapi).toMatch(/^3\.1/);
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(["/v1/sign-up", "/v1/session"]));
+  });
+});
+
+// Each case is its own short-lived process; running them side by side keeps the file quick.
+describe.concurrent("gatehouse email preview", () => {
+  it("prints a template rendered with sample values: subject, text and HTML", async () => {
+    const cli = runCLI(["email", "preview", "password-reset"], { GATEHOUSE_URL: "https://auth.example.com" });
+    expect((await cli.exited).code).toBe(0);
+    const output = cli.stdout();
+    expect(output).toMatch(/^Template: password-reset \(built-in\)\nSubject: Reset your auth\.example\.com password\n/);
+    expect(output).toContain("----- text -----");
+    expect(output).toContain("https://auth.example.com/reset-password?token=");
+    expect(output).toContain("----- html -----");
+    expect(output).toContain("<!doctype html>");
+  });
+
+  it("applies the overrides in the data directory and prints one part on request", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "gatehouse-cli-"));
+    try {
+      await mkdir(join(dataDir, "templates"));
+      await writeFile(join(dataDir, "templates", "email-code.subject"), "{{app_name}}: your code is {{code}}\n");
+      const cli = runCLI(["email", "preview", "email-code", "--part", "subject"], {
+        GATEHOUSE_DATA_DIR: dataDir,
+        GATEHOUSE_APP_NAME: "Acme",
+      });
+      expect((await cli.exited).code).toBe(0);
+      expect(cli.stdout()).toBe("Acme: your code is 123456\n");
+
+      await writeFile(join(dataDir, "templates", "email-code.txt"), "{{link}}");
+      const broken = runCLI(["email", "preview", "email-code"], { GATEHOUSE_DATA_DIR: dataDir });
+      expect((await broken.exited).code).toBe(1);
+      expect(broken.stderr()).toMatch(/email-code.*\{\{link\}\}/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    [["email", "preview", "welcome"], /unknown template "welcome"/],
+    [["email", "preview"], /name one template/],
+    [["email", "send"], /unknown email command/],
+    [["email", "preview", "magic-link", "--part", "body"], /--part/],
+  ])("%j is a usage error (exit 2)", async (args, message) => {
+    const cli = runCLI(args);
+    expect((await cli.exited).code).toBe(2);
+    expect(cli.stderr()).toMatch(message);
+  });
+});
+
+describe("gatehouse start without SMTP_URL", () => {
+  it("prints each message's links to the console, and they work", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "gatehouse-cli-"));
+    const cli = await startCLI({ GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_LOG_LEVEL: "warn" });
+    try {
+      const email = uniqueEmail();
+      expect((await postJSON(`${cli.url}/v1/sign-up`, { email, password: strongPassword() })).status).toBe(201);
+      expect((await postJSON(`${cli.url}/v1/sign-in/magic-link`, { email })).status).toBe(202);
+      const [, link] = await cli.waitForOutput(
+        new RegExp(`\\[dev mailbox\\] magic-link to ${email.replace(/[.]/g, "\\.")}: (\\S+)`),
+      );
+      const url = new URL(link!);
+      const landing = await fetch(`${cli.url}${url.pathname}${url.search}`, { redirect: "manual" });
+      expect(landing.status).toBe(303);
+      expect(sessionCookie(landing)).toMatch(/gatehouse_session=sess_/);
+      expect(await cli.stop()).toBe(0);
+    } finally {
+      await cli.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The `gatehouse` command line: `start` runs the standalone server, `keys` manages keys against
- * its storage, `openapi` prints the API description, `--help` and `--version` say what is there.
+ * its storage, `openapi` prints the API description, `email preview` prints a rendered email
+ * template, `--help` and `--version` say what is there.
  *
  * Exit codes: 0 success (including a clean shutdown on SIGTERM/SIGINT), 1 a configuration or
  * start-up failure (one line on stderr, no stack trace), 2 a usage error (unknown command or
@@ -8,18 +9,28 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { createGatehouse } from "@gatehouse/core";
+import { EMAIL_TEMPLATE_NAMES, createGatehouse, renderEmailPreview } from "@gatehouse/core";
 import { createMemoryDatabase } from "@gatehouse/core/adapters/memory";
 import { GatehouseError } from "@gatehouse/core/errors";
 import { UsageError, asUsage, parseConfigArgs, settingsHelp } from "./cli-support.js";
 import { CommandUsageError, KEYS_HELP, USERS_HELP, runKeys, runUsers } from "./commands/admin.js";
 import { ServerConfigError, loadServerConfig } from "./config.js";
+import { loadTemplateOverrides, templatesDirectory } from "./email.js";
 import { startServer } from "./server.js";
 
 const OPENAPI_OPTIONS = {
   url: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+const EMAIL_PREVIEW_OPTIONS = {
+  part: { type: "string" },
+  "data-dir": { type: "string" },
+  url: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const PREVIEW_PARTS = ["all", "subject", "text", "html"] as const;
 
 function version(): string {
   // package.json sits one level above both src/ and dist/.
@@ -36,6 +47,8 @@ function mainHelp(): string {
     `  ${"gatehouse openapi [--url <u>]".padEnd(30)}Print the OpenAPI document as JSON to stdout.`,
     `  ${"gatehouse keys ...".padEnd(30)}Keys: rotate (signing), create-secret, list, revoke (admin).`,
     `  ${"gatehouse users ...".padEnd(30)}Users: export (JSON Lines), import <file>.`,
+    "  gatehouse email preview <template> [--part all|subject|text|html]",
+    `  ${"".padEnd(30)}Print an email template rendered with sample values.`,
     `  ${"gatehouse --help".padEnd(30)}Show this help.`,
     `  ${"gatehouse --version".padEnd(30)}Print the version.`,
     "",
@@ -78,6 +91,24 @@ function openAPIHelp(): string {
     "",
     `  ${"--url <value>".padEnd(24)}GATEHOUSE_URL. Default: http://localhost:4000`,
     `  ${"-h, --help".padEnd(24)}Show this help.`,
+  ].join("\n");
+}
+
+function emailPreviewHelp(): string {
+  return [
+    "Usage: gatehouse email preview <template> [options]",
+    "",
+    "Prints an email template rendered with sample values, with the overrides in",
+    "<data dir>/templates/ (<template>.subject, <template>.txt, <template>.html) applied.",
+    "",
+    `Templates: ${EMAIL_TEMPLATE_NAMES.join(", ")}`,
+    "",
+    `  ${"--part <value>".padEnd(24)}all | subject | text | html. Default: all`,
+    `  ${"--data-dir <value>".padEnd(24)}GATEHOUSE_DATA_DIR. Default: ./.gatehouse`,
+    `  ${"--url <value>".padEnd(24)}GATEHOUSE_URL, for the sample links. Default: http://localhost:4000`,
+    `  ${"-h, --help".padEnd(24)}Show this help.`,
+    "",
+    "GATEHOUSE_APP_NAME sets {{app_name}} as it does for the server.",
   ].join("\n");
 }
 
@@ -151,6 +182,64 @@ async function runOpenAPI(args: string[]): Promise<number> {
   return 0;
 }
 
+async function runEmail(args: string[]): Promise<number> {
+  const [subcommand, ...rest] = args;
+  if (subcommand === "--help" || subcommand === "-h") {
+    process.stdout.write(`${emailPreviewHelp()}\n`);
+    return 0;
+  }
+  if (subcommand !== "preview") {
+    throw new UsageError(subcommand === undefined ? "missing email command" : `unknown email command "${subcommand}"`);
+  }
+  const { values, positionals } = asUsage(() =>
+    parseArgs({ args: rest, options: EMAIL_PREVIEW_OPTIONS, strict: true, allowPositionals: true }),
+  );
+  if (values.help) {
+    process.stdout.write(`${emailPreviewHelp()}\n`);
+    return 0;
+  }
+  const [template, ...extra] = positionals;
+  if (template === undefined || extra.length > 0) {
+    throw new UsageError(`name one template: ${EMAIL_TEMPLATE_NAMES.join(", ")}`);
+  }
+  if (!EMAIL_TEMPLATE_NAMES.includes(template as (typeof EMAIL_TEMPLATE_NAMES)[number])) {
+    throw new UsageError(`unknown template "${template}"; templates: ${EMAIL_TEMPLATE_NAMES.join(", ")}`);
+  }
+  const part = values.part ?? "all";
+  if (!PREVIEW_PARTS.includes(part as (typeof PREVIEW_PARTS)[number])) {
+    throw new UsageError(`--part must be one of ${PREVIEW_PARTS.join(", ")}`);
+  }
+  const config = loadServerConfig(process.env, { url: values.url, "data-dir": values["data-dir"] });
+  const overrides = await loadTemplateOverrides(config.dataDir);
+  const rendered = renderEmailPreview(template, {
+    overrides,
+    baseURL: config.url,
+    appName: config.appName ?? undefined,
+  });
+  if (part === "subject") process.stdout.write(`${rendered.subject}\n`);
+  else if (part === "text") process.stdout.write(rendered.text);
+  else if (part === "html") process.stdout.write(rendered.html);
+  else {
+    const source = Object.keys(overrides[template as (typeof EMAIL_TEMPLATE_NAMES)[number]] ?? {}).length
+      ? `with overrides from ${templatesDirectory(config.dataDir)}`
+      : "built-in";
+    process.stdout.write(
+      [
+        `Template: ${template} (${source})`,
+        `Subject: ${rendered.subject}`,
+        "",
+        "----- text -----",
+        rendered.text.trimEnd(),
+        "",
+        "----- html -----",
+        rendered.html.trimEnd(),
+        "",
+      ].join("\n"),
+    );
+  }
+  return 0;
+}
+
 /**
  * Runs the CLI with the given arguments (without `node` and the script path) and returns the
  * exit code. Errors are printed as one line on stderr.
@@ -167,6 +256,8 @@ async function main(argv: string[]): Promise<number> {
         return await runKeys(rest);
       case "users":
         return await runUsers(rest);
+      case "email":
+        return await runEmail(rest);
       case "--version":
       case "-v":
         process.stdout.write(`${version()}\n`);

@@ -42,6 +42,11 @@ describe("loadServerConfig", () => {
       sessionMaxAgeSeconds: null,
       logLevel: "info",
       eventRetentionSeconds: null,
+      smtpURL: null,
+      emailFrom: null,
+      appName: null,
+      requireEmailVerification: false,
+      production: false,
       webhooksAllowPrivateNetworks: false,
     });
   });
@@ -73,6 +78,11 @@ describe("loadServerConfig", () => {
         GATEHOUSE_LOG_LEVEL: "DEBUG",
         GATEHOUSE_REDIS_PREFIX: "auth:",
         GATEHOUSE_EVENT_RETENTION: "30d",
+        SMTP_URL: "smtps://mailer:s3cret@smtp.example.com:465",
+        GATEHOUSE_EMAIL_FROM: "Acme <no-reply@acme.example>",
+        GATEHOUSE_APP_NAME: "Acme",
+        GATEHOUSE_REQUIRE_EMAIL_VERIFICATION: "TRUE",
+        NODE_ENV: "production",
         GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: "TRUE",
       },
       {},
@@ -101,6 +111,11 @@ describe("loadServerConfig", () => {
       sessionMaxAgeSeconds: 604_800,
       logLevel: "debug",
       eventRetentionSeconds: 2_592_000,
+      smtpURL: "smtps://mailer:s3cret@smtp.example.com:465",
+      emailFrom: "Acme <no-reply@acme.example>",
+      appName: "Acme",
+      requireEmailVerification: true,
+      production: true,
       webhooksAllowPrivateNetworks: true,
     });
   });
@@ -153,6 +168,12 @@ describe("loadServerConfig", () => {
     [{ GATEHOUSE_SESSION_IDLE_TIMEOUT: "1w" }, "GATEHOUSE_SESSION_IDLE_TIMEOUT"],
     [{ GATEHOUSE_SESSION_MAX_AGE: "-5m" }, "GATEHOUSE_SESSION_MAX_AGE"],
     [{ GATEHOUSE_LOG_LEVEL: "verbose" }, "GATEHOUSE_LOG_LEVEL"],
+    [{ SMTP_URL: "http://smtp.example.com" }, "SMTP_URL"],
+    [{ SMTP_URL: "smtp.example.com:587" }, "SMTP_URL"],
+    [{ GATEHOUSE_EMAIL_FROM: "no-reply" }, "GATEHOUSE_EMAIL_FROM"],
+    [{ GATEHOUSE_EMAIL_FROM: "a@example.com, b@example.com" }, "GATEHOUSE_EMAIL_FROM"],
+    [{ GATEHOUSE_EMAIL_FROM: "a@example.com\r\nBcc: eve@evil.example" }, "GATEHOUSE_EMAIL_FROM"],
+    [{ GATEHOUSE_REQUIRE_EMAIL_VERIFICATION: "maybe" }, "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION"],
     [{ GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: "yes please" }, "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS"],
     [{ GATEHOUSE_ENCRYPTION_KEY: "too-short" }, "GATEHOUSE_ENCRYPTION_KEY"],
     // Standard base64 with padding, as `openssl rand -base64 32` prints it.
@@ -189,6 +210,7 @@ describe("loadServerConfig", () => {
     expect(failure({ REDIS_URL: `http://:${secret}@cache:6379` }).message).not.toContain(secret);
     expect(failure({ GATEHOUSE_SECRET_KEY: `gh_sk_${secret}` }).message).not.toContain(secret);
     expect(failure({ GATEHOUSE_URL: `https://admin:${secret}@auth.example.com` }).message).not.toContain(secret);
+    expect(failure({ SMTP_URL: `http://mailer:${secret}@smtp.example.com` }).message).not.toContain(secret);
     expect(failure({ GATEHOUSE_ENCRYPTION_KEY: secret }).message).not.toContain(secret);
     const almost = `${randomBytes(32).toString("base64url")}=`;
     expect(failure({ GATEHOUSE_ENCRYPTION_KEY: almost }).message).not.toContain(almost);
@@ -215,6 +237,11 @@ describe("loadServerConfig", () => {
       "GATEHOUSE_AUDIENCE",
       "GATEHOUSE_SIGNING_ALGORITHM",
       "GATEHOUSE_KEY_ROTATION_INTERVAL",
+      "SMTP_URL",
+      "GATEHOUSE_EMAIL_FROM",
+      "GATEHOUSE_APP_NAME",
+      "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION",
+      "NODE_ENV",
     ]) {
       expect(documented.has(name), name).toBe(true);
     }

@@ -3,7 +3,7 @@
  * flags, validated up front so a mistake stops the start with one clear line that names the
  * variable (or flag) at fault instead of a stack trace from deep inside the engine.
  *
- * Values that can carry credentials (DATABASE_URL, REDIS_URL, GATEHOUSE_SECRET_KEY,
+ * Values that can carry credentials (DATABASE_URL, REDIS_URL, SMTP_URL, GATEHOUSE_SECRET_KEY,
  * GATEHOUSE_ENCRYPTION_KEY) are never echoed back in an error message: a typo in a connection
  * string must not print its password.
  */
@@ -92,6 +92,22 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** How long security events are kept, in seconds (`GATEHOUSE_EVENT_RETENTION`); null = the engine's default (90 days). */
   eventRetentionSeconds: number | null;
+  /**
+   * SMTP server for outgoing mail (`SMTP_URL`), `smtp://` or `smtps://` with credentials;
+   * null = the development mailbox in `<dataDir>/mailbox`.
+   */
+  smtpURL: string | null;
+  /** Sender of every message (`GATEHOUSE_EMAIL_FROM`); null = `no-reply@<GATEHOUSE_URL host name>`. */
+  emailFrom: string | null;
+  /** Product name in messages (`GATEHOUSE_APP_NAME`); null = the host of `GATEHOUSE_URL`. */
+  appName: string | null;
+  /** Sign-in waits until the address is verified (`GATEHOUSE_REQUIRE_EMAIL_VERIFICATION`). @default false */
+  requireEmailVerification: boolean;
+  /**
+   * `NODE_ENV` is `production`: no `/dev/mailbox`, and the development mailbox prints no links.
+   * @default false
+   */
+  production: boolean;
   /**
    * Let webhooks use plain http and reach private networks (`GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS`).
    * Development and tests only.
@@ -258,7 +274,8 @@ export const SETTINGS: readonly SettingDoc[] = [
   {
     env: "GATEHOUSE_ALLOWED_ORIGINS",
     default: "none",
-    description: "Comma-separated origins, besides GATEHOUSE_URL's, whose cookie-authenticated writes are accepted.",
+    description:
+      "Comma-separated origins, besides GATEHOUSE_URL's, whose cookie-authenticated writes are accepted and that a magic link's redirect_url may point to.",
   },
   {
     env: "GATEHOUSE_SESSION_IDLE_TIMEOUT",
@@ -285,6 +302,34 @@ export const SETTINGS: readonly SettingDoc[] = [
     env: "GATEHOUSE_REDIS_PREFIX",
     default: SERVER_DEFAULTS.redisPrefix,
     description: "Prefix of every Redis key, so several deployments can share one Redis.",
+  },
+  {
+    env: "SMTP_URL",
+    default: "none (the development mailbox in <data dir>/mailbox)",
+    description:
+      "SMTP server for outgoing mail: smtp://user:password@host:587 (STARTTLS when offered) or smtps://user:password@host:465.",
+  },
+  {
+    env: "GATEHOUSE_EMAIL_FROM",
+    default: "no-reply@<host name of GATEHOUSE_URL>",
+    description: 'Sender of every email: "Name <address>" or an address.',
+  },
+  {
+    env: "GATEHOUSE_APP_NAME",
+    default: "the host of GATEHOUSE_URL",
+    description: "Product name used in emails ({{app_name}} in templates).",
+  },
+  {
+    env: "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION",
+    default: "false",
+    description:
+      "true: sign-up issues no session and password sign-in waits until the email address is verified (magic links and email codes verify it).",
+  },
+  {
+    env: "NODE_ENV",
+    default: "none (development)",
+    description:
+      "production: /dev/mailbox is not served and the development mailbox prints no links (set SMTP_URL in production).",
   },
   {
     env: "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS",
@@ -427,13 +472,6 @@ function parseEncryptionKey(value: string, what: string): string {
   return value;
 }
 
-function parseBoolean(value: string, what: string): boolean {
-  const normalized = value.toLowerCase();
-  if (normalized === "true" || normalized === "1") return true;
-  if (normalized === "false" || normalized === "0") return false;
-  throw new ServerConfigError(`${what} must be true or false, got "${value}".`);
-}
-
 function parseSigningAlgorithm(value: string, what: string): ServerSigningAlgorithm {
   const algorithm = SIGNING_ALGORITHMS.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
   if (!algorithm) {
@@ -485,6 +523,22 @@ function parseCIDR(entry: string, what: string): string {
     throw new ServerConfigError(`${what} must list IP addresses or CIDRs such as 10.0.0.0/8, got "${entry}".`);
   }
   return entry;
+}
+
+function parseBoolean(value: string, what: string): boolean {
+  const normalized = value.toLowerCase();
+  if (["true", "1", "yes", "on"].includes(normalized)) return true;
+  if (["false", "0", "no", "off"].includes(normalized)) return false;
+  throw new ServerConfigError(`${what} must be true or false, got "${value}".`);
+}
+
+function parseSender(value: string, what: string): string {
+  // The engine checks the full form; this catches what would otherwise surface later as a
+  // confusing error (and a line break, which has no place in a header).
+  if (/[\r\n]/.test(value) || !/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>$/.test(value)) {
+    throw new ServerConfigError(`${what} must be "Name <address>" or an address, got "${value}".`);
+  }
+  return value;
 }
 
 function parseList(value: string | undefined): string[] {
@@ -550,6 +604,10 @@ export function loadServerConfig(
   const idle = read(env, "GATEHOUSE_SESSION_IDLE_TIMEOUT");
   const maxAge = read(env, "GATEHOUSE_SESSION_MAX_AGE");
   const logLevel = read(env, "GATEHOUSE_LOG_LEVEL");
+  const smtpURL = read(env, "SMTP_URL");
+  const emailFrom = read(env, "GATEHOUSE_EMAIL_FROM");
+  const appName = read(env, "GATEHOUSE_APP_NAME");
+  const requireVerification = read(env, "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION");
   const encryptionKey = read(env, "GATEHOUSE_ENCRYPTION_KEY");
   const accessTokenTTL = read(env, "GATEHOUSE_ACCESS_TOKEN_TTL");
   const refreshGrace = read(env, "GATEHOUSE_REFRESH_GRACE");
@@ -607,6 +665,14 @@ export function loadServerConfig(
     logLevel: logLevel === undefined ? SERVER_DEFAULTS.logLevel : parseLogLevel(logLevel, "GATEHOUSE_LOG_LEVEL"),
     eventRetentionSeconds:
       eventRetention === undefined ? null : parseDuration(eventRetention, "GATEHOUSE_EVENT_RETENTION"),
+    smtpURL: smtpURL === undefined ? null : parseConnectionURL(smtpURL, "SMTP_URL", ["smtp:", "smtps:"]),
+    emailFrom: emailFrom === undefined ? null : parseSender(emailFrom, "GATEHOUSE_EMAIL_FROM"),
+    appName: appName ?? null,
+    requireEmailVerification:
+      requireVerification === undefined
+        ? false
+        : parseBoolean(requireVerification, "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION"),
+    production: env.NODE_ENV?.trim() === "production",
     webhooksAllowPrivateNetworks:
       allowPrivateNetworks === undefined
         ? false

@@ -6,6 +6,8 @@
  */
 import {
   createGatehouse,
+  type EmailTemplateOverrides,
+  type EmailTransport,
   type Gatehouse,
   type GatehouseConfig,
   type Logger,
@@ -23,6 +25,11 @@ export interface EngineParts {
   encryptionKey: string;
   logger: Logger;
   observer?: Observer;
+  /**
+   * How mail leaves, and the template overrides from the data directory. One-off commands send
+   * no mail and leave it out.
+   */
+  email?: { transport: EmailTransport; templates: EmailTemplateOverrides };
   /**
    * Sends webhook deliveries; the server passes the Node sender. One-off commands pass none, so
    * the events they cause are queued for the server to deliver instead of being sent by a
@@ -56,6 +63,13 @@ export function engineConfig(config: ServerConfig, parts: EngineParts): Gatehous
     allowedOrigins: config.allowedOrigins,
     trustedProxies: config.trustedProxies,
     securityEvents: { retentionSeconds: config.eventRetentionSeconds ?? undefined },
+    email: {
+      transport: parts.email?.transport,
+      templates: parts.email?.templates,
+      from: config.emailFrom ?? undefined,
+      appName: config.appName ?? undefined,
+      requireVerification: config.requireEmailVerification,
+    },
     webhooks: {
       sender: parts.webhookSender,
       allowPrivateNetworks: config.webhooksAllowPrivateNetworks,
@@ -91,7 +105,14 @@ export async function withCommandEngine<T>(
   let engine: Gatehouse;
   try {
     const { key } = await resolveEncryptionKey(config, { generate: false });
-    engine = await startEngine(config, { storage: { database }, encryptionKey: key, logger });
+    engine = await startEngine(config, {
+      storage: { database },
+      encryptionKey: key,
+      logger,
+      // One-off commands send no mail; an explicit no-op keeps the engine from warning that
+      // mail would be dropped.
+      email: { transport: { kind: "none", send: async () => {} }, templates: {} },
+    });
   } catch (error) {
     await database.close().catch(() => {});
     throw error;

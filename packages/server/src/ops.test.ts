@@ -36,7 +36,7 @@ afterAll(async () => {
 
 async function start(
   overrides: Partial<ServerConfig> = {},
-): Promise<{ server: RunningServer; base: string; logs: () => string }> {
+): Promise<{ server: RunningServer; base: string; logs: () => string; printed: () => string }> {
   const logs = captureLogs();
   const config: ServerConfig = {
     ...loadServerConfig({ GATEHOUSE_DATA_DIR: dataDir, HOST: "127.0.0.1" }),
@@ -45,9 +45,14 @@ async function start(
     logLevel: "trace",
     ...overrides,
   };
-  const server = await startServer(config, { logDestination: logs.destination });
+  // The development mailbox prints links for the developer; kept apart from the log.
+  const printed: string[] = [];
+  const server = await startServer(config, {
+    logDestination: logs.destination,
+    output: { write: (line) => void printed.push(line) },
+  });
   servers.push(server);
-  return { server, base: `http://127.0.0.1:${server.address.port}`, logs: logs.text };
+  return { server, base: `http://127.0.0.1:${server.address.port}`, logs: logs.text, printed: () => printed.join("") };
 }
 
 describe("probes", () => {
@@ -93,8 +98,8 @@ describe("metrics", () => {
 });
 
 describe("log redaction", () => {
-  it("never logs a password, session token or cookie value", async () => {
-    const { server, base, logs } = await start();
+  it("never logs a password, session token, cookie value or emailed token", async () => {
+    const { server, base, logs, printed } = await start();
     const email = uniqueEmail();
     const password = strongPassword();
 
@@ -142,8 +147,20 @@ describe("log redaction", () => {
       "redaction probe",
     );
 
+    // Emailed links: a reset link requested and followed, the verification link from sign-up.
+    expect((await postJSON(`${base}/v1/password-reset`, { email })).status).toBe(202);
+    await server.engine.email.flush();
+    const emailedTokens = [...printed().matchAll(/token=([\w-]{43})/g)].map((match) => match[1]!);
+    expect(emailedTokens.length).toBeGreaterThanOrEqual(2);
+    for (const token of emailedTokens) {
+      await fetch(`${base}/reset-password?token=${token}`);
+      await postJSON(`${base}/v1/password-reset/confirm`, { token, password: "x" });
+    }
+
     const text = logs();
     expect(text).toContain("redaction probe");
+    expect(text).toContain('"msg":"email sent"');
+    for (const token of emailedTokens) expect(text).not.toContain(token);
     expect(text).toContain("[Redacted]");
     expect(text).toContain('"path":"/v1/session"');
     expect(text).not.toContain(password);

@@ -18,6 +18,7 @@ import type { Gatehouse, SignInOutcome } from "@gatehouse/core";
 import { toProblemResponse } from "@gatehouse/core/errors";
 import { createNodeWebhookSender } from "@gatehouse/core/adapters/node-webhooks";
 import type { LogLevel, ServerConfig } from "./config.js";
+import { createServerEmailTransport, loadTemplateOverrides, serveDevMailbox } from "./email.js";
 import { resolveEncryptionKey } from "./encryption-key.js";
 import { startEngine } from "./engine.js";
 import { openStorage, withTimeout } from "./storage.js";
@@ -40,6 +41,11 @@ export interface StartServerOptions {
    * @default 2000
    */
   readinessTimeoutMs?: number;
+  /**
+   * Where the development mailbox prints each message's links (outside production).
+   * @default process.stdout
+   */
+  output?: { write(line: string): void };
 }
 
 /** A started server, as {@link startServer} returns it. */
@@ -206,7 +212,8 @@ function formatHost(host: string): string {
  * sender and its SSRF protection), makes sure an admin secret key exists, and listens.
  *
  * Routes: `GET /healthz` (the process is up), `GET /readyz` (database and session store
- * reachable: 200, else 503), `GET /metrics` (Prometheus text); everything else is the engine's.
+ * reachable: 200, else 503), `GET /metrics` (Prometheus text), and outside production without
+ * `SMTP_URL` the development mailbox at `/dev/mailbox`; everything else is the engine's.
  *
  * The engine always gets an encryption key (`GATEHOUSE_ENCRYPTION_KEY`, or the one generated
  * into `<dataDir>/encryption.key` on the first start), so signing keys and the JWKS exist for
@@ -229,6 +236,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const metrics = createMetrics();
   const requestScope = new AsyncLocalStorage<RequestRecord>();
 
+  // Read before anything opens: a bad override file stops the start with nothing to clean up.
+  const templates = await loadTemplateOverrides(config.dataDir);
+
   // Before any storage is opened: a bad key file stops the start without touching the database.
   const encryptionKey = await resolveEncryptionKey(config, { generate: true });
   for (const warning of encryptionKey.warnings) logger.warn({ file: encryptionKey.file }, warning);
@@ -242,12 +252,14 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   }
 
   const storage = await openStorage(config, logger);
+  const email = createServerEmailTransport(config, logger, options.output ?? process.stdout);
   let engine: Gatehouse;
   let generatedSecretKey: string | null;
   try {
     engine = await startEngine(config, {
       storage,
       encryptionKey: encryptionKey.key,
+      email: { transport: email.transport, templates },
       // Webhooks go out with the SSRF-guarded Node sender (GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS).
       webhookSender: createNodeWebhookSender(),
       logger,
@@ -265,6 +277,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     });
   } catch (error) {
     await storage.closeAll().catch(() => {});
+    await email.transport.close?.().catch(() => {});
     throw error;
   }
   try {
@@ -346,6 +359,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const text = await metrics.registry.metrics();
     return c.body(text, 200, { "Content-Type": metrics.registry.contentType, "Cache-Control": "no-store" });
   });
+
+  // Messages hold live links and codes: only ever readable on a development machine.
+  if (email.mailbox !== null && !config.production) serveDevMailbox(app, email.mailbox);
 
   app.all("*", (c) =>
     engine.handler(c.req.raw, {

@@ -1,19 +1,23 @@
 /**
- * HTTP routes of password accounts: sign-up, password sign-in and sign-out.
+ * HTTP routes of password accounts: sign-up, password sign-in and sign-out. Also the helpers
+ * every sign-in route answers through, so each hands out its credentials the same way.
  */
 import { z } from "zod";
-import { defineRoute, type AnyRoute, type RouteContext } from "../http/route.js";
+import type { CookieSettings } from "../http/credentials.js";
+import { defineRoute, jsonResponse, type AnyRoute, type RouteContext } from "../http/route.js";
 import { bearerTokenJSON, cookieSignInJSON } from "../sessions/schema.js";
-import type { ClientDetails, RevocationReason, SessionService } from "../sessions/service.js";
+import type { RevocationReason, SessionService } from "../sessions/service.js";
 import type { SessionTransport } from "../sessions/transport.js";
-import { signInBody, signUpBody } from "./schema.js";
-import type { AccountService } from "./service.js";
+import { deviceCookie, readDeviceToken } from "./devices.js";
+import { needsVerificationJSON, signInBody, signUpBody, toUserJSON } from "./schema.js";
+import type { AccountService, SignedIn, SignInClient } from "./service.js";
 
 /** What the account routes need. */
 export interface AccountRouteDependencies {
   accounts: AccountService;
   sessions: SessionService;
   transport: SessionTransport;
+  cookie: CookieSettings;
 }
 
 const issuedResponses = (status: number, description: string) => ({
@@ -23,12 +27,39 @@ const issuedResponses = (status: number, description: string) => ({
   },
 });
 
-function clientDetails(context: RouteContext<unknown>): ClientDetails {
-  return { ip: context.clientIP, userAgent: context.request.headers.get("user-agent") };
+/** Who is signing in, from the request: address, user agent, transport and device cookie. */
+export function signInClientOf(context: RouteContext<unknown>, cookie: CookieSettings): SignInClient {
+  return {
+    ip: context.clientIP,
+    userAgent: context.request.headers.get("user-agent"),
+    transport: context.transport,
+    deviceToken: readDeviceToken(context.request.headers, context.transport, cookie),
+  };
+}
+
+/** Adds the device cookie of a sign-in to its response, when there is one. */
+export function withDeviceCookie(response: Response, cookie: CookieSettings, deviceToken: string | null): Response {
+  if (deviceToken !== null) response.headers.append("set-cookie", deviceCookie(cookie, deviceToken));
+  return response;
+}
+
+/**
+ * The response to a completed sign-in: the strategy's credentials in the form the transport
+ * asks for, plus the device cookie. Every sign-in route answers through this.
+ */
+export async function signedInResponse(
+  status: number,
+  context: RouteContext<unknown>,
+  signedIn: SignedIn,
+  transport: SessionTransport,
+  cookie: CookieSettings,
+): Promise<Response> {
+  const response = await transport.issuedResponse(status, context.transport, signedIn.user, signedIn.issued);
+  return withDeviceCookie(response, cookie, signedIn.deviceToken);
 }
 
 /** The account routes. */
-export function accountRoutes({ accounts, sessions, transport }: AccountRouteDependencies): AnyRoute[] {
+export function accountRoutes({ accounts, sessions, transport, cookie }: AccountRouteDependencies): AnyRoute[] {
   // A sign-in never adopts the session the client already had (session fixation); it ends it.
   async function endPresentedSession(context: RouteContext<unknown>, reason: RevocationReason): Promise<void> {
     const presented = await transport.presentedSession(context.request, context.transport);
@@ -45,14 +76,23 @@ export function accountRoutes({ accounts, sessions, transport }: AccountRouteDep
       body: signUpBody,
       responses: {
         ...issuedResponses(201, "Account created and signed in"),
+        202: {
+          description:
+            "Account created; sign-in waits for email verification (`GATEHOUSE_REQUIRE_EMAIL_VERIFICATION`): a verification email is on its way, and no session is issued",
+          schema: needsVerificationJSON,
+        },
         409: { description: "`email_taken`" },
         422: { description: "`validation_failed`, `password_too_short`, `password_too_long`, `password_too_common`" },
         429: { description: "`rate_limited`" },
       },
       async handle(context) {
         await endPresentedSession(context, "replaced_by_sign_in");
-        const { user, issued } = await accounts.signUp(context.body, clientDetails(context));
-        return transport.issuedResponse(201, context.transport, user, issued);
+        const { user, issued, deviceToken } = await accounts.signUp(context.body, signInClientOf(context, cookie));
+        if (issued === null) {
+          const pending = jsonResponse(202, { status: "needs_email_verification", user: toUserJSON(user) });
+          return withDeviceCookie(pending, cookie, deviceToken);
+        }
+        return signedInResponse(201, context, { user, issued, deviceToken }, transport, cookie);
       },
     }),
     defineRoute({
@@ -65,12 +105,16 @@ export function accountRoutes({ accounts, sessions, transport }: AccountRouteDep
       responses: {
         ...issuedResponses(200, "Signed in"),
         401: { description: "`invalid_credentials`: the same answer for an unknown email and a wrong password" },
+        403: {
+          description:
+            "`email_not_verified`: the password is right but sign-in waits for email verification; a new verification email is sent",
+        },
         429: { description: "`rate_limited`, with `Retry-After`" },
       },
       async handle(context) {
         await endPresentedSession(context, "replaced_by_sign_in");
-        const { user, issued } = await accounts.signIn(context.body, clientDetails(context));
-        return transport.issuedResponse(200, context.transport, user, issued);
+        const signedIn = await accounts.signIn(context.body, signInClientOf(context, cookie));
+        return signedInResponse(200, context, signedIn, transport, cookie);
       },
     }),
     defineRoute({

@@ -51,6 +51,12 @@ export const userJSON = z.object({
   updated_at: z.string().describe("ISO 8601"),
 });
 
+/** `POST /v1/sign-up` when sign-in waits for email verification: the account, and no session. */
+export const needsVerificationJSON = z.object({
+  status: z.literal("needs_email_verification"),
+  user: userJSON,
+});
+
 /** Serialises a stored user for clients; never includes the password hash. */
 export function toUserJSON(user: UserRecord): z.infer<typeof userJSON> {
   return {

@@ -1,36 +1,80 @@
 /**
  * Password accounts: sign-up and sign-in. Sign-in answers an unknown email exactly like a
  * wrong password, in status, body and time: both paths run one Argon2id verification.
+ *
+ * `completeSignIn` is the one place a user becomes signed in, whatever proved who they are
+ * (password, magic link, email code): it applies the sign-in policy (email verification now, a
+ * second factor later), creates the session, recognises the device and announces the sign-in.
+ * No other code creates a session for a sign-in.
  */
 import type { Observer } from "../config.js";
 import type { EventBus } from "../events/bus.js";
-import { EmailTakenError, GatehouseError, InvalidCredentialsError, UserBannedError } from "../errors/index.js";
+import {
+  EmailNotVerifiedError,
+  EmailTakenError,
+  GatehouseError,
+  InvalidCredentialsError,
+  UserBannedError,
+} from "../errors/index.js";
+import type { Transport } from "../http/route.js";
 import { randomId } from "../lib/encoding.js";
 import type { PasswordHasher } from "../passwords/hasher.js";
 import { checkNewPassword, exceedsPasswordCap, normalizePassword } from "../passwords/policy.js";
 import type { ClientDetails, IssuedSession, SessionService } from "../sessions/service.js";
-import type { UserRecord, UserStore } from "../storage/ports.js";
+import type { DeviceRecognition, KnownDeviceStore, UserRecord, UserStore } from "../storage/ports.js";
 import type { Throttle } from "../throttle/throttle.js";
+import { DEVICE_MEMORY_SECONDS, deviceKeyOf } from "./devices.js";
 import { normalizeEmail } from "./schema.js";
+
+/** How the user proved who they are. */
+export type SignInMethod = "password" | "magic_link" | "email_code";
+
+/** The client signing in: where from, how it holds credentials, and its device cookie. */
+export interface SignInClient extends ClientDetails {
+  transport: Transport;
+  /** The device cookie the request presented (cookie transport only), or null. */
+  deviceToken: string | null;
+}
 
 /** A signed-in user and the new session. */
 export interface SignedIn {
   user: UserRecord;
   issued: IssuedSession;
+  /** Device cookie value to set on the response (cookie transport), or null. */
+  deviceToken: string | null;
+}
+
+/** A new account; `issued` is null when sign-in waits for email verification. */
+export interface SignedUp {
+  user: UserRecord;
+  issued: IssuedSession | null;
+  deviceToken: string | null;
 }
 
 /** Sign-up and sign-in. */
 export interface AccountService {
   signUp(
     input: { email: string; password: string; name?: string | undefined },
-    client: ClientDetails,
-  ): Promise<SignedIn>;
-  signIn(input: { email: string; password: string }, client: ClientDetails): Promise<SignedIn>;
+    client: SignInClient,
+  ): Promise<SignedUp>;
+  signIn(input: { email: string; password: string }, client: SignInClient): Promise<SignedIn>;
+  /**
+   * The one sign-in seam: every way of proving identity ends here. Refuses a banned user
+   * (`user_banned`), and with `email_not_verified` while verification is required and missing;
+   * otherwise creates the session, recognises the device and emits `sign_in.succeeded` (with
+   * `new_device`).
+   */
+  completeSignIn(user: UserRecord, client: SignInClient, method: SignInMethod): Promise<SignedIn>;
+  /**
+   * Whether `password` is the user's password, at the cost of one Argon2id verification either
+   * way (also for users without one). Upgrades an outdated hash on success.
+   */
+  checkPassword(user: UserRecord, password: string): Promise<boolean>;
 }
 
 /** Options of {@link createAccountService}. */
 export interface AccountServiceOptions {
-  users: UserStore;
+  users: UserStore & KnownDeviceStore;
   sessions: SessionService;
   hasher: PasswordHasher;
   throttle: Throttle;
@@ -42,11 +86,13 @@ export interface AccountServiceOptions {
    * account does not exist so both answers cost the same.
    */
   dummyHash: string;
+  /** Sign-in waits until the address is verified (`GATEHOUSE_REQUIRE_EMAIL_VERIFICATION`). */
+  requireEmailVerification: boolean;
 }
 
 /** Creates the accounts service. */
 export function createAccountService(options: AccountServiceOptions): AccountService {
-  const { users, sessions, hasher, throttle, events, observer, clock, dummyHash } = options;
+  const { users, sessions, hasher, throttle, events, observer, clock, dummyHash, requireEmailVerification } = options;
 
   async function verifyPassword(user: UserRecord | null, password: string): Promise<boolean> {
     if (exceedsPasswordCap(password)) return false;
@@ -73,7 +119,41 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
     return true;
   }
 
+  async function recogniseDevice(
+    userId: string,
+    client: SignInClient,
+  ): Promise<{ recognition: DeviceRecognition; cookieToken: string | null }> {
+    const key = await deviceKeyOf(client);
+    const now = clock();
+    const recognition = await users.recordDeviceSignIn(userId, key.hash, now, now - DEVICE_MEMORY_SECONDS * 1000);
+    return { recognition, cookieToken: key.cookieToken };
+  }
+
+  async function completeSignIn(user: UserRecord, client: SignInClient, method: SignInMethod): Promise<SignedIn> {
+    // Here, after the credential was proven, so the answer tells nothing to someone guessing, and
+    // for every way of signing in. Clerk answers the same (403 user_banned): a banned person
+    // learns why, instead of retrying.
+    if (user.bannedAt !== null) throw new UserBannedError();
+    if (requireEmailVerification && user.emailVerifiedAt === null) throw new EmailNotVerifiedError();
+    const issued = await sessions.create(user.id, client);
+    const device = await recogniseDevice(user.id, client);
+    events.emit({
+      type: "sign_in.succeeded",
+      userId: user.id,
+      sessionId: issued.session.id,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      // A user's very first device is not "new": there is nothing to compare it with, and an
+      // account created by an admin or an import would otherwise get a notice at once.
+      data: { method, new_device: device.recognition === "new" },
+    });
+    return { user, issued, deviceToken: device.cookieToken };
+  }
+
   return {
+    completeSignIn,
+    checkPassword: (user, password) => verifyPassword(user, password),
+
     async signUp(input, client) {
       await throttle.signUpAttempt(client.ip);
       const normalizedPassword = checkNewPassword(input.password);
@@ -91,7 +171,10 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
         createdAt: now,
       });
       events.emit({ type: "user.created", userId: user.id, ip: client.ip, userAgent: client.userAgent });
-      return { user, issued: await sessions.create(user.id, client) };
+      // The device the account was made on is its first known device.
+      const device = await recogniseDevice(user.id, client);
+      if (requireEmailVerification) return { user, issued: null, deviceToken: device.cookieToken };
+      return { user, issued: await sessions.create(user.id, client), deviceToken: device.cookieToken };
     },
 
     async signIn(input, client) {
@@ -101,27 +184,19 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
         await throttle.signInAttempt(client.ip, emailNormalized);
         user = await users.getUserByEmail(emailNormalized);
         if (!(await verifyPassword(user, input.password)) || !user) throw new InvalidCredentialsError();
-        // Only after the right password, so the answer tells nothing to someone guessing. Clerk
-        // answers the same (403 user_banned): a banned person learns why, instead of retrying.
-        if (user.bannedAt !== null) throw new UserBannedError();
         await throttle.signInSucceeded(emailNormalized);
-        const issued = await sessions.create(user.id, client);
+        const signedIn = await completeSignIn(user, client, "password");
         observer.onSignIn?.("success");
-        events.emit({
-          type: "sign_in.succeeded",
-          userId: user.id,
-          sessionId: issued.session.id,
-          ip: client.ip,
-          userAgent: client.userAgent,
-          data: { method: "password" },
-        });
-        return { user, issued };
+        return signedIn;
       } catch (error) {
         if (
           error instanceof GatehouseError &&
-          (error.code === "invalid_credentials" || error.code === "rate_limited" || error.code === "user_banned")
+          (error.code === "invalid_credentials" ||
+            error.code === "rate_limited" ||
+            error.code === "user_banned" ||
+            error.code === "email_not_verified")
         ) {
-          if (error.code !== "user_banned") observer.onSignIn?.(error.code);
+          if (error.code === "invalid_credentials" || error.code === "rate_limited") observer.onSignIn?.(error.code);
           events.emit({
             type: "sign_in.failed",
             userId: user?.id ?? null,

@@ -24,6 +24,12 @@ export type ErrorCode =
   | "password_too_long"
   | "password_too_common"
   | "rate_limited"
+  | "invalid_token"
+  | "invalid_code"
+  | "invalid_redirect_url"
+  | "email_not_verified"
+  | "email_already_verified"
+  | "reauthentication_required"
   | "invalid_query"
   | "invalid_cursor"
   | "secret_key_required"
@@ -258,6 +264,65 @@ export class LastSecretKeyError extends GatehouseError {
 export class WebhookDisabledError extends GatehouseError {
   constructor() {
     super("webhook_disabled", 409, "This webhook endpoint is disabled; enable it first.");
+  }
+}
+
+/**
+ * An emailed link's token is unknown, expired, already used, voided by a newer request, or was
+ * issued for another purpose or address. One answer for all of these, so a token reveals nothing
+ * about why it failed. 400.
+ */
+export class InvalidTokenError extends GatehouseError {
+  constructor() {
+    super("invalid_token", 400, "This link is invalid or has expired. Request a new one.");
+  }
+}
+
+/**
+ * An emailed code is wrong, expired, used up (too many wrong tries) or was issued for another
+ * purpose; also the answer for an address without an account. 400.
+ */
+export class InvalidCodeError extends GatehouseError {
+  constructor() {
+    super("invalid_code", 400, "The code is incorrect or has expired.");
+  }
+}
+
+/** A `redirect_url` is not on one of the configured allowed origins. 400. */
+export class InvalidRedirectURLError extends GatehouseError {
+  constructor() {
+    super(
+      "invalid_redirect_url",
+      400,
+      "redirect_url must be a path on this site or an absolute URL on an allowed origin.",
+    );
+  }
+}
+
+/**
+ * Sign-in waits for email verification (`GATEHOUSE_REQUIRE_EMAIL_VERIFICATION`) and this
+ * account's address is not verified yet. Only answered after the credential was proven. 403.
+ */
+export class EmailNotVerifiedError extends GatehouseError {
+  constructor() {
+    super("email_not_verified", 403, "Verify your email address first: we sent you a link. Then sign in again.");
+  }
+}
+
+/** The signed-in user's address is already verified; nothing to send. 409. */
+export class EmailAlreadyVerifiedError extends GatehouseError {
+  constructor() {
+    super("email_already_verified", 409, "This email address is already verified.");
+  }
+}
+
+/**
+ * A sensitive change (password, email address) needs the current password or a session that
+ * signed in recently; the message says which was wrong. 403.
+ */
+export class ReauthenticationRequiredError extends GatehouseError {
+  constructor(message = "Confirm your current password, or sign in again, to make this change.") {
+    super("reauthentication_required", 403, message);
   }
 }
 

@@ -18,6 +18,10 @@ export const EVENT_TYPES = [
   "sign_in.failed",
   "refresh_token.reused",
   "signing_key.rotated",
+  "password.reset",
+  "password.changed",
+  "email.verified",
+  "email.changed",
   // Admin actions; `actor` names the secret key, or `system` for the CLI.
   "user.updated",
   "user.deleted",

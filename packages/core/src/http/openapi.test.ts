@@ -27,6 +27,16 @@ describe("GET /v1/openapi.json", () => {
           "/v1/admin/webhooks/{id}/rotate-secret",
           "/v1/admin/webhooks/{id}/test",
           "/v1/openapi.json",
+          "/v1/account/email",
+          "/v1/account/password",
+          "/v1/email-verification",
+          "/v1/email-verification/confirm",
+          "/v1/password-reset",
+          "/v1/password-reset/confirm",
+          "/v1/sign-in/email-code",
+          "/v1/sign-in/email-code/verify",
+          "/v1/sign-in/magic-link",
+          "/v1/sign-in/magic-link/verify",
           "/v1/session",
           "/v1/sessions",
           "/v1/sessions/{id}",
@@ -51,6 +61,11 @@ describe("GET /v1/openapi.json", () => {
       expect(signUp.responses["409"].content["application/problem+json"]).toBeDefined();
       expect(document.paths["/v1/sessions/{id}"].delete.parameters[0]).toMatchObject({ name: "id", in: "path" });
       expect(document.paths["/v1/session"].get.security).toBeDefined();
+      // Both the landing GET and the POST for apps that open the link themselves.
+      expect(Object.keys(document.paths["/v1/sign-in/magic-link/verify"]).sort()).toEqual(["get", "post"]);
+      // The pages the links open are served, but are not API.
+      expect(document.paths["/reset-password"]).toBeUndefined();
+      expect(document.paths["/verify-email"]).toBeUndefined();
       // Every admin operation is documented as secret-key only.
       for (const [path, operations] of Object.entries<Record<string, { security?: unknown }>>(document.paths)) {
         if (!path.startsWith("/v1/admin/")) continue;

@@ -37,7 +37,11 @@ export type RevocationReason =
   /** An admin revoked this one session. */
   | "admin_revoked"
   /** An admin signed the user out on every device. */
-  | "signed_out_everywhere";
+  | "signed_out_everywhere"
+  /** The password was reset with an emailed link: every session ends. */
+  | "password_reset"
+  /** The user changed their password: every other session ends. */
+  | "password_changed";
 
 /** Options of {@link createSessionService}. */
 export interface SessionServiceOptions {

@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { EmailTakenError } from "../errors/index.js";
 import type {
   Database,
+  EmailTokenRecord,
   NewUser,
   RateLimiterFactory,
   RevocationEntry,
@@ -1402,6 +1403,346 @@ export function describeRevocationLogConformance(
       // milliseconds) and check that none came.
       await sleep(300);
       expect(received).toStrictEqual([delivered]);
+    });
+  });
+}
+
+/**
+ * Proves a {@link Database}'s email-flow parts keep the port's contract: emailed tokens (single
+ * use under concurrency, newest-only, bounded code tries), address verification and change, and
+ * known devices.
+ *
+ * @example
+ * ```ts
+ * describeEmailStoreConformance("sqlite", async () => {
+ *   const database = createSQLiteDatabase({ filename: ":memory:" });
+ *   await database.migrate();
+ *   return { database, teardown: () => database.close() };
+ * });
+ * ```
+ */
+export function describeEmailStoreConformance(name: string, setup: () => Promise<DatabaseConformanceSetup>): void {
+  describe(`${name}: email store conformance`, () => {
+    let context: DatabaseConformanceSetup | undefined;
+
+    beforeAll(async () => {
+      context = await setup();
+    });
+
+    afterAll(async () => {
+      await context?.teardown();
+    });
+
+    function database(): Database {
+      if (!context) throw new Error("setup() did not complete");
+      return context.database;
+    }
+
+    async function newUser(): Promise<{ id: string; email: string; emailNormalized: string }> {
+      const local = `grace.${randomUUID()}`;
+      const user = {
+        id: uniqueId("user"),
+        email: `${local}@Example.com`,
+        emailNormalized: `${local}@example.com`,
+        name: null,
+        passwordHash: null,
+        emailVerifiedAt: null,
+        createdAt: SOME_INSTANT,
+      };
+      await database().createUser(user);
+      return user;
+    }
+
+    function newToken(userId: string, overrides: Partial<EmailTokenRecord> = {}): EmailTokenRecord {
+      return {
+        id: uniqueId("etok"),
+        userId,
+        purpose: "password_reset",
+        email: "Grace@Example.com",
+        accountEmail: "grace@example.com",
+        secretHash: `secret-hash-${randomUUID()}`,
+        codeHash: `code-hash-${randomUUID()}`,
+        attempts: 0,
+        redirectURL: "https://app.example.com/welcome?from=email",
+        createdAt: SOME_INSTANT,
+        expiresAt: SOME_INSTANT + HOUR,
+        usedAt: null,
+        ...overrides,
+      };
+    }
+
+    describe("email tokens", () => {
+      it("round-trips every field, found by secret hash and as the user's latest", async () => {
+        const { id } = await newUser();
+        const token = newToken(id);
+        await database().createEmailToken(token);
+        expect(await database().getEmailTokenBySecretHash(token.secretHash!)).toStrictEqual(token);
+        expect(await database().getLatestEmailToken(id, "password_reset")).toStrictEqual(token);
+        expect(await database().getLatestEmailToken(id, "magic_link")).toBeNull();
+        expect(await database().getEmailTokenBySecretHash(`secret-hash-${randomUUID()}`)).toBeNull();
+      });
+
+      it("round-trips nulls, and keeps several code-only tokens (null secret hash) apart", async () => {
+        const { id } = await newUser();
+        const first = newToken(id, { purpose: "sign_in_code", secretHash: null, redirectURL: null });
+        const second = newToken(id, { purpose: "verify_email", secretHash: null, codeHash: null, redirectURL: null });
+        await database().createEmailToken(first);
+        await database().createEmailToken(second);
+        expect(await database().getLatestEmailToken(id, "sign_in_code")).toStrictEqual(first);
+        expect(await database().getLatestEmailToken(id, "verify_email")).toStrictEqual(second);
+      });
+
+      it("mutating a returned token does not change the store", async () => {
+        const { id } = await newUser();
+        const token = newToken(id);
+        await database().createEmailToken(token);
+        const returned = await database().getLatestEmailToken(id, "password_reset");
+        returned!.usedAt = 1;
+        returned!.attempts = 99;
+        expect(await database().getLatestEmailToken(id, "password_reset")).toStrictEqual(token);
+      });
+
+      it("the latest is the newest by createdAt, then id", async () => {
+        const { id } = await newUser();
+        const older = newToken(id, { createdAt: SOME_INSTANT });
+        const newer = newToken(id, { createdAt: SOME_INSTANT + 1 });
+        await database().createEmailToken(newer);
+        await database().createEmailToken(older);
+        expect((await database().getLatestEmailToken(id, "password_reset"))?.id).toBe(newer.id);
+      });
+
+      it("a new token voids the user's other unused tokens of that purpose only", async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        const old = newToken(alice.id);
+        const otherPurpose = newToken(alice.id, { purpose: "magic_link" });
+        const bobs = newToken(bob.id);
+        for (const token of [old, otherPurpose, bobs]) await database().createEmailToken(token);
+        const fresh = newToken(alice.id, { createdAt: SOME_INSTANT + 1_000 });
+        await database().createEmailToken(fresh);
+
+        expect((await database().getEmailTokenBySecretHash(old.secretHash!))?.usedAt).toBe(fresh.createdAt);
+        expect((await database().getEmailTokenBySecretHash(fresh.secretHash!))?.usedAt).toBeNull();
+        expect((await database().getEmailTokenBySecretHash(otherPurpose.secretHash!))?.usedAt).toBeNull();
+        expect((await database().getEmailTokenBySecretHash(bobs.secretHash!))?.usedAt).toBeNull();
+        expect(await database().consumeEmailToken(old.id, SOME_INSTANT + 2_000)).toBe(false);
+        expect(await database().consumeEmailToken(fresh.id, SOME_INSTANT + 2_000)).toBe(true);
+      });
+
+      it("consumeEmailToken succeeds once, then never again", async () => {
+        const { id } = await newUser();
+        const token = newToken(id);
+        await database().createEmailToken(token);
+        const now = SOME_INSTANT + 1_000;
+        expect(await database().consumeEmailToken(token.id, now)).toBe(true);
+        expect(await database().consumeEmailToken(token.id, now)).toBe(false);
+        expect((await database().getEmailTokenBySecretHash(token.secretHash!))?.usedAt).toBe(now);
+        expect(await database().consumeEmailToken(uniqueId("etok"), now)).toBe(false);
+      });
+
+      it("consumeEmailToken: of many parallel uses exactly one wins", async () => {
+        const { id } = await newUser();
+        const token = newToken(id);
+        await database().createEmailToken(token);
+        const outcomes = await Promise.all(
+          Array.from({ length: 12 }, () => database().consumeEmailToken(token.id, SOME_INSTANT + 1_000)),
+        );
+        expect(outcomes.filter(Boolean)).toHaveLength(1);
+      });
+
+      it("consumeEmailToken refuses a token at or after its expiry", async () => {
+        const { id } = await newUser();
+        const token = newToken(id);
+        await database().createEmailToken(token);
+        expect(await database().consumeEmailToken(token.id, token.expiresAt)).toBe(false);
+        expect(await database().consumeEmailToken(token.id, token.expiresAt + 1)).toBe(false);
+        expect(await database().consumeEmailToken(token.id, token.expiresAt - 1)).toBe(true);
+      });
+
+      it("consumeEmailToken refuses a token while a newer one of its user and purpose exists, even one inserted before it", async () => {
+        const { id } = await newUser();
+        const newer = newToken(id, { createdAt: SOME_INSTANT + 5 });
+        const older = newToken(id, { createdAt: SOME_INSTANT });
+        await database().createEmailToken(newer);
+        // Inserting the older one voids the newer one (as a racing request would); neither may work.
+        await database().createEmailToken(older);
+        expect(await database().consumeEmailToken(older.id, SOME_INSTANT + 10)).toBe(false);
+        expect(await database().consumeEmailToken(newer.id, SOME_INSTANT + 10)).toBe(false);
+        // Same instant: the larger id is the newer one.
+        const { id: other } = await newUser();
+        const [low, high] = [newToken(other), newToken(other)].sort((a, b) => (a.id < b.id ? -1 : 1));
+        await database().createEmailToken(high!);
+        await database().createEmailToken(low!);
+        expect(await database().consumeEmailToken(low!.id, SOME_INSTANT + 10)).toBe(false);
+      });
+
+      it("reserveEmailCodeAttempt allows maxAttempts tries, even when they arrive in parallel", async () => {
+        const { id } = await newUser();
+        const token = newToken(id, { purpose: "sign_in_code", secretHash: null });
+        await database().createEmailToken(token);
+        const now = SOME_INSTANT + 1_000;
+        const outcomes = await Promise.all(
+          Array.from({ length: 20 }, () => database().reserveEmailCodeAttempt(token.id, 5, now)),
+        );
+        expect(outcomes.filter(Boolean)).toHaveLength(5);
+        expect((await database().getLatestEmailToken(id, "sign_in_code"))?.attempts).toBe(5);
+        expect(await database().reserveEmailCodeAttempt(token.id, 5, now)).toBe(false);
+      });
+
+      it("reserveEmailCodeAttempt refuses used, expired and unknown tokens", async () => {
+        const { id } = await newUser();
+        const token = newToken(id, { purpose: "sign_in_code" });
+        await database().createEmailToken(token);
+        expect(await database().reserveEmailCodeAttempt(token.id, 5, token.expiresAt)).toBe(false);
+        expect(await database().consumeEmailToken(token.id, SOME_INSTANT + 1)).toBe(true);
+        expect(await database().reserveEmailCodeAttempt(token.id, 5, SOME_INSTANT + 2)).toBe(false);
+        expect(await database().reserveEmailCodeAttempt(uniqueId("etok"), 5, SOME_INSTANT + 2)).toBe(false);
+      });
+
+      it("voidExhaustedEmailToken voids only a token that used up its tries", async () => {
+        const { id } = await newUser();
+        const token = newToken(id, { purpose: "sign_in_code" });
+        await database().createEmailToken(token);
+        const now = SOME_INSTANT + 1_000;
+        await database().reserveEmailCodeAttempt(token.id, 2, now);
+        await database().voidExhaustedEmailToken(token.id, 2, now);
+        expect((await database().getLatestEmailToken(id, "sign_in_code"))?.usedAt).toBeNull();
+        await database().reserveEmailCodeAttempt(token.id, 2, now);
+        await database().voidExhaustedEmailToken(token.id, 2, now);
+        expect((await database().getLatestEmailToken(id, "sign_in_code"))?.usedAt).toBe(now);
+        expect(await database().consumeEmailToken(token.id, now)).toBe(false);
+      });
+
+      it("voidEmailTokens voids the user's unused tokens of the given purposes only", async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        const reset = newToken(alice.id);
+        const magic = newToken(alice.id, { purpose: "magic_link" });
+        const verify = newToken(alice.id, { purpose: "verify_email" });
+        const bobs = newToken(bob.id, { purpose: "magic_link" });
+        for (const token of [reset, magic, verify, bobs]) await database().createEmailToken(token);
+        const now = SOME_INSTANT + 1_000;
+        await database().voidEmailTokens(alice.id, ["password_reset", "magic_link"], now);
+        await database().voidEmailTokens(alice.id, [], now);
+        expect((await database().getEmailTokenBySecretHash(reset.secretHash!))?.usedAt).toBe(now);
+        expect((await database().getEmailTokenBySecretHash(magic.secretHash!))?.usedAt).toBe(now);
+        expect((await database().getEmailTokenBySecretHash(verify.secretHash!))?.usedAt).toBeNull();
+        expect((await database().getEmailTokenBySecretHash(bobs.secretHash!))?.usedAt).toBeNull();
+      });
+
+      it("deleteExpiredEmailTokens removes tokens expired at now and counts them", async () => {
+        const { id } = await newUser();
+        const farFuture = SOME_INSTANT + 1_000 * DAY;
+        // Start from a store with nothing expired at `farFuture - DAY`, so the count below is exact.
+        await database().deleteExpiredEmailTokens(farFuture - DAY);
+        const expired = newToken(id, { expiresAt: farFuture - 1 });
+        const expiringNow = newToken(id, { purpose: "magic_link", expiresAt: farFuture });
+        const live = newToken(id, { purpose: "verify_email", expiresAt: farFuture + 1 });
+        for (const token of [expired, expiringNow, live]) await database().createEmailToken(token);
+        expect(await database().deleteExpiredEmailTokens(farFuture)).toBe(2);
+        expect(await database().getEmailTokenBySecretHash(expired.secretHash!)).toBeNull();
+        expect(await database().getEmailTokenBySecretHash(expiringNow.secretHash!)).toBeNull();
+        expect(await database().getEmailTokenBySecretHash(live.secretHash!)).toStrictEqual(live);
+      });
+    });
+
+    describe("addresses", () => {
+      it("markEmailVerified applies once, and only while the address is unchanged", async () => {
+        const user = await newUser();
+        expect(await database().markEmailVerified(user.id, "someone.else@example.com", SOME_INSTANT + 1)).toBe(false);
+        expect((await database().getUserById(user.id))?.emailVerifiedAt).toBeNull();
+        expect(await database().markEmailVerified(user.id, user.emailNormalized, SOME_INSTANT + 2)).toBe(true);
+        expect(await database().markEmailVerified(user.id, user.emailNormalized, SOME_INSTANT + 3)).toBe(false);
+        expect(await database().getUserById(user.id)).toMatchObject({
+          emailVerifiedAt: SOME_INSTANT + 2,
+          updatedAt: SOME_INSTANT + 2,
+        });
+        expect(await database().markEmailVerified(uniqueId("user"), user.emailNormalized, SOME_INSTANT)).toBe(false);
+      });
+
+      it("updateEmail moves the user to the new address, and only from the expected one", async () => {
+        const user = await newUser();
+        const local = `new.${randomUUID()}`;
+        const change = {
+          expectedEmailNormalized: user.emailNormalized,
+          email: `${local}@Example.org`,
+          emailNormalized: `${local}@example.org`,
+          emailVerifiedAt: SOME_INSTANT + 10,
+        };
+        expect(
+          await database().updateEmail(user.id, { ...change, expectedEmailNormalized: "stale@example.com" }, 1),
+        ).toBe(false);
+        expect(await database().updateEmail(user.id, change, SOME_INSTANT + 11)).toBe(true);
+        const moved = await database().getUserById(user.id);
+        expect(moved).toMatchObject({
+          email: change.email,
+          emailNormalized: change.emailNormalized,
+          emailVerifiedAt: SOME_INSTANT + 10,
+          updatedAt: SOME_INSTANT + 11,
+        });
+        expect(await database().getUserByEmail(change.emailNormalized)).toStrictEqual(moved);
+        expect(await database().getUserByEmail(user.emailNormalized)).toBeNull();
+      });
+
+      it("updateEmail refuses an address another user has, changing nothing", async () => {
+        const user = await newUser();
+        const other = await newUser();
+        const before = await database().getUserById(user.id);
+        const attempt = database().updateEmail(
+          user.id,
+          {
+            expectedEmailNormalized: user.emailNormalized,
+            email: other.email.toUpperCase(),
+            emailNormalized: other.emailNormalized,
+            emailVerifiedAt: SOME_INSTANT,
+          },
+          SOME_INSTANT + 1,
+        );
+        await expect(attempt).rejects.toBeInstanceOf(EmailTakenError);
+        expect(await database().getUserById(user.id)).toStrictEqual(before);
+        expect((await database().getUserByEmail(other.emailNormalized))?.id).toBe(other.id);
+      });
+    });
+
+    describe("known devices", () => {
+      it("says first, then known for the same device and new for another", async () => {
+        const { id } = await newUser();
+        const since = SOME_INSTANT - DAY;
+        expect(await database().recordDeviceSignIn(id, "device-a", SOME_INSTANT, since)).toBe("first");
+        expect(await database().recordDeviceSignIn(id, "device-a", SOME_INSTANT + 1, since)).toBe("known");
+        expect(await database().recordDeviceSignIn(id, "device-b", SOME_INSTANT + 2, since)).toBe("new");
+        expect(await database().recordDeviceSignIn(id, "device-b", SOME_INSTANT + 3, since)).toBe("known");
+      });
+
+      it("keeps each user's devices apart", async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        await database().recordDeviceSignIn(alice.id, "shared-computer", SOME_INSTANT, 0);
+        expect(await database().recordDeviceSignIn(bob.id, "shared-computer", SOME_INSTANT, 0)).toBe("first");
+        await database().recordDeviceSignIn(bob.id, "bobs-phone", SOME_INSTANT, 0);
+        expect(await database().recordDeviceSignIn(alice.id, "bobs-phone", SOME_INSTANT, 0)).toBe("new");
+      });
+
+      it("forgets devices not seen since knownSince", async () => {
+        const { id } = await newUser();
+        await database().recordDeviceSignIn(id, "old-laptop", SOME_INSTANT, 0);
+        await database().recordDeviceSignIn(id, "phone", SOME_INSTANT + 10 * DAY, 0);
+        const since = SOME_INSTANT + DAY;
+        expect(await database().recordDeviceSignIn(id, "old-laptop", SOME_INSTANT + 11 * DAY, since)).toBe("new");
+        // Seen again just now, so it is known from here on.
+        expect(await database().recordDeviceSignIn(id, "old-laptop", SOME_INSTANT + 12 * DAY, since)).toBe("known");
+      });
+
+      it("parallel sign-ins from one new device all succeed", async () => {
+        const { id } = await newUser();
+        await database().recordDeviceSignIn(id, "laptop", SOME_INSTANT, 0);
+        const outcomes = await Promise.all(
+          Array.from({ length: 6 }, () => database().recordDeviceSignIn(id, "tablet", SOME_INSTANT + 1, 0)),
+        );
+        for (const outcome of outcomes) expect(["new", "known"]).toContain(outcome);
+        expect(outcomes).toContain("new");
+        expect(await database().recordDeviceSignIn(id, "tablet", SOME_INSTANT + 2, 0)).toBe("known");
+      });
     });
   });
 }

@@ -21,6 +21,11 @@ import { migrateToLatest } from "./migrations.js";
 import { createKyselyRevocationLog } from "../tokens/kysely-revocation-log.js";
 import type {
   Database,
+  DeviceRecognition,
+  EmailTokenPurpose,
+  EmailTokenRecord,
+  EmailTokenStore,
+  KnownDeviceStore,
   NewSecretKey,
   NewUser,
   SecretKeyRecord,
@@ -112,6 +117,30 @@ export interface SecurityEventsTable {
   data: string;
 }
 
+/** The `email_tokens` table as the database returns it. */
+export interface EmailTokensTable {
+  id: string;
+  user_id: string;
+  purpose: string;
+  email: string;
+  account_email: string;
+  secret_hash: string | null;
+  code_hash: string | null;
+  attempts: number;
+  redirect_url: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** The `known_devices` table as the database returns it. */
+export interface KnownDevicesTable {
+  user_id: string;
+  device_hash: string;
+  created_at: number;
+  last_seen_at: number;
+}
+
 /**
  * Kysely's view of the Gatehouse schema (created by `migrations.ts`). Timestamps are typed as
  * numbers: SQLite returns integers as numbers, and the PostgreSQL adapter parses `int8` into
@@ -124,6 +153,8 @@ export interface GatehouseTables {
   signing_keys: SigningKeysTable;
   revocations: RevocationsTable;
   security_events: SecurityEventsTable;
+  email_tokens: EmailTokensTable;
+  known_devices: KnownDevicesTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
@@ -489,6 +520,40 @@ export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
       return Number(result.numDeletedRows) > 0;
     },
 
+    async markEmailVerified(userId: string, emailNormalized: string, verifiedAt: number): Promise<boolean> {
+      const result = await db
+        .updateTable("users")
+        .set({ email_verified_at: verifiedAt, updated_at: verifiedAt })
+        .where("id", "=", userId)
+        .where("email_normalized", "=", emailNormalized)
+        .where("email_verified_at", "is", null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async updateEmail(userId, change, updatedAt): Promise<boolean> {
+      try {
+        const result = await db
+          .updateTable("users")
+          .set({
+            email: change.email,
+            email_normalized: change.emailNormalized,
+            email_verified_at: change.emailVerifiedAt,
+            updated_at: updatedAt,
+          })
+          .where("id", "=", userId)
+          .where("email_normalized", "=", change.expectedEmailNormalized)
+          .executeTakeFirst();
+        return Number(result.numUpdatedRows) > 0;
+      } catch (error) {
+        if (isDuplicateEmailError(error)) throw new EmailTakenError({ cause: error });
+        throw error;
+      }
+    },
+
+    ...createKyselyEmailTokenStore(db),
+    ...createKyselyKnownDeviceStore(db),
+
     async createSecretKey(key: NewSecretKey): Promise<void> {
       await db.insertInto("secret_keys").values(secretKeyToRow(key)).execute();
     },
@@ -615,6 +680,183 @@ export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
       // Closing twice (e.g. a shutdown hook and a test teardown) must not fail on an ended pool.
       closing ??= revocations.close().then(() => db.destroy());
       return closing;
+    },
+  };
+}
+
+function emailTokenFromRow(row: Selectable<EmailTokensTable>): EmailTokenRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    purpose: row.purpose as EmailTokenPurpose,
+    email: row.email,
+    accountEmail: row.account_email,
+    secretHash: row.secret_hash,
+    codeHash: row.code_hash,
+    attempts: row.attempts,
+    redirectURL: row.redirect_url,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    usedAt: row.used_at,
+  };
+}
+
+function emailTokenToRow(token: EmailTokenRecord): EmailTokensTable {
+  return {
+    id: token.id,
+    user_id: token.userId,
+    purpose: token.purpose,
+    email: token.email,
+    account_email: token.accountEmail,
+    secret_hash: token.secretHash,
+    code_hash: token.codeHash,
+    attempts: token.attempts,
+    redirect_url: token.redirectURL,
+    created_at: token.createdAt,
+    expires_at: token.expiresAt,
+    used_at: token.usedAt,
+  };
+}
+
+/**
+ * Emailed tokens. Each change is one conditional UPDATE whose row count says whether it applied,
+ * so the database, not the application, decides races: of parallel uses only one matches
+ * `used_at is null` (PostgreSQL re-checks the condition after waiting for the row lock; SQLite
+ * runs one statement at a time).
+ */
+function createKyselyEmailTokenStore(db: Kysely<GatehouseTables>): EmailTokenStore {
+  return {
+    async createEmailToken(token) {
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto("email_tokens").values(emailTokenToRow(token)).execute();
+        await trx
+          .updateTable("email_tokens")
+          .set({ used_at: token.createdAt })
+          .where("user_id", "=", token.userId)
+          .where("purpose", "=", token.purpose)
+          .where("id", "!=", token.id)
+          .where("used_at", "is", null)
+          .execute();
+      });
+    },
+
+    async getEmailTokenBySecretHash(secretHash) {
+      const row = await db
+        .selectFrom("email_tokens")
+        .selectAll()
+        .where("secret_hash", "=", secretHash)
+        .executeTakeFirst();
+      return row ? emailTokenFromRow(row) : null;
+    },
+
+    async getLatestEmailToken(userId, purpose) {
+      const row = await db
+        .selectFrom("email_tokens")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .where("purpose", "=", purpose)
+        .orderBy("created_at", "desc")
+        .orderBy("id", "desc")
+        .limit(1)
+        .executeTakeFirst();
+      return row ? emailTokenFromRow(row) : null;
+    },
+
+    async consumeEmailToken(id, now) {
+      const result = await db
+        .updateTable("email_tokens")
+        .set({ used_at: now })
+        .where("id", "=", id)
+        .where("used_at", "is", null)
+        .where("expires_at", ">", now)
+        // Two requests racing can each insert a token before either voids the other; only the
+        // newest (by time, then id) is ever usable, so at most one of them works.
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("email_tokens as newer")
+                .select("newer.id")
+                .whereRef("newer.user_id", "=", "email_tokens.user_id")
+                .whereRef("newer.purpose", "=", "email_tokens.purpose")
+                .where((inner) =>
+                  inner.or([
+                    inner("newer.created_at", ">", inner.ref("email_tokens.created_at")),
+                    inner.and([
+                      inner("newer.created_at", "=", inner.ref("email_tokens.created_at")),
+                      inner("newer.id", ">", inner.ref("email_tokens.id")),
+                    ]),
+                  ]),
+                ),
+            ),
+          ),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async reserveEmailCodeAttempt(id, maxAttempts, now) {
+      const result = await db
+        .updateTable("email_tokens")
+        .set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+        .where("id", "=", id)
+        .where("used_at", "is", null)
+        .where("expires_at", ">", now)
+        .where("attempts", "<", maxAttempts)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async voidExhaustedEmailToken(id, maxAttempts, now) {
+      await db
+        .updateTable("email_tokens")
+        .set({ used_at: now })
+        .where("id", "=", id)
+        .where("used_at", "is", null)
+        .where("attempts", ">=", maxAttempts)
+        .execute();
+    },
+
+    async voidEmailTokens(userId, purposes, now) {
+      if (purposes.length === 0) return;
+      await db
+        .updateTable("email_tokens")
+        .set({ used_at: now })
+        .where("user_id", "=", userId)
+        .where("purpose", "in", [...purposes])
+        .where("used_at", "is", null)
+        .execute();
+    },
+
+    async deleteExpiredEmailTokens(now) {
+      const result = await db.deleteFrom("email_tokens").where("expires_at", "<=", now).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}
+
+function createKyselyKnownDeviceStore(db: Kysely<GatehouseTables>): KnownDeviceStore {
+  return {
+    async recordDeviceSignIn(userId, deviceHash, now, knownSince): Promise<DeviceRecognition> {
+      return db.transaction().execute(async (trx) => {
+        await trx
+          .deleteFrom("known_devices")
+          .where("user_id", "=", userId)
+          .where("last_seen_at", "<", knownSince)
+          .execute();
+        const devices = await trx
+          .selectFrom("known_devices")
+          .select("device_hash")
+          .where("user_id", "=", userId)
+          .execute();
+        // An upsert, so two parallel sign-ins from one new device both succeed.
+        await trx
+          .insertInto("known_devices")
+          .values({ user_id: userId, device_hash: deviceHash, created_at: now, last_seen_at: now })
+          .onConflict((conflict) => conflict.columns(["user_id", "device_hash"]).doUpdateSet({ last_seen_at: now }))
+          .execute();
+        if (devices.length === 0) return "first";
+        return devices.some((device) => device.device_hash === deviceHash) ? "known" : "new";
+      });
     },
   };
 }

@@ -13,6 +13,7 @@
  */
 import { Migrator } from "kysely";
 import type { Kysely, Migration, MigrationProvider } from "kysely";
+import { emailMigration } from "../email/migrations.js";
 import { tokensMigration } from "../tokens/migrations.js";
 import { adminMigration } from "../admin/migrations.js";
 import { webhooksMigration } from "../webhooks/migrations.js";
@@ -84,6 +85,7 @@ const initialSchema: Migration = {
  */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   "0001_initial_schema": initialSchema,
+  "0002_email": emailMigration,
   "0003_tokens": tokensMigration,
   "0004_admin": adminMigration,
   "0005_webhooks": webhooksMigration,

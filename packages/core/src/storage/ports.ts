@@ -53,6 +53,23 @@ export interface UserStore {
   getUserByEmail(emailNormalized: string): Promise<UserRecord | null>;
   /** Replaces the password hash (rehash on parameter upgrade, password change). */
   updatePasswordHash(userId: string, passwordHash: string, updatedAt: number): Promise<void>;
+  /**
+   * Marks the user's address verified, but only while it still is `emailNormalized` (a proof
+   * of an old address must not verify a new one) and only if it was not verified yet.
+   * @returns whether the record changed.
+   */
+  markEmailVerified(userId: string, emailNormalized: string, verifiedAt: number): Promise<boolean>;
+  /**
+   * Replaces the user's address (an email change, after the new address was verified). Only
+   * applies while the current address is still `expectedEmailNormalized`.
+   * @returns whether the record changed.
+   * @throws EmailTakenError when another user already has the new `emailNormalized`.
+   */
+  updateEmail(
+    userId: string,
+    change: { expectedEmailNormalized: string; email: string; emailNormalized: string; emailVerifiedAt: number | null },
+    updatedAt: number,
+  ): Promise<boolean>;
 }
 
 /**
@@ -252,6 +269,83 @@ export interface RevocationLog {
   prune(now: number): Promise<number>;
   /** Stops live delivery and releases what the log opened itself. */
   close(): Promise<void>;
+}
+
+/** What an emailed token is for; a token is only ever accepted for its own purpose. */
+export type EmailTokenPurpose = "password_reset" | "magic_link" | "sign_in_code" | "verify_email";
+
+/**
+ * A single-use token sent by email: a link secret, a code, or both. Only hashes are stored.
+ * At most one token per user and purpose is usable: the newest.
+ */
+export interface EmailTokenRecord {
+  /** `etok_…`. */
+  id: string;
+  userId: string;
+  purpose: EmailTokenPurpose;
+  /** The address it was sent to, as the message was addressed (for an address change: the new one). */
+  email: string;
+  /**
+   * The account's normalized address when the token was issued. The token is void once the
+   * account has another address, however that happened.
+   */
+  accountEmail: string;
+  /** base64url SHA-256 of the link secret, or null for code-only tokens. Unique. */
+  secretHash: string | null;
+  /** base64url SHA-256 of the token id and the code, or null for link-only tokens. */
+  codeHash: string | null;
+  /** Code tries made so far (right or wrong). */
+  attempts: number;
+  /** Where a magic link sends the browser after signing in; null for the default. */
+  redirectURL: string | null;
+  createdAt: number;
+  expiresAt: number;
+  /** When it was used or voided; null while usable. */
+  usedAt: number | null;
+}
+
+/** Emailed tokens. Every method that changes a token is atomic, so parallel requests cannot both use one. */
+export interface EmailTokenStore {
+  /**
+   * Inserts a token and voids (sets `usedAt` on) the user's other unused tokens of the same
+   * purpose: a newer request voids an older one.
+   */
+  createEmailToken(token: EmailTokenRecord): Promise<void>;
+  /** The token with this secret hash, in any state, or null. */
+  getEmailTokenBySecretHash(secretHash: string): Promise<EmailTokenRecord | null>;
+  /** The user's newest token of the purpose (by `createdAt`, then `id`), in any state, or null. */
+  getLatestEmailToken(userId: string, purpose: EmailTokenPurpose): Promise<EmailTokenRecord | null>;
+  /**
+   * Uses the token: sets `usedAt` only if it is unused, not expired at `now`, and the newest of its
+   * user and purpose. Atomic: of several concurrent calls, at most one returns true.
+   */
+  consumeEmailToken(id: string, now: number): Promise<boolean>;
+  /**
+   * Counts one code try before the code is compared: increments `attempts` only if the token is
+   * unused, not expired and has had fewer than `maxAttempts` tries. Atomic, so parallel guesses
+   * can never make more than `maxAttempts` comparisons.
+   * @returns whether the try may go ahead.
+   */
+  reserveEmailCodeAttempt(id: string, maxAttempts: number, now: number): Promise<boolean>;
+  /** Voids the token if it has used up its `maxAttempts` tries. */
+  voidExhaustedEmailToken(id: string, maxAttempts: number, now: number): Promise<void>;
+  /** Voids every unused token of the user with one of the purposes. */
+  voidEmailTokens(userId: string, purposes: readonly EmailTokenPurpose[], now: number): Promise<void>;
+  /** Removes tokens expired at `now`; returns how many. */
+  deleteExpiredEmailTokens(now: number): Promise<number>;
+}
+
+/** How a sign-in's device relates to the user's known devices. */
+export type DeviceRecognition = "known" | "new" | "first";
+
+/** Devices (browsers, apps) a user has signed in from, by a hash of their device key. */
+export interface KnownDeviceStore {
+  /**
+   * Records a sign-in from the device and says whether it was `known` (seen since `knownSince`),
+   * `new` (the user has other known devices, not this one) or the user's `first`. Forgets the
+   * user's devices not seen since `knownSince`. Concurrent calls for one device never fail.
+   */
+  recordDeviceSignIn(userId: string, deviceHash: string, now: number, knownSince: number): Promise<DeviceRecognition>;
 }
 
 /** A webhook endpoint: where events of the subscribed types are delivered. */
@@ -456,12 +550,20 @@ export interface SecurityEventStore {
 }
 
 /**
- * The primary database: accounts, secret keys, security events, webhooks and (unless Redis
- * takes them) sessions.
- * Created by `createSQLiteDatabase`, `createPostgresDatabase` or `createMemoryDatabase`.
+ * The primary database: accounts, secret keys, security events, signing keys, emailed tokens,
+ * known devices, webhooks and (unless Redis takes them) sessions. Created by `createSQLiteDatabase`,
+ * `createPostgresDatabase` or `createMemoryDatabase`.
  */
 export interface Database
-  extends UserStore, UserAdminStore, SecretKeyStore, SecurityEventStore, SigningKeyStore, WebhookStore {
+  extends
+    UserStore,
+    UserAdminStore,
+    SecretKeyStore,
+    SecurityEventStore,
+    SigningKeyStore,
+    EmailTokenStore,
+    KnownDeviceStore,
+    WebhookStore {
   /** Short name for logs and readiness reports: `sqlite`, `postgres`, `memory`. */
   readonly kind: string;
   /** The database-backed session store. */

@@ -8,11 +8,16 @@
  * record cannot change what is stored.
  */
 import { RateLimiterMemory } from "rate-limiter-flexible";
+import type { EmailMessage, EmailTransport } from "../../email/transport.js";
 import { EmailTakenError } from "../../errors/index.js";
 import { fromFlexibleRateLimiter } from "../../storage/rate-limiter.js";
 import { createMemoryWebhookStore } from "./webhook-store.js";
 import type {
   Database,
+  DeviceRecognition,
+  EmailTokenRecord,
+  EmailTokenStore,
+  KnownDeviceStore,
   NewSecretKey,
   NewUser,
   RateLimiterFactory,
@@ -31,6 +36,7 @@ import type {
 import { createLiveListeners } from "../../tokens/live-listeners.js";
 
 export type { Database, RateLimiterFactory } from "../../storage/ports.js";
+export type { EmailMessage, EmailTransport } from "../../email/transport.js";
 
 /** Options of {@link createMemoryDatabase}. */
 export interface MemoryDatabaseOptions {
@@ -149,6 +155,104 @@ function createMemoryRevocationLog(): RevocationLog {
 }
 
 /**
+ * Emailed tokens. Every method runs to completion without awaiting in between, so on Node's
+ * single thread each is atomic, like the SQL stores' conditional UPDATEs.
+ */
+function createMemoryEmailTokenStore(): EmailTokenStore {
+  const tokens = new Map<string, EmailTokenRecord>();
+  const isNewer = (a: EmailTokenRecord, b: EmailTokenRecord): boolean =>
+    a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id > b.id);
+  const newestOf = (userId: string, purpose: string): EmailTokenRecord | undefined => {
+    let newest: EmailTokenRecord | undefined;
+    for (const token of tokens.values()) {
+      if (token.userId === userId && token.purpose === purpose && (!newest || isNewer(token, newest))) newest = token;
+    }
+    return newest;
+  };
+
+  return {
+    async createEmailToken(token) {
+      if (tokens.has(token.id)) throw new Error(`An email token with id ${token.id} already exists.`);
+      for (const existing of tokens.values()) {
+        if (token.secretHash !== null && existing.secretHash === token.secretHash) {
+          throw new Error("An email token with this secret hash already exists.");
+        }
+      }
+      for (const [id, existing] of tokens) {
+        if (existing.userId === token.userId && existing.purpose === token.purpose && existing.usedAt === null) {
+          tokens.set(id, { ...existing, usedAt: token.createdAt });
+        }
+      }
+      tokens.set(token.id, { ...token });
+    },
+
+    async getEmailTokenBySecretHash(secretHash) {
+      for (const token of tokens.values()) if (token.secretHash === secretHash) return { ...token };
+      return null;
+    },
+
+    async getLatestEmailToken(userId, purpose) {
+      const newest = newestOf(userId, purpose);
+      return newest ? { ...newest } : null;
+    },
+
+    async consumeEmailToken(id, now) {
+      const token = tokens.get(id);
+      if (!token || token.usedAt !== null || token.expiresAt <= now) return false;
+      if (newestOf(token.userId, token.purpose)?.id !== id) return false;
+      tokens.set(id, { ...token, usedAt: now });
+      return true;
+    },
+
+    async reserveEmailCodeAttempt(id, maxAttempts, now) {
+      const token = tokens.get(id);
+      if (!token || token.usedAt !== null || token.expiresAt <= now || token.attempts >= maxAttempts) return false;
+      tokens.set(id, { ...token, attempts: token.attempts + 1 });
+      return true;
+    },
+
+    async voidExhaustedEmailToken(id, maxAttempts, now) {
+      const token = tokens.get(id);
+      if (token && token.usedAt === null && token.attempts >= maxAttempts) tokens.set(id, { ...token, usedAt: now });
+    },
+
+    async voidEmailTokens(userId, purposes, now) {
+      for (const [id, token] of tokens) {
+        if (token.userId === userId && purposes.includes(token.purpose) && token.usedAt === null) {
+          tokens.set(id, { ...token, usedAt: now });
+        }
+      }
+    },
+
+    async deleteExpiredEmailTokens(now) {
+      let removed = 0;
+      for (const [id, token] of tokens) {
+        if (token.expiresAt <= now) {
+          tokens.delete(id);
+          removed++;
+        }
+      }
+      return removed;
+    },
+  };
+}
+
+function createMemoryKnownDeviceStore(): KnownDeviceStore {
+  // user id -> device hash -> last seen
+  const devices = new Map<string, Map<string, number>>();
+  return {
+    async recordDeviceSignIn(userId, deviceHash, now, knownSince): Promise<DeviceRecognition> {
+      const known = devices.get(userId) ?? new Map<string, number>();
+      for (const [hash, lastSeen] of known) if (lastSeen < knownSince) known.delete(hash);
+      const recognition: DeviceRecognition = known.size === 0 ? "first" : known.has(deviceHash) ? "known" : "new";
+      known.set(deviceHash, now);
+      devices.set(userId, known);
+      return recognition;
+    },
+  };
+}
+
+/**
  * Creates an empty in-memory {@link Database}, sessions included. When `NODE_ENV` is
  * `production` it warns once that the data is lost on restart and not shared between instances.
  *
@@ -254,6 +358,33 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
       const user = usersById.get(userId);
       if (user) usersById.set(userId, { ...user, passwordHash, updatedAt });
     },
+
+    async markEmailVerified(userId: string, emailNormalized: string, verifiedAt: number): Promise<boolean> {
+      const user = usersById.get(userId);
+      if (!user || user.emailNormalized !== emailNormalized || user.emailVerifiedAt !== null) return false;
+      usersById.set(userId, { ...user, emailVerifiedAt: verifiedAt, updatedAt: verifiedAt });
+      return true;
+    },
+
+    async updateEmail(userId, change, updatedAt): Promise<boolean> {
+      const user = usersById.get(userId);
+      if (!user || user.emailNormalized !== change.expectedEmailNormalized) return false;
+      const owner = userIdsByEmail.get(change.emailNormalized);
+      if (owner !== undefined && owner !== userId) throw new EmailTakenError();
+      userIdsByEmail.delete(user.emailNormalized);
+      userIdsByEmail.set(change.emailNormalized, userId);
+      usersById.set(userId, {
+        ...user,
+        email: change.email,
+        emailNormalized: change.emailNormalized,
+        emailVerifiedAt: change.emailVerifiedAt,
+        updatedAt,
+      });
+      return true;
+    },
+
+    ...createMemoryEmailTokenStore(),
+    ...createMemoryKnownDeviceStore(),
 
     async createSecretKey(key: NewSecretKey): Promise<void> {
       if (secretKeysById.has(key.id)) throw new Error(`A secret key with id ${key.id} already exists.`);
@@ -378,4 +509,42 @@ export function createMemoryRateLimiters(): RateLimiterFactory {
         duration: options.durationSeconds,
       }),
     );
+}
+
+/** An email transport that keeps messages in memory; see {@link createMemoryEmailTransport}. */
+export interface MemoryEmailTransport extends EmailTransport {
+  /** Every message sent, oldest first. */
+  readonly messages: EmailMessage[];
+  /** Forgets the messages. */
+  clear(): void;
+}
+
+/**
+ * An email transport that keeps every message in an array instead of sending it: for tests of
+ * an application embedding Gatehouse. Messages carry live tokens, so never use it where others
+ * can read the process's memory dumps.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryEmailTransport } from "@gatehouse/core/adapters/memory";
+ *
+ * const transport = createMemoryEmailTransport();
+ * const gatehouse = await createGatehouse({ baseURL, database, email: { transport } });
+ * // … request a magic link, then:
+ * await gatehouse.email.flush();
+ * const [message] = transport.messages;
+ * ```
+ */
+export function createMemoryEmailTransport(): MemoryEmailTransport {
+  const messages: EmailMessage[] = [];
+  return {
+    kind: "memory",
+    messages,
+    async send(message: EmailMessage): Promise<void> {
+      messages.push({ ...message });
+    },
+    clear(): void {
+      messages.length = 0;
+    },
+  };
 }

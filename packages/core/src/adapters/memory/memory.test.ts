@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   describeDatabaseConformance,
+  describeEmailStoreConformance,
   describeRateLimiterConformance,
   describeRevocationLogConformance,
   describeSessionStoreConformance,
@@ -15,6 +16,11 @@ import { createMemoryDatabase, createMemoryRateLimiters } from "./index.js";
 describeDatabaseConformance("memory", async () => {
   const database = createMemoryDatabase();
   await database.migrate();
+  return { database, teardown: () => database.close() };
+});
+
+describeEmailStoreConformance("memory", async () => {
+  const database = createMemoryDatabase();
   return { database, teardown: () => database.close() };
 });
 

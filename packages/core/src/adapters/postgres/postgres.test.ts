@@ -7,6 +7,7 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   describeDatabaseConformance,
+  describeEmailStoreConformance,
   describeRevocationLogConformance,
   describeSessionStoreConformance,
   describeSigningKeyStoreConformance,
@@ -34,6 +35,19 @@ describe.skipIf(!probe.available)(`PostgreSQL adapter ${probe.reason}`, () => {
   describeDatabaseConformance("postgres", async () => {
     const testDatabase = await createTestDatabase();
     const database = createPostgresDatabase({ connectionString: testDatabase.url });
+    await database.migrate();
+    return {
+      database,
+      teardown: async () => {
+        await database.close();
+        await testDatabase.drop();
+      },
+    };
+  });
+
+  describeEmailStoreConformance("postgres", async () => {
+    const testDatabase = await createTestDatabase();
+    const database = createPostgresDatabase({ connectionString: testDatabase.url, max: 8 });
     await database.migrate();
     return {
       database,

@@ -10,6 +10,7 @@ import SQLite from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   describeDatabaseConformance,
+  describeEmailStoreConformance,
   describeRevocationLogConformance,
   describeSessionStoreConformance,
   describeSigningKeyStoreConformance,
@@ -53,6 +54,12 @@ describeDatabaseConformance("sqlite file", async () => {
 
 describeDatabaseConformance("sqlite :memory:", async () => {
   const database = createSQLiteDatabase({ filename: ":memory:" });
+  await database.migrate();
+  return { database, teardown: () => database.close() };
+});
+
+describeEmailStoreConformance("sqlite file", async () => {
+  const database = createSQLiteDatabase({ filename: newDatabaseFile() });
   await database.migrate();
   return { database, teardown: () => database.close() };
 });
@@ -107,6 +114,8 @@ describe("createSQLiteDatabase", () => {
         expect.arrayContaining([
           "gatehouse_migrations",
           "gatehouse_migrations_lock",
+          "known_devices",
+          "email_tokens",
           "revocations",
           "secret_keys",
           "sessions",
