@@ -159,6 +159,31 @@ describe("delivering events", () => {
     }
   });
 
+  it("delivers admin actions with their actor: a ban ends every session and says who did it", async () => {
+    const endpoint = await engine.createEndpoint({
+      url: receiver.url,
+      event_types: ["user.banned", "session.revoked"],
+    });
+    const user = await engine.signUp();
+    expect((await engine.admin("POST", `/v1/admin/users/${user.userId}/ban`)).status).toBe(200);
+    await deliver();
+    const received = await receiver.waitFor(2);
+    const payloads = received.map((request) => verifyReceived(endpoint.secret, request, engine.clock.now)) as {
+      type: string;
+      data: Record<string, unknown>;
+    }[];
+    const banned = payloads.find((payload) => payload.type === "user.banned");
+    expect(banned?.data).toMatchObject({
+      user_id: user.userId,
+      actor: { type: "admin", id: expect.stringMatching(/^sk_/) },
+      user: { id: user.userId, email: user.email },
+    });
+    expect(payloads.find((payload) => payload.type === "session.revoked")?.data).toMatchObject({
+      session_id: user.sessionId,
+      reason: "banned",
+    });
+  });
+
   it("keeps deliveries of a disabled endpoint queued and sends them once it is enabled again", async () => {
     const endpoint = await engine.createEndpoint({ url: receiver.url, event_types: ["user.created"] });
     await engine.signUp();
