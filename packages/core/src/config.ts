@@ -11,6 +11,7 @@ import type { PasswordHasher } from "./passwords/hasher.js";
 import type { SigningAlgorithm } from "./keys/service.js";
 import type { Database, RateLimiterFactory, RevocationLog, SessionStore } from "./storage/ports.js";
 import { parseEncryptionKey } from "./lib/encryption.js";
+import type { WebhookSender } from "./webhooks/sender.js";
 
 /**
  * How clients stay signed in: `session` (opaque token, checked against the store), `jwt`
@@ -38,6 +39,36 @@ export interface ThrottleLimit {
   durationSeconds: number;
 }
 
+/** Webhook delivery settings (`webhooks` in {@link GatehouseConfig}). */
+export interface WebhooksConfig {
+  /**
+   * Sends deliveries over HTTP, with the SSRF policy applied after DNS resolution:
+   * `createNodeWebhookSender()` from `@gatehouse/core/adapters/node-webhooks` on Node (the
+   * standalone server's default). Without one this engine still queues deliveries in the
+   * database, and another engine with a sender on the same database delivers them.
+   */
+  sender?: WebhookSender;
+  /**
+   * Let endpoints use plain http and reach loopback, private, link-local and CGNAT addresses
+   * (`GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS`). For development and tests only: in production
+   * it lets whoever manages webhooks make the server call into its own network.
+   * @default false
+   */
+  allowPrivateNetworks?: boolean;
+  /** Attempts per delivery before it is marked failed (1-20). @default 8 */
+  maxAttempts?: number;
+  /** Time allowed for one attempt, connection to answer, in seconds (1-60). @default 10 */
+  timeoutSeconds?: number;
+  /**
+   * How often the background worker looks for due deliveries, in milliseconds. 0 runs no
+   * background worker: call `gatehouse.webhooks.deliverDue()` yourself (a cron, a test).
+   * @default 5000
+   */
+  pollIntervalMs?: number;
+  /** How long finished deliveries stay in the delivery log, in days. @default 30 */
+  retentionDays?: number;
+}
+
 /** Options of {@link createGatehouse}. */
 export interface GatehouseConfig {
   /**
@@ -55,8 +86,9 @@ export interface GatehouseConfig {
   /** @default "session" */
   strategy?: Strategy;
   /**
-   * 32 random bytes in base64url (`GATEHOUSE_ENCRYPTION_KEY`): encrypts signing keys at rest and
-   * keys refresh tokens. Required for `jwt` and `hybrid`; every instance must share it.
+   * 32 random bytes in base64url (`GATEHOUSE_ENCRYPTION_KEY`): encrypts signing keys and webhook
+   * signing secrets at rest and keys refresh tokens. Required for `jwt` and `hybrid`, and to
+   * create webhook endpoints; every instance must share it.
    */
   encryptionKey?: string;
   /** Where revocations are logged for the feed. @default database.revocations (one instance) */
@@ -151,6 +183,8 @@ export interface GatehouseConfig {
      */
     verificationPageURL?: string;
   };
+  /** Webhook delivery; see {@link WebhooksConfig}. */
+  webhooks?: WebhooksConfig;
   securityEvents?: {
     /**
      * Security events older than this are removed by an hourly sweep (`GATEHOUSE_EVENT_RETENTION`).
@@ -216,6 +250,14 @@ export interface ResolvedConfig {
   };
   bodyLimitBytes: number;
   securityEvents: { retentionSeconds: number };
+  webhooks: {
+    sender: WebhookSender | null;
+    allowPrivateNetworks: boolean;
+    maxAttempts: number;
+    timeoutMs: number;
+    pollIntervalMs: number;
+    retentionMs: number;
+  };
   clock: () => number;
 }
 
@@ -234,6 +276,10 @@ export const DEFAULTS = {
   hybridAccessTokenTTLSeconds: 60,
   refreshGraceSeconds: 20,
   eventRetentionSeconds: 90 * 24 * 3600,
+  webhookMaxAttempts: 8,
+  webhookTimeoutSeconds: 10,
+  webhookPollIntervalMs: 5000,
+  webhookRetentionDays: 30,
 } as const;
 
 function pageURL(value: string | undefined, fallback: string, baseURL: URL, allowed: Set<string>, what: string): URL {
@@ -272,6 +318,14 @@ function limit(value: ThrottleLimit | undefined, fallback: ThrottleLimit, what: 
     points: positiveInteger(value?.points, fallback.points, `${what}.points`),
     durationSeconds: positiveInteger(value?.durationSeconds, fallback.durationSeconds, `${what}.durationSeconds`),
   };
+}
+
+function integerInRange(value: number | undefined, fallback: number, min: number, max: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigurationError(`${what} must be a whole number from ${min} to ${max}, got ${value}.`);
+  }
+  return value;
 }
 
 /**
@@ -366,6 +420,42 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
         DEFAULTS.eventRetentionSeconds,
         "securityEvents.retentionSeconds",
       ),
+    },
+    webhooks: {
+      sender: config.webhooks?.sender ?? null,
+      allowPrivateNetworks: config.webhooks?.allowPrivateNetworks ?? false,
+      maxAttempts: integerInRange(
+        config.webhooks?.maxAttempts,
+        DEFAULTS.webhookMaxAttempts,
+        1,
+        20,
+        "webhooks.maxAttempts",
+      ),
+      timeoutMs:
+        1000 *
+        integerInRange(
+          config.webhooks?.timeoutSeconds,
+          DEFAULTS.webhookTimeoutSeconds,
+          1,
+          60,
+          "webhooks.timeoutSeconds",
+        ),
+      pollIntervalMs: integerInRange(
+        config.webhooks?.pollIntervalMs,
+        DEFAULTS.webhookPollIntervalMs,
+        0,
+        3_600_000,
+        "webhooks.pollIntervalMs",
+      ),
+      retentionMs:
+        86_400_000 *
+        integerInRange(
+          config.webhooks?.retentionDays,
+          DEFAULTS.webhookRetentionDays,
+          1,
+          3650,
+          "webhooks.retentionDays",
+        ),
     },
     clock: config.clock ?? Date.now,
   };

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import * as core from "./index.js";
 import * as errors from "./errors/index.js";
+import * as nodeWebhooks from "./adapters/node-webhooks/index.js";
 
 describe("public exports", () => {
   it("@gatehouse/core", () => {
@@ -15,7 +16,9 @@ describe("public exports", () => {
       "MIN_PASSWORD_LENGTH",
       "OWASP_ARGON2ID",
       "VERSION",
+      "WebhookSendError",
       "checkNewPassword",
+      "checkWebhookAddress",
       "createArgon2idHasher",
       "createGatehouse",
       "createImportAwareHasher",
@@ -62,8 +65,13 @@ describe("public exports", () => {
       "UserBannedError",
       "ValidationError",
       "WeakPasswordError",
+      "WebhookDisabledError",
       "problemJSON",
       "toProblemResponse",
     ]);
+  });
+
+  it("@gatehouse/core/adapters/node-webhooks", () => {
+    expect(Object.keys(nodeWebhooks).sort()).toEqual(["createNodeWebhookSender"]);
   });
 });

@@ -7,7 +7,7 @@ import { accountRoutes } from "./accounts/routes.js";
 import { createAccountService } from "./accounts/service.js";
 import { createAdminGuard } from "./admin/guard.js";
 import { resolveConfig, type GatehouseConfig } from "./config.js";
-import { NotAvailableError } from "./errors/index.js";
+import { ConfigurationError, NotAvailableError } from "./errors/index.js";
 import { createMemoryRateLimiters } from "./adapters/memory/index.js";
 import { createOutbox } from "./email/outbox.js";
 import { emailPageRoutes } from "./email/pages.js";
@@ -43,6 +43,10 @@ import { userImportRoutes } from "./user-import/routes.js";
 import { createThrottle } from "./throttle/throttle.js";
 import type { Gatehouse, ReadinessReport } from "./types.js";
 import { VERSION } from "./version.js";
+import { webhookRoutes } from "./webhooks/routes.js";
+import { createWebhookSecretBox } from "./webhooks/secrets.js";
+import { createWebhookService } from "./webhooks/service.js";
+import { createWebhookWorker, type WebhookWorker } from "./webhooks/worker.js";
 
 /** How often expired sessions and dead revocations are swept. */
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
@@ -189,6 +193,37 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const userAdmin = createUserAdminService({ users: database, sessions, hasher, events, clock });
   const userImporter = createUserImporter({ users: database, events, clock });
 
+  const webhookSecrets = resolved.encryptionKey ? createWebhookSecretBox(resolved.encryptionKey) : null;
+  const webhookSender = resolved.webhooks.sender;
+  const webhookWorker: WebhookWorker | null = webhookSender
+    ? createWebhookWorker({
+        store: database,
+        sender: webhookSender,
+        secrets: webhookSecrets,
+        allowPrivateNetworks: resolved.webhooks.allowPrivateNetworks,
+        timeoutMs: resolved.webhooks.timeoutMs,
+        pollIntervalMs: resolved.webhooks.pollIntervalMs,
+        clock,
+        logger,
+      })
+    : null;
+  const webhooks = createWebhookService({
+    store: database,
+    users: database,
+    secrets: webhookSecrets,
+    allowPrivateNetworks: resolved.webhooks.allowPrivateNetworks,
+    maxAttempts: resolved.webhooks.maxAttempts,
+    hasSender: webhookWorker !== null,
+    onQueued: () => webhookWorker?.nudge(),
+    clock,
+    logger,
+  });
+  // Deliveries are queued in the database after the response, like every listener's work.
+  events.subscribe((event) => webhooks.handleEvent(event));
+  if (resolved.webhooks.allowPrivateNetworks) {
+    logger.warn({}, "webhooks may reach private networks and use plain http: for development and tests only");
+  }
+
   const routes: AnyRoute[] = [
     ...accountRoutes({ accounts, sessions, transport, cookie: resolved.cookie }),
     ...sessionRoutes({ sessions, transport }),
@@ -207,6 +242,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     ...secretKeyRoutes({ secretKeys }),
     ...securityEventRoutes({ log: securityEvents }),
     ...emailRoutes({ email, sessions, transport, cookie: resolved.cookie }),
+    ...webhookRoutes({ webhooks, clock }),
   ];
   let openAPI: Record<string, unknown> | undefined;
   const openAPIDocument = (): Record<string, unknown> =>
@@ -252,6 +288,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     database.deleteExpiredEmailTokens(clock()).catch((err: unknown) => {
       logger.warn({ err }, "sweeping expired email tokens failed");
     });
+    database.deleteFinishedWebhookDeliveries(clock() - resolved.webhooks.retentionMs).catch((err: unknown) => {
+      logger.warn({ err }, "sweeping old webhook deliveries failed");
+    });
   }, SWEEP_INTERVAL_MS);
   // The sweep must never keep a process alive on its own.
   (sweep as { unref?: () => void }).unref?.();
@@ -281,6 +320,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
       clock,
     }));
 
+  // Started last, once everything it may touch exists; picks up what was due before a restart.
+  webhookWorker?.start();
+
   return {
     handler,
     openAPIDocument,
@@ -297,6 +339,18 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
         // Event listeners queue notices; the outbox's tasks and deliveries come after them.
         await events.flush();
         await outbox.flush();
+      },
+    },
+    webhooks: {
+      deliverDue() {
+        if (!webhookWorker) {
+          return Promise.reject(
+            new ConfigurationError(
+              "This engine has no webhook sender: pass webhooks.sender (createNodeWebhookSender() on Node).",
+            ),
+          );
+        }
+        return webhookWorker.deliverDue();
       },
     },
 
@@ -319,10 +373,12 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
       clearInterval(sweep);
       await verifier?.close();
       keys?.close();
+      // Listeners first (they may queue deliveries), then the worker, before the database goes.
       await events.flush();
       securityEvents.stop();
       // Before the database closes: background email work still reads and writes it.
       await outbox.close();
+      await webhookWorker?.stop();
       if (sessionStore !== database.sessions) await sessionStore.close();
       await database.close();
     },

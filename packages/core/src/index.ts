@@ -1,7 +1,8 @@
 /**
  * `@gatehouse/core`: the Gatehouse engine. Storage adapters are separate subpath exports
  * (`@gatehouse/core/adapters/sqlite`, `/postgres`, `/redis`, `/memory`), as are the email
- * transports (`/adapters/smtp`, `/adapters/mailbox`); errors are under `@gatehouse/core/errors`.
+ * transports (`/adapters/smtp`, `/adapters/mailbox`) and the Node webhook sender
+ * (`/adapters/node-webhooks`); errors are under `@gatehouse/core/errors`.
  */
 export { createGatehouse } from "./gatehouse.js";
 export { resolveConfig } from "./config.js";
@@ -22,6 +23,8 @@ export { VERSION } from "./version.js";
 export { EVENT_TYPES } from "./events/bus.js";
 export { generateEncryptionKey } from "./lib/encryption.js";
 export { parseEncryptionKey } from "./lib/encryption.js";
+export { checkWebhookAddress } from "./webhooks/address-policy.js";
+export { WebhookSendError } from "./webhooks/sender.js";
 
 export type { Gatehouse, GatehouseAdmin, RequestContext, ReadinessReport } from "./types.js";
 export type { ImportedHashAlgorithm } from "./passwords/imported.js";
@@ -31,7 +34,15 @@ export type { SecurityEventLog, SecurityEventFilters } from "./security-events/r
 export type { UserImporter, ImportOptions, ImportSummary, SkippedRow, ExportedUser } from "./user-import/importer.js";
 export type { ImportSource, FirebaseHashParameters } from "./user-import/sources.js";
 export type { ImportFileFormat } from "./user-import/parse.js";
-export type { GatehouseConfig, ResolvedConfig, Observer, SignInOutcome, Strategy, ThrottleLimit } from "./config.js";
+export type {
+  GatehouseConfig,
+  ResolvedConfig,
+  Observer,
+  SignInOutcome,
+  Strategy,
+  ThrottleLimit,
+  WebhooksConfig,
+} from "./config.js";
 export type { Logger, LogMethod } from "./lib/logger.js";
 export type { GatehouseEvent, EventType, EventActor, EventListener } from "./events/bus.js";
 export type { PasswordHasher, Argon2Parameters } from "./passwords/hasher.js";
@@ -44,6 +55,8 @@ export type {
   RenderedEmail,
 } from "./email/templates.js";
 export type { SignInMethod } from "./accounts/service.js";
+export type { AddressVerdict } from "./webhooks/address-policy.js";
+export type { WebhookSender, WebhookRequest, WebhookResponse, WebhookSendFailure } from "./webhooks/sender.js";
 export type {
   Database,
   UserStore,
@@ -73,5 +86,14 @@ export type {
   RevocationLogEntry,
   SigningKeyRecord,
   SigningKeyStore,
+  WebhookStore,
+  WebhookEndpointRecord,
+  WebhookEndpointChanges,
+  WebhookDeliveryRecord,
+  WebhookDeliveryStatus,
+  NewWebhookDelivery,
+  ClaimedWebhookDelivery,
+  WebhookAttemptRecord,
+  WebhookAttemptOutcome,
 } from "./storage/ports.js";
 export type { SigningAlgorithm } from "./keys/service.js";

@@ -93,8 +93,21 @@ export interface Gatehouse {
   rotateSigningKey(): Promise<{ kid: string }>;
   /** Users, secret keys, security events, import and export, without HTTP. */
   admin: GatehouseAdmin;
+  /** Webhook delivery controls. */
+  webhooks: {
+    /**
+     * Runs one pass of the delivery worker now: attempts every delivery that is due and resolves
+     * with the number of attempts made. The background worker does this on its own; call it
+     * when it is off (`webhooks.pollIntervalMs: 0`), e.g. from a cron in a serverless deployment.
+     * @throws ConfigurationError when the engine has no webhook sender.
+     */
+    deliverDue(): Promise<number>;
+  };
   /** The OpenAPI 3.1 document generated from the engine's routes. */
   openAPIDocument(): Record<string, unknown>;
-  /** Stops timers and closes the database and session store. */
+  /**
+   * Stops timers and the webhook worker (in-flight deliveries are aborted and retried later),
+   * then closes the database and session store.
+   */
   close(): Promise<void>;
 }

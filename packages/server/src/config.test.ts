@@ -47,6 +47,7 @@ describe("loadServerConfig", () => {
       appName: null,
       requireEmailVerification: false,
       production: false,
+      webhooksAllowPrivateNetworks: false,
     });
   });
 
@@ -82,6 +83,7 @@ describe("loadServerConfig", () => {
         GATEHOUSE_APP_NAME: "Acme",
         GATEHOUSE_REQUIRE_EMAIL_VERIFICATION: "TRUE",
         NODE_ENV: "production",
+        GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: "TRUE",
       },
       {},
       "/srv",
@@ -114,6 +116,7 @@ describe("loadServerConfig", () => {
       appName: "Acme",
       requireEmailVerification: true,
       production: true,
+      webhooksAllowPrivateNetworks: true,
     });
   });
 
@@ -171,6 +174,7 @@ describe("loadServerConfig", () => {
     [{ GATEHOUSE_EMAIL_FROM: "a@example.com, b@example.com" }, "GATEHOUSE_EMAIL_FROM"],
     [{ GATEHOUSE_EMAIL_FROM: "a@example.com\r\nBcc: eve@evil.example" }, "GATEHOUSE_EMAIL_FROM"],
     [{ GATEHOUSE_REQUIRE_EMAIL_VERIFICATION: "maybe" }, "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION"],
+    [{ GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: "yes please" }, "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS"],
     [{ GATEHOUSE_ENCRYPTION_KEY: "too-short" }, "GATEHOUSE_ENCRYPTION_KEY"],
     // Standard base64 with padding, as `openssl rand -base64 32` prints it.
     [{ GATEHOUSE_ENCRYPTION_KEY: randomBytes(32).toString("base64") }, "GATEHOUSE_ENCRYPTION_KEY"],

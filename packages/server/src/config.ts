@@ -108,6 +108,12 @@ export interface ServerConfig {
    * @default false
    */
   production: boolean;
+  /**
+   * Let webhooks use plain http and reach private networks (`GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS`).
+   * Development and tests only.
+   * @default false
+   */
+  webhooksAllowPrivateNetworks: boolean;
 }
 
 /**
@@ -324,6 +330,12 @@ export const SETTINGS: readonly SettingDoc[] = [
     default: "none (development)",
     description:
       "production: /dev/mailbox is not served and the development mailbox prints no links (set SMTP_URL in production).",
+  },
+  {
+    env: "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS",
+    default: "false",
+    description:
+      "true lets webhook endpoints use plain http and reach loopback, private and link-local addresses. Development and tests only.",
   },
 ];
 
@@ -603,6 +615,7 @@ export function loadServerConfig(
   const signingAlgorithm = read(env, "GATEHOUSE_SIGNING_ALGORITHM");
   const rotationInterval = read(env, "GATEHOUSE_KEY_ROTATION_INTERVAL");
   const eventRetention = read(env, "GATEHOUSE_EVENT_RETENTION");
+  const allowPrivateNetworks = read(env, "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS");
 
   if (cookieDomain !== undefined && !HOST_NAME.test(cookieDomain)) {
     throw new ServerConfigError(
@@ -660,5 +673,9 @@ export function loadServerConfig(
         ? false
         : parseBoolean(requireVerification, "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION"),
     production: env.NODE_ENV?.trim() === "production",
+    webhooksAllowPrivateNetworks:
+      allowPrivateNetworks === undefined
+        ? false
+        : parseBoolean(allowPrivateNetworks, "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS"),
   };
 }

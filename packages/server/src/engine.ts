@@ -12,6 +12,7 @@ import {
   type GatehouseConfig,
   type Logger,
   type Observer,
+  type WebhookSender,
 } from "@gatehouse/core";
 import type { ServerConfig } from "./config.js";
 import { resolveEncryptionKey } from "./encryption-key.js";
@@ -29,6 +30,12 @@ export interface EngineParts {
    * no mail and leave it out.
    */
   email?: { transport: EmailTransport; templates: EmailTemplateOverrides };
+  /**
+   * Sends webhook deliveries; the server passes the Node sender. One-off commands pass none, so
+   * the events they cause are queued for the server to deliver instead of being sent by a
+   * process about to exit.
+   */
+  webhookSender?: WebhookSender;
 }
 
 /** The engine configuration for a server configuration; every unset setting keeps the engine's default. */
@@ -62,6 +69,10 @@ export function engineConfig(config: ServerConfig, parts: EngineParts): Gatehous
       from: config.emailFrom ?? undefined,
       appName: config.appName ?? undefined,
       requireVerification: config.requireEmailVerification,
+    },
+    webhooks: {
+      sender: parts.webhookSender,
+      allowPrivateNetworks: config.webhooksAllowPrivateNetworks,
     },
     logger: parts.logger,
     observer: parts.observer,

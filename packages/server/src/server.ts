@@ -16,6 +16,7 @@ import { pino, type DestinationStream, type Logger } from "pino";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Gatehouse, SignInOutcome } from "@gatehouse/core";
 import { toProblemResponse } from "@gatehouse/core/errors";
+import { createNodeWebhookSender } from "@gatehouse/core/adapters/node-webhooks";
 import type { LogLevel, ServerConfig } from "./config.js";
 import { createServerEmailTransport, loadTemplateOverrides, serveDevMailbox } from "./email.js";
 import { resolveEncryptionKey } from "./encryption-key.js";
@@ -207,7 +208,8 @@ function formatHost(host: string): string {
 /**
  * Starts Gatehouse as a standalone HTTP server: opens the database (SQLite in the data
  * directory, or PostgreSQL), Redis for sessions, throttling and revocations when configured,
- * runs the engine (which applies migrations), makes sure an admin secret key exists, and listens.
+ * runs the engine (which applies migrations and starts the webhook worker, sending with the Node
+ * sender and its SSRF protection), makes sure an admin secret key exists, and listens.
  *
  * Routes: `GET /healthz` (the process is up), `GET /readyz` (database and session store
  * reachable: 200, else 503), `GET /metrics` (Prometheus text), and outside production without
@@ -215,7 +217,7 @@ function formatHost(host: string): string {
  *
  * The engine always gets an encryption key (`GATEHOUSE_ENCRYPTION_KEY`, or the one generated
  * into `<dataDir>/encryption.key` on the first start), so signing keys and the JWKS exist for
- * every strategy. With Redis, sessions, the throttle and the revocation log are shared by every
+ * every strategy, and webhook signing secrets can be stored encrypted. With Redis, sessions, the throttle and the revocation log are shared by every
  * instance on it. Open event streams (the revocation feed) are cut at shutdown; their clients
  * resume elsewhere.
  *
@@ -258,6 +260,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       storage,
       encryptionKey: encryptionKey.key,
       email: { transport: email.transport, templates },
+      // Webhooks go out with the SSRF-guarded Node sender (GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS).
+      webhookSender: createNodeWebhookSender(),
       logger,
       observer: {
         onRequest(event) {

@@ -38,6 +38,7 @@ export type ErrorCode =
   | "non_canonical_path"
   | "user_banned"
   | "last_secret_key"
+  | "webhook_disabled"
   | "configuration_error"
   | "not_available"
   | "invalid_grant"
@@ -256,6 +257,13 @@ export class UserBannedError extends GatehouseError {
 export class LastSecretKeyError extends GatehouseError {
   constructor() {
     super("last_secret_key", 409, "This is the last active secret key; create another one before revoking it.");
+  }
+}
+
+/** The webhook endpoint is disabled, so nothing can be sent to it. 409. */
+export class WebhookDisabledError extends GatehouseError {
+  constructor() {
+    super("webhook_disabled", 409, "This webhook endpoint is disabled; enable it first.");
   }
 }
 

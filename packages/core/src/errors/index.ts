@@ -30,6 +30,7 @@ export {
   NonCanonicalPathError,
   UserBannedError,
   LastSecretKeyError,
+  WebhookDisabledError,
   ConfigurationError,
   InvalidGrantError,
   UnsupportedGrantTypeError,

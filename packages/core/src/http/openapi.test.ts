@@ -19,6 +19,13 @@ describe("GET /v1/openapi.json", () => {
           "/v1/revocations/stream",
           "/v1/token",
           "/v1/token/refresh",
+          "/v1/admin/webhooks",
+          "/v1/admin/webhooks/{id}",
+          "/v1/admin/webhooks/{id}/deliveries",
+          "/v1/admin/webhooks/{id}/deliveries/{delivery_id}",
+          "/v1/admin/webhooks/{id}/deliveries/{delivery_id}/retry",
+          "/v1/admin/webhooks/{id}/rotate-secret",
+          "/v1/admin/webhooks/{id}/test",
           "/v1/openapi.json",
           "/v1/account/email",
           "/v1/account/password",
@@ -80,6 +87,11 @@ describe("GET /v1/openapi.json", () => {
       expect(listUsers.parameters.find((parameter: { name: string }) => parameter.name === "limit").required).toBe(
         false,
       );
+      // Query parameters are documented from the route's query schema.
+      const deliveries = document.paths["/v1/admin/webhooks/{id}/deliveries"].get;
+      expect(
+        deliveries.parameters.map((parameter: { name: string; in: string }) => `${parameter.in}:${parameter.name}`),
+      ).toEqual(["path:id", "query:status", "query:limit", "query:cursor"]);
     } finally {
       await engine.close();
     }

@@ -11,6 +11,12 @@
 import { sql } from "kysely";
 import type { Generated, Kysely, Selectable } from "kysely";
 import { EmailTakenError } from "../errors/index.js";
+import { createKyselyWebhookStore } from "./kysely-webhook-store.js";
+import type {
+  WebhookDeliveriesTable,
+  WebhookDeliveryAttemptsTable,
+  WebhookEndpointsTable,
+} from "./kysely-webhook-store.js";
 import { migrateToLatest } from "./migrations.js";
 import { createKyselyRevocationLog } from "../tokens/kysely-revocation-log.js";
 import type {
@@ -149,6 +155,9 @@ export interface GatehouseTables {
   security_events: SecurityEventsTable;
   email_tokens: EmailTokensTable;
   known_devices: KnownDevicesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
 }
 
 /** What the SQL dialects do differently, supplied by each adapter. */
@@ -162,6 +171,12 @@ export interface KyselyDatabaseOptions {
    * refusing a second account with the same address (and not some other failure).
    */
   isDuplicateEmailError(error: unknown): boolean;
+  /**
+   * Whether the dialect has `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL), used when workers
+   * claim webhook deliveries.
+   * @default false
+   */
+  skipLocked?: boolean;
 }
 
 /**
@@ -418,6 +433,7 @@ export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
     kind,
     sessions,
     revocations,
+    ...createKyselyWebhookStore(db, { skipLocked: options.skipLocked ?? false }),
 
     async createUser(user: NewUser): Promise<UserRecord> {
       const record: UserRecord = {

@@ -16,6 +16,7 @@ import type { Kysely, Migration, MigrationProvider } from "kysely";
 import { emailMigration } from "../email/migrations.js";
 import { tokensMigration } from "../tokens/migrations.js";
 import { adminMigration } from "../admin/migrations.js";
+import { webhooksMigration } from "../webhooks/migrations.js";
 
 /** Table where Kysely records which migrations ran. */
 export const MIGRATION_TABLE = "gatehouse_migrations";
@@ -87,6 +88,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   "0002_email": emailMigration,
   "0003_tokens": tokensMigration,
   "0004_admin": adminMigration,
+  "0005_webhooks": webhooksMigration,
 });
 
 const inCodeMigrationProvider: MigrationProvider = {

@@ -348,6 +348,162 @@ export interface KnownDeviceStore {
   recordDeviceSignIn(userId: string, deviceHash: string, now: number, knownSince: number): Promise<DeviceRecognition>;
 }
 
+/** A webhook endpoint: where events of the subscribed types are delivered. */
+export interface WebhookEndpointRecord {
+  /** Public id, `wh_…`. */
+  id: string;
+  /** Validated at creation and update; checked again, after DNS resolution, at every delivery. */
+  url: string;
+  description: string | null;
+  /** The event types delivered to it, in the order given. */
+  eventTypes: string[];
+  /**
+   * The signing secret (`whsec_…`), encrypted with the engine's encryption key. Stored usable
+   * only through that key because signing needs the secret itself, not a hash of it.
+   */
+  secretCiphertext: string;
+  /** The secret before the last rotation, still signing alongside until `previousSecretExpiresAt`. */
+  previousSecretCiphertext: string | null;
+  previousSecretExpiresAt: number | null;
+  /** When it was disabled (nothing is delivered to it meanwhile), or null while enabled. */
+  disabledAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Fields of a webhook endpoint that can change. */
+export type WebhookEndpointChanges = Partial<
+  Pick<
+    WebhookEndpointRecord,
+    | "url"
+    | "description"
+    | "eventTypes"
+    | "secretCiphertext"
+    | "previousSecretCiphertext"
+    | "previousSecretExpiresAt"
+    | "disabledAt"
+  >
+> & { updatedAt: number };
+
+/** Where a delivery stands: `pending` until it succeeds or runs out of attempts. */
+export type WebhookDeliveryStatus = "pending" | "succeeded" | "failed";
+
+/** One message to one endpoint, retried until it succeeds or its attempts run out. */
+export interface WebhookDeliveryRecord {
+  /** `msg_…`; sent as `webhook-id`, the same on every attempt so receivers can deduplicate. */
+  id: string;
+  endpointId: string;
+  eventType: string;
+  /** The exact JSON body that is signed and sent, identical on every attempt. */
+  payload: string;
+  status: WebhookDeliveryStatus;
+  /** Attempts started so far. */
+  attemptCount: number;
+  /** After this many failed attempts the delivery is `failed`. */
+  maxAttempts: number;
+  /** When the next attempt is due; null once finished. */
+  nextAttemptAt: number | null;
+  lastAttemptAt: number | null;
+  /** HTTP status of the last attempt's answer, or null (none yet, or no answer). */
+  lastResponseStatus: number | null;
+  /** Why the last attempt failed, or null. Never contains a secret. */
+  lastError: string | null;
+  createdAt: number;
+  /** When it succeeded or finally failed; null while pending. */
+  completedAt: number | null;
+}
+
+/** Fields of a new delivery: pending, no attempt yet. */
+export type NewWebhookDelivery = Pick<
+  WebhookDeliveryRecord,
+  "id" | "endpointId" | "eventType" | "payload" | "maxAttempts" | "createdAt"
+> & { nextAttemptAt: number };
+
+/** A delivery claimed by one worker, with the token that proves the claim when finishing it. */
+export interface ClaimedWebhookDelivery {
+  delivery: WebhookDeliveryRecord;
+  claimToken: string;
+}
+
+/** One attempt of a delivery, for the delivery log. */
+export interface WebhookAttemptRecord {
+  deliveryId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  startedAt: number;
+  durationMs: number;
+  /** The receiver's HTTP status, or null when there was no answer (refused, timed out…). */
+  responseStatus: number | null;
+  /** The start of the receiver's answer, for debugging; capped in length. */
+  responseBody: string | null;
+  error: string | null;
+}
+
+/** How a finished attempt leaves its delivery. */
+export interface WebhookAttemptOutcome {
+  status: WebhookDeliveryStatus;
+  nextAttemptAt: number | null;
+  completedAt: number | null;
+}
+
+/** Webhook endpoints, their deliveries and the delivery log. */
+export interface WebhookStore {
+  createWebhookEndpoint(endpoint: WebhookEndpointRecord): Promise<void>;
+  getWebhookEndpoint(id: string): Promise<WebhookEndpointRecord | null>;
+  /** Every endpoint, oldest first. */
+  listWebhookEndpoints(): Promise<WebhookEndpointRecord[]>;
+  /** Applies `changes` and returns the updated endpoint, or null if there is none with this id. */
+  updateWebhookEndpoint(id: string, changes: WebhookEndpointChanges): Promise<WebhookEndpointRecord | null>;
+  /** Deletes the endpoint with its deliveries and their attempts; false if there was none. */
+  deleteWebhookEndpoint(id: string): Promise<boolean>;
+
+  /** Inserts pending deliveries (all or none). */
+  createWebhookDeliveries(deliveries: NewWebhookDelivery[]): Promise<void>;
+  getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | null>;
+  /**
+   * An endpoint's deliveries, newest first (by `createdAt`, then `id`), optionally of one status,
+   * starting after `after` (the last delivery of the previous page).
+   */
+  listWebhookDeliveries(
+    endpointId: string,
+    options: { limit: number; status?: WebhookDeliveryStatus; after?: { createdAt: number; id: string } },
+  ): Promise<WebhookDeliveryRecord[]>;
+  /** The attempts of a delivery, first attempt first. */
+  listWebhookAttempts(deliveryId: string): Promise<WebhookAttemptRecord[]>;
+
+  /**
+   * Atomically claims up to `limit` pending deliveries due at `now` (earliest first) whose
+   * endpoint is enabled and which no live claim holds, for one attempt each: counts the attempt,
+   * sets `lastAttemptAt = now` and holds the claim until `leaseUntil`. Concurrent callers, in this
+   * process or another on the same database, never receive the same delivery while a claim on
+   * it is live.
+   */
+  claimDueWebhookDeliveries(options: {
+    now: number;
+    limit: number;
+    leaseUntil: number;
+  }): Promise<ClaimedWebhookDelivery[]>;
+  /**
+   * Records an attempt in the log and, if `claimToken` still holds the claim, applies `outcome`
+   * and releases the claim. Returns whether the claim was still held (false: the lease ran out
+   * and the delivery may have been claimed again; its state is then left to the new holder).
+   */
+  finishWebhookAttempt(input: {
+    claimToken: string;
+    attempt: WebhookAttemptRecord;
+    outcome: WebhookAttemptOutcome & { lastResponseStatus: number | null; lastError: string | null };
+  }): Promise<boolean>;
+  /** Gives a claimed delivery back without counting its attempt (e.g. at shutdown). */
+  releaseWebhookDelivery(deliveryId: string, claimToken: string): Promise<void>;
+  /**
+   * Makes a delivery due at `now`: a pending one keeps its remaining attempts; a finished one
+   * becomes pending again for exactly one more attempt. Returns it, or null if there is none.
+   */
+  retryWebhookDelivery(id: string, now: number): Promise<WebhookDeliveryRecord | null>;
+  /** Deletes finished deliveries completed before `before`, with their attempts; returns how many. */
+  deleteFinishedWebhookDeliveries(before: number): Promise<number>;
+}
+
 /**
  * A persisted security event (see `events/bus.ts`). `type` is a plain string so later features
  * add event types without a schema change.
@@ -395,7 +551,7 @@ export interface SecurityEventStore {
 
 /**
  * The primary database: accounts, secret keys, security events, signing keys, emailed tokens,
- * known devices and (unless Redis takes them) sessions. Created by `createSQLiteDatabase`,
+ * known devices, webhooks and (unless Redis takes them) sessions. Created by `createSQLiteDatabase`,
  * `createPostgresDatabase` or `createMemoryDatabase`.
  */
 export interface Database
@@ -406,7 +562,8 @@ export interface Database
     SecurityEventStore,
     SigningKeyStore,
     EmailTokenStore,
-    KnownDeviceStore {
+    KnownDeviceStore,
+    WebhookStore {
   /** Short name for logs and readiness reports: `sqlite`, `postgres`, `memory`. */
   readonly kind: string;
   /** The database-backed session store. */

@@ -11,6 +11,7 @@ import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { EmailMessage, EmailTransport } from "../../email/transport.js";
 import { EmailTakenError } from "../../errors/index.js";
 import { fromFlexibleRateLimiter } from "../../storage/rate-limiter.js";
+import { createMemoryWebhookStore } from "./webhook-store.js";
 import type {
   Database,
   DeviceRecognition,
@@ -283,6 +284,7 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
   return {
     kind: "memory",
     sessions: createMemorySessionStore(),
+    ...createMemoryWebhookStore(),
     revocations: createMemoryRevocationLog(),
 
     async createUser(user: NewUser): Promise<UserRecord> {

@@ -10,6 +10,7 @@ import {
   describeSessionStoreConformance,
   describeSigningKeyStoreConformance,
 } from "../../storage/conformance.test-suite.js";
+import { describeWebhookStoreConformance } from "../../storage/webhook-conformance.test-suite.js";
 import { createMemoryDatabase, createMemoryRateLimiters } from "./index.js";
 
 describeDatabaseConformance("memory", async () => {
@@ -36,6 +37,11 @@ describeSigningKeyStoreConformance("memory", async () => {
 describeRevocationLogConformance("memory", async () => {
   const database = createMemoryDatabase();
   return { log: database.revocations, teardown: () => database.close() };
+});
+
+describeWebhookStoreConformance("memory", async () => {
+  const database = createMemoryDatabase();
+  return { store: database, teardown: () => database.close() };
 });
 
 describeRateLimiterConformance("memory", async () => ({

@@ -71,5 +71,6 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Databa
     kysely: new Kysely<GatehouseTables>({ dialect: new PostgresDialect({ pool }) }),
     kind: "postgres",
     isDuplicateEmailError,
+    skipLocked: true,
   });
 }

@@ -12,6 +12,7 @@ import {
   describeSessionStoreConformance,
   describeSigningKeyStoreConformance,
 } from "../../storage/conformance.test-suite.js";
+import { describeWebhookStoreConformance } from "../../storage/webhook-conformance.test-suite.js";
 import { MIGRATION_TABLE, migrations } from "../../storage/migrations.js";
 import { createTestDatabase, probePostgres } from "../../test-support/services.js";
 import type { TestDatabase } from "../../test-support/services.js";
@@ -50,6 +51,19 @@ describe.skipIf(!probe.available)(`PostgreSQL adapter ${probe.reason}`, () => {
     await database.migrate();
     return {
       database,
+      teardown: async () => {
+        await database.close();
+        await testDatabase.drop();
+      },
+    };
+  });
+
+  describeWebhookStoreConformance("postgres", async () => {
+    const testDatabase = await createTestDatabase();
+    const database = createPostgresDatabase({ connectionString: testDatabase.url, max: 6 });
+    await database.migrate();
+    return {
+      store: database,
       teardown: async () => {
         await database.close();
         await testDatabase.drop();

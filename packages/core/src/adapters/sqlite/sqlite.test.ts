@@ -15,6 +15,7 @@ import {
   describeSessionStoreConformance,
   describeSigningKeyStoreConformance,
 } from "../../storage/conformance.test-suite.js";
+import { describeWebhookStoreConformance } from "../../storage/webhook-conformance.test-suite.js";
 import type { Database } from "../../storage/ports.js";
 import { createSQLiteDatabase } from "./index.js";
 
@@ -61,6 +62,12 @@ describeEmailStoreConformance("sqlite file", async () => {
   const database = createSQLiteDatabase({ filename: newDatabaseFile() });
   await database.migrate();
   return { database, teardown: () => database.close() };
+});
+
+describeWebhookStoreConformance("sqlite file", async () => {
+  const database = createSQLiteDatabase({ filename: newDatabaseFile() });
+  await database.migrate();
+  return { store: database, teardown: () => database.close() };
 });
 
 describeSessionStoreConformance("sqlite file", async () => {
