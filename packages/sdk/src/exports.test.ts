@@ -19,6 +19,7 @@ describe("public exports", () => {
       "sessionSecretMatches",
       "sha256base64url",
       "verifyAccessToken",
+      "verifyWebhook",
     ]);
   });
 

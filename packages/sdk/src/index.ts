@@ -6,6 +6,7 @@
  */
 export { createVerifier } from "./verifier/create-verifier.js";
 export { verifyAccessToken } from "./tokens/verify-access-token.js";
+export { verifyWebhook } from "./webhooks.js";
 export { parseSessionToken } from "./sessions/session-token.js";
 export { isSessionLive } from "./sessions/session-token.js";
 export { sessionSecretMatches } from "./sessions/session-token.js";
@@ -36,3 +37,12 @@ export type {
   VerifyAccessTokenOptions,
 } from "./tokens/verify-access-token.js";
 export type { SessionValidity } from "./sessions/session-token.js";
+export type {
+  RawWebhookRequest,
+  VerifiedWebhook,
+  VerifyWebhookOptions,
+  WebhookFailureReason,
+  WebhookHeaders,
+  WebhookPayload,
+  WebhookVerificationResult,
+} from "./webhooks.js";
