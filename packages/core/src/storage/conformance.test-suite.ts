@@ -149,6 +149,7 @@ export function describeSessionStoreConformance(
         generation: 0,
         previousSecretHash: null,
         rotatedAt: null,
+        secondFactorVerifiedAt: null,
         ...overrides,
       };
     }
