@@ -25,7 +25,6 @@ import {
   InvalidCodeError,
   InvalidTokenError,
   RateLimitedError,
-  ReauthenticationRequiredError,
 } from "../errors/index.js";
 import type { Caller } from "../http/route.js";
 import { throttleKeyForIP } from "../http/client-ip.js";

@@ -75,7 +75,9 @@ describe("second-factor challenges", () => {
   it("are single-use under parallel completion: of many right codes at once, exactly one signs in", async () => {
     const user = await mfaUser();
     const challenge = await challengeFor(user);
-    const responses = await Promise.all(user.backupCodes.slice(0, 6).map((code) => complete(challenge, code, "backup_code")));
+    const responses = await Promise.all(
+      user.backupCodes.slice(0, 6).map((code) => complete(challenge, code, "backup_code")),
+    );
     const statuses = responses.map((response) => response.status).sort();
     expect(statuses.filter((status) => status === 200)).toHaveLength(1);
     expect(statuses.filter((status) => status === 400)).toHaveLength(5);
@@ -85,7 +87,12 @@ describe("second-factor challenges", () => {
     const user = await mfaUser();
     const challenge = await challengeFor(user, { "user-agent": "Browser A" });
     const code = currentCode(engine, user.secret);
-    for (const headers of [{ "user-agent": "Browser B" }, { "user-agent": "Browser A", "auth-transport": "bearer" }, {}]) {
+    const others: Record<string, string>[] = [
+      { "user-agent": "Browser B" },
+      { "user-agent": "Browser A", "auth-transport": "bearer" },
+      {},
+    ];
+    for (const headers of others) {
       const response = await complete(challenge, code, "totp", headers);
       expect(response.status).toBe(400);
       expect(await codeOf(response)).toBe("invalid_challenge");

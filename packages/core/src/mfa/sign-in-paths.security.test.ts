@@ -59,7 +59,10 @@ describe.each<Strategy>(["session", "jwt", "hybrid"])("second factor on every si
     magic_link: async (transport) => {
       await engine.request("POST", "/v1/sign-in/magic-link", { json: { email: user.email } });
       const token = tokenIn(await engine.lastMailTo(user.email), "/v1/sign-in/magic-link/verify");
-      return engine.request("POST", "/v1/sign-in/magic-link/verify", { json: { token }, headers: headersFor(transport) });
+      return engine.request("POST", "/v1/sign-in/magic-link/verify", {
+        json: { token },
+        headers: headersFor(transport),
+      });
     },
     email_code: async (transport) => {
       await engine.request("POST", "/v1/sign-in/email-code", { json: { email: user.email } });
