@@ -63,6 +63,7 @@ export function engineConfig(config: ServerConfig, parts: EngineParts): Gatehous
       appName: config.appName ?? undefined,
       requireVerification: config.requireEmailVerification,
     },
+    mfa: { required: config.requireMFA },
     logger: parts.logger,
     observer: parts.observer,
   };
