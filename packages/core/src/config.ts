@@ -185,6 +185,17 @@ export interface GatehouseConfig {
   };
   /** Webhook delivery; see {@link WebhooksConfig}. */
   webhooks?: WebhooksConfig;
+  /** Second factors (TOTP, backup codes). They need `encryptionKey` to protect their secrets. */
+  mfa?: {
+    /**
+     * Every user must have a second factor (`GATEHOUSE_REQUIRE_MFA`): a user without one enrols
+     * during sign-in before getting a session. Needs `encryptionKey`.
+     * @default false
+     */
+    required?: boolean;
+    /** The issuer authenticator apps show next to the account. @default the email app name */
+    issuer?: string;
+  };
   securityEvents?: {
     /**
      * Security events older than this are removed by an hourly sweep (`GATEHOUSE_EVENT_RETENTION`).
@@ -258,6 +269,7 @@ export interface ResolvedConfig {
     pollIntervalMs: number;
     retentionMs: number;
   };
+  mfa: { required: boolean; issuer: string };
   clock: () => number;
 }
 
@@ -384,6 +396,12 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
   const cookieName = secure && domain === null ? `__Host-${credential}` : credential;
   // The refresh cookie is scoped to /v1/token, which __Host- forbids; __Secure- still pins it to https.
   const refreshCookieName = secure ? "__Secure-gatehouse_refresh" : "gatehouse_refresh";
+  const requireMFA = config.mfa?.required ?? false;
+  if (requireMFA && encryptionKey === null) {
+    throw new ConfigurationError(
+      "Requiring MFA (GATEHOUSE_REQUIRE_MFA) needs encryptionKey (GATEHOUSE_ENCRYPTION_KEY): it protects the TOTP secrets.",
+    );
+  }
   const allowedOrigins = new Set([baseURL.origin]);
   for (const origin of config.allowedOrigins ?? []) {
     allowedOrigins.add(parseOrigin(origin, "allowedOrigins (GATEHOUSE_ALLOWED_ORIGINS)").origin);
@@ -413,6 +431,7 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
       emailPerIP: limit(config.throttle?.emailPerIP, DEFAULTS.emailPerIP, "throttle.emailPerIP"),
     },
     email: resolveEmailConfig(config.email, baseURL, allowedOrigins),
+    mfa: { required: requireMFA, issuer: config.mfa?.issuer?.trim() || (config.email?.appName ?? baseURL.host).trim() },
     bodyLimitBytes: positiveInteger(config.bodyLimitBytes, DEFAULTS.bodyLimitBytes, "bodyLimitBytes"),
     securityEvents: {
       retentionSeconds: positiveInteger(

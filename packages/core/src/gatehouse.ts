@@ -17,6 +17,8 @@ import { createDroppingTransport } from "./email/transport.js";
 import { createEventBus } from "./events/bus.js";
 import { createSigningKeyManager, KEY_RELOAD_INTERVAL_MS } from "./keys/service.js";
 import { keyRoutes } from "./keys/routes.js";
+import { mfaRoutes } from "./mfa/routes.js";
+import { createMFAService } from "./mfa/service.js";
 import { createEncrypter, createMAC } from "./lib/encryption.js";
 import { createSessionTransport } from "./sessions/transport.js";
 import { revocationFeedRoutes } from "./tokens/feed.js";
@@ -150,6 +152,17 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     limits: resolved.throttle,
     logger,
   });
+  const mfa = createMFAService({
+    store: database,
+    users: database,
+    sessions,
+    events,
+    clock,
+    encrypter: resolved.encryptionKey ? await createEncrypter(resolved.encryptionKey, "totp-secrets") : null,
+    mac: resolved.encryptionKey ? await createMAC(resolved.encryptionKey, "backup-codes") : null,
+    issuer: resolved.mfa.issuer,
+    required: resolved.mfa.required,
+  });
   const accounts = createAccountService({
     users: database,
     sessions,
@@ -160,6 +173,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     clock,
     dummyHash,
     requireEmailVerification: resolved.email.requireVerification,
+    mfa,
   });
   if (resolved.email.transport === null) {
     logger.warn({}, "no email transport configured: emails are dropped (set SMTP_URL, or email.transport)");
@@ -241,8 +255,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     ...userAdminRoutes({ userAdmin }),
     ...secretKeyRoutes({ secretKeys }),
     ...securityEventRoutes({ log: securityEvents }),
-    ...emailRoutes({ email, sessions, transport, cookie: resolved.cookie }),
     ...webhookRoutes({ webhooks, clock }),
+    ...emailRoutes({ email, sessions, transport, cookie: resolved.cookie, baseURL: resolved.baseURL }),
+    ...mfaRoutes({ mfa, accounts, sessions, transport, cookie: resolved.cookie }),
   ];
   let openAPI: Record<string, unknown> | undefined;
   const openAPIDocument = (): Record<string, unknown> =>
@@ -290,6 +305,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     });
     database.deleteFinishedWebhookDeliveries(clock() - resolved.webhooks.retentionMs).catch((err: unknown) => {
       logger.warn({ err }, "sweeping old webhook deliveries failed");
+    });
+    mfa.sweep().catch((err: unknown) => {
+      logger.warn({ err }, "sweeping expired second-factor challenges failed");
     });
   }, SWEEP_INTERVAL_MS);
   // The sweep must never keep a process alive on its own.

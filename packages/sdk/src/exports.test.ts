@@ -16,6 +16,7 @@ describe("public exports", () => {
       "createVerifier",
       "isSessionLive",
       "parseSessionToken",
+      "secondFactorAgeSeconds",
       "sessionSecretMatches",
       "sha256base64url",
       "verifyAccessToken",

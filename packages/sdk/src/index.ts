@@ -7,6 +7,7 @@
 export { createVerifier } from "./verifier/create-verifier.js";
 export { verifyAccessToken } from "./tokens/verify-access-token.js";
 export { verifyWebhook } from "./webhooks.js";
+export { secondFactorAgeSeconds } from "./tokens/factor-age.js";
 export { parseSessionToken } from "./sessions/session-token.js";
 export { isSessionLive } from "./sessions/session-token.js";
 export { sessionSecretMatches } from "./sessions/session-token.js";

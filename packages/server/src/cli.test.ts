@@ -136,6 +136,7 @@ describe("gatehouse help, version and openapi", () => {
     "GATEHOUSE_EMAIL_FROM",
     "GATEHOUSE_APP_NAME",
     "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION",
+    "GATEHOUSE_REQUIRE_MFA",
     "NODE_ENV",
   ];
   const flags = ["--port", "--host", "--url", "--data-dir", "--database-url", "--redis-url", "--strategy", "--help"];

@@ -46,6 +46,7 @@ describe("loadServerConfig", () => {
       emailFrom: null,
       appName: null,
       requireEmailVerification: false,
+      requireMFA: false,
       production: false,
       webhooksAllowPrivateNetworks: false,
     });
@@ -82,6 +83,7 @@ describe("loadServerConfig", () => {
         GATEHOUSE_EMAIL_FROM: "Acme <no-reply@acme.example>",
         GATEHOUSE_APP_NAME: "Acme",
         GATEHOUSE_REQUIRE_EMAIL_VERIFICATION: "TRUE",
+        GATEHOUSE_REQUIRE_MFA: "true",
         NODE_ENV: "production",
         GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: "TRUE",
       },
@@ -115,6 +117,7 @@ describe("loadServerConfig", () => {
       emailFrom: "Acme <no-reply@acme.example>",
       appName: "Acme",
       requireEmailVerification: true,
+      requireMFA: true,
       production: true,
       webhooksAllowPrivateNetworks: true,
     });
@@ -175,6 +178,7 @@ describe("loadServerConfig", () => {
     [{ GATEHOUSE_EMAIL_FROM: "a@example.com\r\nBcc: eve@evil.example" }, "GATEHOUSE_EMAIL_FROM"],
     [{ GATEHOUSE_REQUIRE_EMAIL_VERIFICATION: "maybe" }, "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION"],
     [{ GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: "yes please" }, "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS"],
+    [{ GATEHOUSE_REQUIRE_MFA: "yes please" }, "GATEHOUSE_REQUIRE_MFA"],
     [{ GATEHOUSE_ENCRYPTION_KEY: "too-short" }, "GATEHOUSE_ENCRYPTION_KEY"],
     // Standard base64 with padding, as `openssl rand -base64 32` prints it.
     [{ GATEHOUSE_ENCRYPTION_KEY: randomBytes(32).toString("base64") }, "GATEHOUSE_ENCRYPTION_KEY"],
@@ -241,6 +245,7 @@ describe("loadServerConfig", () => {
       "GATEHOUSE_EMAIL_FROM",
       "GATEHOUSE_APP_NAME",
       "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION",
+      "GATEHOUSE_REQUIRE_MFA",
       "NODE_ENV",
     ]) {
       expect(documented.has(name), name).toBe(true);

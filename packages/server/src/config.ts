@@ -103,6 +103,8 @@ export interface ServerConfig {
   appName: string | null;
   /** Sign-in waits until the address is verified (`GATEHOUSE_REQUIRE_EMAIL_VERIFICATION`). @default false */
   requireEmailVerification: boolean;
+  /** Every user must have a second factor (`GATEHOUSE_REQUIRE_MFA`); needs the encryption key. @default false */
+  requireMFA: boolean;
   /**
    * `NODE_ENV` is `production`: no `/dev/mailbox`, and the development mailbox prints no links.
    * @default false
@@ -324,6 +326,12 @@ export const SETTINGS: readonly SettingDoc[] = [
     default: "false",
     description:
       "true: sign-up issues no session and password sign-in waits until the email address is verified (magic links and email codes verify it).",
+  },
+  {
+    env: "GATEHOUSE_REQUIRE_MFA",
+    default: "false",
+    description:
+      "true: every user must have a second factor; one without enrols an authenticator app during sign-in before getting a session. Needs GATEHOUSE_ENCRYPTION_KEY.",
   },
   {
     env: "NODE_ENV",
@@ -608,6 +616,7 @@ export function loadServerConfig(
   const emailFrom = read(env, "GATEHOUSE_EMAIL_FROM");
   const appName = read(env, "GATEHOUSE_APP_NAME");
   const requireVerification = read(env, "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION");
+  const requireMFA = read(env, "GATEHOUSE_REQUIRE_MFA");
   const encryptionKey = read(env, "GATEHOUSE_ENCRYPTION_KEY");
   const accessTokenTTL = read(env, "GATEHOUSE_ACCESS_TOKEN_TTL");
   const refreshGrace = read(env, "GATEHOUSE_REFRESH_GRACE");
@@ -672,6 +681,7 @@ export function loadServerConfig(
       requireVerification === undefined
         ? false
         : parseBoolean(requireVerification, "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION"),
+    requireMFA: requireMFA === undefined ? false : parseBoolean(requireMFA, "GATEHOUSE_REQUIRE_MFA"),
     production: env.NODE_ENV?.trim() === "production",
     webhooksAllowPrivateNetworks:
       allowPrivateNetworks === undefined

@@ -74,6 +74,7 @@ export function engineConfig(config: ServerConfig, parts: EngineParts): Gatehous
       sender: parts.webhookSender,
       allowPrivateNetworks: config.webhooksAllowPrivateNetworks,
     },
+    mfa: { required: config.requireMFA },
     logger: parts.logger,
     observer: parts.observer,
   };

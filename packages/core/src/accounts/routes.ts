@@ -10,7 +10,8 @@ import type { RevocationReason, SessionService } from "../sessions/service.js";
 import type { SessionTransport } from "../sessions/transport.js";
 import { deviceCookie, readDeviceToken } from "./devices.js";
 import { needsVerificationJSON, signInBody, signUpBody, toUserJSON } from "./schema.js";
-import type { AccountService, SignedIn, SignInClient } from "./service.js";
+import { secondFactorChallengeJSON, toChallengeJSON } from "../mfa/schema.js";
+import { isPendingSecondFactor, type AccountService, type SignInClient, type SignInResult } from "./service.js";
 
 /** What the account routes need. */
 export interface AccountRouteDependencies {
@@ -44,19 +45,29 @@ export function withDeviceCookie(response: Response, cookie: CookieSettings, dev
 }
 
 /**
- * The response to a completed sign-in: the strategy's credentials in the form the transport
- * asks for, plus the device cookie. Every sign-in route answers through this.
+ * The response to a first step: with a second factor due, the challenge and nothing else (no
+ * cookie, no token, not even the device cookie); otherwise the strategy's credentials in the form
+ * the transport asks for, plus the device cookie. Every sign-in route answers through this.
  */
 export async function signedInResponse(
   status: number,
   context: RouteContext<unknown>,
-  signedIn: SignedIn,
+  result: SignInResult,
   transport: SessionTransport,
   cookie: CookieSettings,
+  extra?: Record<string, unknown>,
 ): Promise<Response> {
-  const response = await transport.issuedResponse(status, context.transport, signedIn.user, signedIn.issued);
-  return withDeviceCookie(response, cookie, signedIn.deviceToken);
+  if (isPendingSecondFactor(result)) return jsonResponse(200, toChallengeJSON(result));
+  const response = await transport.issuedResponse(status, context.transport, result.user, result.issued, extra);
+  return withDeviceCookie(response, cookie, result.deviceToken);
 }
+
+/** The documented answer of a first step that needs a second factor. */
+export const secondFactorResponse = {
+  description:
+    "A second factor is due (`needs_second_factor`) or, with MFA required, must be enrolled (`needs_second_factor_enrollment`): a challenge and nothing usable as a session (no cookie, no token)",
+  schema: secondFactorChallengeJSON,
+};
 
 /** The account routes. */
 export function accountRoutes({ accounts, sessions, transport, cookie }: AccountRouteDependencies): AnyRoute[] {
@@ -78,8 +89,8 @@ export function accountRoutes({ accounts, sessions, transport, cookie }: Account
         ...issuedResponses(201, "Account created and signed in"),
         202: {
           description:
-            "Account created; sign-in waits for email verification (`GATEHOUSE_REQUIRE_EMAIL_VERIFICATION`): a verification email is on its way, and no session is issued",
-          schema: needsVerificationJSON,
+            "Account created, no session issued: sign-in waits for email verification (`GATEHOUSE_REQUIRE_EMAIL_VERIFICATION`; a verification email is on its way), or, with `GATEHOUSE_REQUIRE_MFA`, for a second factor to be enrolled (`needs_second_factor_enrollment` and a challenge)",
+          schema: z.union([needsVerificationJSON, secondFactorChallengeJSON]),
         },
         409: { description: "`email_taken`" },
         422: { description: "`validation_failed`, `password_too_short`, `password_too_long`, `password_too_common`" },
@@ -87,7 +98,12 @@ export function accountRoutes({ accounts, sessions, transport, cookie }: Account
       },
       async handle(context) {
         await endPresentedSession(context, "replaced_by_sign_in");
-        const { user, issued, deviceToken } = await accounts.signUp(context.body, signInClientOf(context, cookie));
+        const { user, issued, deviceToken, pending } = await accounts.signUp(
+          context.body,
+          signInClientOf(context, cookie),
+        );
+        // MFA required: the account exists, and must enrol a factor before it gets a session.
+        if (pending) return jsonResponse(202, toChallengeJSON(pending));
         if (issued === null) {
           const pending = jsonResponse(202, { status: "needs_email_verification", user: toUserJSON(user) });
           return withDeviceCookie(pending, cookie, deviceToken);
@@ -103,7 +119,11 @@ export function accountRoutes({ accounts, sessions, transport, cookie }: Account
       auth: "none",
       body: signInBody,
       responses: {
-        ...issuedResponses(200, "Signed in"),
+        200: {
+          description:
+            'Signed in (cookie transport: `{user, session}` and cookies; bearer transport: the OAuth 2 token response), or a second factor is due: `{status: "needs_second_factor", challenge, factors}` and no credential',
+          schema: z.union([cookieSignInJSON, bearerTokenJSON, secondFactorChallengeJSON]),
+        },
         401: { description: "`invalid_credentials`: the same answer for an unknown email and a wrong password" },
         403: {
           description:

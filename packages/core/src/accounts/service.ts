@@ -3,20 +3,24 @@
  * wrong password, in status, body and time: both paths run one Argon2id verification.
  *
  * `completeSignIn` is the one place a user becomes signed in, whatever proved who they are
- * (password, magic link, email code): it applies the sign-in policy (email verification now, a
- * second factor later), creates the session, recognises the device and announces the sign-in.
- * No other code creates a session for a sign-in.
+ * (password, magic link, email code): it applies the sign-in policy (bans, email verification,
+ * second factors), creates the session, recognises the device and announces the sign-in. When a
+ * second factor is due it answers with a challenge instead, and the session is only created by
+ * `completeSecondFactor` (or `completeEnrollment`) once the challenge is met. No other code
+ * creates a session for a sign-in.
  */
 import type { Observer } from "../config.js";
 import type { EventBus } from "../events/bus.js";
 import {
+  ReauthenticationRequiredError,
   EmailNotVerifiedError,
   EmailTakenError,
   GatehouseError,
   InvalidCredentialsError,
   UserBannedError,
 } from "../errors/index.js";
-import type { Transport } from "../http/route.js";
+import type { Caller, Transport } from "../http/route.js";
+import type { MFAService, PendingSecondFactor, SecondFactorKind } from "../mfa/service.js";
 import { randomId } from "../lib/encoding.js";
 import type { PasswordHasher } from "../passwords/hasher.js";
 import { checkNewPassword, exceedsPasswordCap, normalizePassword } from "../passwords/policy.js";
@@ -44,12 +48,30 @@ export interface SignedIn {
   deviceToken: string | null;
 }
 
-/** A new account; `issued` is null when sign-in waits for email verification. */
+/** What a first step yields: a session, or a second-factor challenge and nothing usable. */
+export type SignInResult = SignedIn | PendingSecondFactor;
+
+/** Whether a sign-in result is a pending second factor rather than a session. */
+export function isPendingSecondFactor(result: SignInResult): result is PendingSecondFactor {
+  return "challenge" in result;
+}
+
+/**
+ * A new account; `issued` is null when sign-in waits for email verification or (with MFA
+ * required) for enrolment, in which case `pending` holds the enrolment challenge.
+ */
 export interface SignedUp {
   user: UserRecord;
   issued: IssuedSession | null;
   deviceToken: string | null;
+  pending: PendingSecondFactor | null;
 }
+
+/**
+ * How recently a session must have signed in to make a sensitive change (password, address,
+ * second factors) without the current password.
+ */
+export const FRESH_SESSION_MS = 10 * 60 * 1000;
 
 /** Sign-up and sign-in. */
 export interface AccountService {
@@ -57,14 +79,34 @@ export interface AccountService {
     input: { email: string; password: string; name?: string | undefined },
     client: SignInClient,
   ): Promise<SignedUp>;
-  signIn(input: { email: string; password: string }, client: SignInClient): Promise<SignedIn>;
+  signIn(input: { email: string; password: string }, client: SignInClient): Promise<SignInResult>;
   /**
    * The one sign-in seam: every way of proving identity ends here. Refuses a banned user
    * (`user_banned`), and with `email_not_verified` while verification is required and missing;
-   * otherwise creates the session, recognises the device and emits `sign_in.succeeded` (with
-   * `new_device`).
+   * answers a second-factor challenge (and creates nothing usable) when the user has a second
+   * factor or MFA is required; otherwise creates the session, recognises the device and emits
+   * `sign_in.succeeded` (with `new_device`).
    */
-  completeSignIn(user: UserRecord, client: SignInClient, method: SignInMethod): Promise<SignedIn>;
+  completeSignIn(user: UserRecord, client: SignInClient, method: SignInMethod): Promise<SignInResult>;
+  /** Completes a `needs_second_factor` challenge with a code and signs in with a fresh session. */
+  completeSecondFactor(
+    input: { challenge: string; factor: SecondFactorKind; code: string },
+    client: SignInClient,
+  ): Promise<SignedIn>;
+  /**
+   * Completes a `needs_second_factor_enrollment` challenge: confirms the authenticator enrolled
+   * with it and signs in with a fresh session; returns the backup codes to show once.
+   */
+  completeEnrollment(
+    input: { challenge: string; code: string },
+    client: SignInClient,
+  ): Promise<SignedIn & { backupCodes: string[] }>;
+  /**
+   * Passes when `currentPassword` is the caller's password (a counted guess, like a sign-in), or,
+   * without one, when the session signed in within {@link FRESH_SESSION_MS}.
+   * @throws ReauthenticationRequiredError
+   */
+  requireReauthentication(caller: Caller, currentPassword: string | undefined, client: ClientDetails): Promise<void>;
   /**
    * Whether `password` is the user's password, at the cost of one Argon2id verification either
    * way (also for users without one). Upgrades an outdated hash on success.
@@ -88,11 +130,14 @@ export interface AccountServiceOptions {
   dummyHash: string;
   /** Sign-in waits until the address is verified (`GATEHOUSE_REQUIRE_EMAIL_VERIFICATION`). */
   requireEmailVerification: boolean;
+  /** Decides and checks second factors. */
+  mfa: MFAService;
 }
 
 /** Creates the accounts service. */
 export function createAccountService(options: AccountServiceOptions): AccountService {
-  const { users, sessions, hasher, throttle, events, observer, clock, dummyHash, requireEmailVerification } = options;
+  const { users, sessions, hasher, throttle, events, observer, clock, dummyHash, requireEmailVerification, mfa } =
+    options;
 
   async function verifyPassword(user: UserRecord | null, password: string): Promise<boolean> {
     if (exceedsPasswordCap(password)) return false;
@@ -129,13 +174,20 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
     return { recognition, cookieToken: key.cookieToken };
   }
 
-  async function completeSignIn(user: UserRecord, client: SignInClient, method: SignInMethod): Promise<SignedIn> {
-    // Here, after the credential was proven, so the answer tells nothing to someone guessing, and
-    // for every way of signing in. Clerk answers the same (403 user_banned): a banned person
-    // learns why, instead of retrying.
+  /** Creates the session of a sign-in whose every required factor was proven. */
+  async function startSession(
+    user: UserRecord,
+    client: SignInClient,
+    method: SignInMethod,
+    secondFactor: SecondFactorKind | null,
+  ): Promise<SignedIn> {
+    // Checked again after a second step: the user may have been banned in between.
     if (user.bannedAt !== null) throw new UserBannedError();
-    if (requireEmailVerification && user.emailVerifiedAt === null) throw new EmailNotVerifiedError();
-    const issued = await sessions.create(user.id, client);
+    const issued = await sessions.create(
+      user.id,
+      client,
+      secondFactor === null ? {} : { secondFactorVerifiedAt: clock() },
+    );
     const device = await recogniseDevice(user.id, client);
     events.emit({
       type: "sign_in.succeeded",
@@ -145,14 +197,55 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
       userAgent: client.userAgent,
       // A user's very first device is not "new": there is nothing to compare it with, and an
       // account created by an admin or an import would otherwise get a notice at once.
-      data: { method, new_device: device.recognition === "new" },
+      data: {
+        method,
+        new_device: device.recognition === "new",
+        ...(secondFactor === null ? {} : { second_factor: secondFactor }),
+      },
     });
     return { user, issued, deviceToken: device.cookieToken };
+  }
+
+  async function completeSignIn(user: UserRecord, client: SignInClient, method: SignInMethod): Promise<SignInResult> {
+    // Here, after the credential was proven, so the answer tells nothing to someone guessing, and
+    // for every way of signing in. Clerk answers the same (403 user_banned): a banned person
+    // learns why, instead of retrying.
+    if (user.bannedAt !== null) throw new UserBannedError();
+    if (requireEmailVerification && user.emailVerifiedAt === null) throw new EmailNotVerifiedError();
+    const pending = await mfa.challengeFor(user, client, method);
+    if (pending) return pending;
+    return startSession(user, client, method, null);
   }
 
   return {
     completeSignIn,
     checkPassword: (user, password) => verifyPassword(user, password),
+
+    async completeSecondFactor(input, client) {
+      const { user, method, factor } = await mfa.completeChallenge(input, client);
+      return startSession(user, client, method, factor);
+    },
+
+    async completeEnrollment(input, client) {
+      const { completed, backupCodes } = await mfa.confirmEnrollmentForChallenge(input, client);
+      const signedIn = await startSession(completed.user, client, completed.method, completed.factor);
+      return { ...signedIn, backupCodes };
+    },
+
+    async requireReauthentication(caller, currentPassword, client) {
+      const { user, session } = caller;
+      if (currentPassword !== undefined) {
+        // Guesses at the current password count against the same budget as sign-in guesses.
+        await throttle.signInAttempt(client.ip, user.emailNormalized);
+        if (!(await verifyPassword(user, currentPassword))) {
+          throw new ReauthenticationRequiredError("The current password is incorrect.");
+        }
+        await throttle.signInSucceeded(user.emailNormalized);
+        return;
+      }
+      if (clock() - session.createdAt <= FRESH_SESSION_MS) return;
+      throw new ReauthenticationRequiredError();
+    },
 
     async signUp(input, client) {
       await throttle.signUpAttempt(client.ip);
@@ -173,8 +266,11 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
       events.emit({ type: "user.created", userId: user.id, ip: client.ip, userAgent: client.userAgent });
       // The device the account was made on is its first known device.
       const device = await recogniseDevice(user.id, client);
-      if (requireEmailVerification) return { user, issued: null, deviceToken: device.cookieToken };
-      return { user, issued: await sessions.create(user.id, client), deviceToken: device.cookieToken };
+      if (requireEmailVerification) return { user, issued: null, deviceToken: device.cookieToken, pending: null };
+      // With MFA required, even a brand-new account enrols a factor before it gets a session.
+      const pending = await mfa.challengeFor(user, client, "password");
+      if (pending) return { user, issued: null, deviceToken: device.cookieToken, pending };
+      return { user, issued: await sessions.create(user.id, client), deviceToken: device.cookieToken, pending: null };
     },
 
     async signIn(input, client) {

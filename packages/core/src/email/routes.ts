@@ -4,7 +4,8 @@
  * address). Request endpoints answer `202 {status: "accepted"}` whatever happened behind them.
  */
 import { z } from "zod";
-import { signedInResponse, signInClientOf, withDeviceCookie } from "../accounts/routes.js";
+import { secondFactorResponse, signedInResponse, signInClientOf, withDeviceCookie } from "../accounts/routes.js";
+import { isPendingSecondFactor } from "../accounts/service.js";
 import { toUserJSON } from "../accounts/schema.js";
 import type { ClientDetails } from "../sessions/service.js";
 import { GatehouseError, InvalidTokenError } from "../errors/index.js";
@@ -34,6 +35,8 @@ export interface EmailRouteDependencies {
   sessions: SessionService;
   transport: SessionTransport;
   cookie: CookieSettings;
+  /** Where the hosted pages live (a magic link that needs a second factor lands on `/sign-in`). */
+  baseURL: URL;
 }
 
 const accepted = (description: string) => ({
@@ -45,9 +48,8 @@ const accepted = (description: string) => ({
 
 const signedInResponses = {
   200: {
-    description:
-      "Signed in. Cookie transport: `{user, session}` and cookies. Bearer transport: the OAuth 2 token response.",
-    schema: z.union([cookieSignInJSON, bearerTokenJSON]),
+    description: `Signed in (cookie transport: \`{user, session}\` and cookies; bearer transport: the OAuth 2 token response), or: ${secondFactorResponse.description}`,
+    schema: z.union([cookieSignInJSON, bearerTokenJSON, secondFactorResponse.schema]),
   },
 };
 
@@ -62,7 +64,7 @@ function acceptedResponse(): Response {
 }
 
 /** The email routes. */
-export function emailRoutes({ email, sessions, transport, cookie }: EmailRouteDependencies): AnyRoute[] {
+export function emailRoutes({ email, sessions, transport, cookie, baseURL }: EmailRouteDependencies): AnyRoute[] {
   // A sign-in never adopts the session the client already had (session fixation); it ends it.
   async function endPresentedSession(context: RouteContext<unknown>): Promise<void> {
     const presented = await transport.presentedSession(context.request, context.transport);
@@ -179,7 +181,8 @@ export function emailRoutes({ email, sessions, transport, cookie }: EmailRouteDe
       auth: "none",
       responses: {
         303: {
-          description: "Signed in; `Location` is the `redirect_url` given with the request (default: the base URL)",
+          description:
+            "Signed in; `Location` is the `redirect_url` given with the request (default: the base URL). When a second factor is due, no cookie is set and `Location` is the hosted `/sign-in` page with `#status=…&challenge=…&factors=…&redirect_url=…` in the fragment",
         },
         400: { description: "`invalid_token` (an HTML page for browsers that accept one)" },
       },
@@ -190,6 +193,21 @@ export function emailRoutes({ email, sessions, transport, cookie }: EmailRouteDe
           // A link opened in a browser always gets the cookie transport.
           const client = { ...signInClientOf(context, cookie), transport: "cookie" as const };
           const { signedIn, redirectURL } = await email.verifyMagicLink(token, client);
+          if (isPendingSecondFactor(signedIn)) {
+            // No cookie at all: the hosted sign-in page completes the challenge. It travels in the
+            // fragment, which browsers never send to a server nor put in a Referer.
+            const page = new URL("sign-in", baseURL.href.replace(/\/?$/, "/"));
+            page.hash = new URLSearchParams({
+              status: signedIn.status,
+              challenge: signedIn.challenge,
+              factors: signedIn.factors.join(","),
+              redirect_url: redirectURL,
+            }).toString();
+            return new Response(null, {
+              status: 303,
+              headers: { location: page.href, "cache-control": "no-store", "referrer-policy": "no-referrer" },
+            });
+          }
           const headers = new Headers({
             location: redirectURL,
             "cache-control": "no-store",

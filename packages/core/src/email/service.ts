@@ -16,7 +16,7 @@
  * - Every sign-in goes through `accounts.completeSignIn`; a password reset signs nobody in.
  */
 import { normalizeEmail } from "../accounts/schema.js";
-import type { AccountService, SignedIn, SignInClient, SignInMethod } from "../accounts/service.js";
+import type { AccountService, SignInClient, SignInMethod, SignInResult } from "../accounts/service.js";
 import type { EventBus, GatehouseEvent } from "../events/bus.js";
 import {
   EmailAlreadyVerifiedError,
@@ -25,7 +25,6 @@ import {
   InvalidCodeError,
   InvalidTokenError,
   RateLimitedError,
-  ReauthenticationRequiredError,
 } from "../errors/index.js";
 import type { Caller } from "../http/route.js";
 import { throttleKeyForIP } from "../http/client-ip.js";
@@ -58,11 +57,8 @@ import {
   newLinkToken,
 } from "./tokens.js";
 
-/**
- * How recently a session must have signed in to change the password or address without the
- * current password.
- */
-export const FRESH_SESSION_MS = 10 * 60 * 1000;
+/** How recently a session must have signed in to change the password or address without the current password. */
+export { FRESH_SESSION_MS } from "../accounts/service.js";
 
 /** Tokens a reset or password change voids: every other way into the account by email. */
 const SIGN_IN_PURPOSES: readonly EmailTokenPurpose[] = ["password_reset", "magic_link", "sign_in_code"];
@@ -75,7 +71,8 @@ const METHOD_NAMES: Record<SignInMethod, string> = {
 
 /** A completed magic-link sign-in and where to send the browser next. */
 export interface MagicLinkSignIn {
-  signedIn: SignedIn;
+  /** A session, or a second-factor challenge when one is due. */
+  signedIn: SignInResult;
   redirectURL: string;
 }
 
@@ -92,7 +89,7 @@ export interface EmailService {
   /** Counts the request, then (in the background) emails a sign-in code if the account exists. */
   requestEmailCode(email: string, client: ClientDetails): Promise<void>;
   /** Checks a sign-in code (five tries per code) and signs in through the sign-in seam. */
-  verifyEmailCode(email: string, code: string, client: SignInClient): Promise<SignedIn>;
+  verifyEmailCode(email: string, code: string, client: SignInClient): Promise<SignInResult>;
   /** Emails the signed-in user a verification link and code for their address. */
   sendVerification(user: UserRecord, client: ClientDetails): Promise<void>;
   /**
@@ -183,7 +180,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
 
   /** Emails a notice about the account to its stored address. */
   function notify(
-    template: "password-changed" | "new-sign-in",
+    template: "password-changed" | "new-sign-in" | "mfa-disabled",
     user: UserRecord,
     client: ClientDetails,
     extra: Record<string, string> = {},
@@ -281,24 +278,12 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     return (await database.getUserById(user.id)) ?? user;
   }
 
-  async function requireReauthentication(
+  // One notion of re-authentication for every sensitive change: the accounts service's.
+  const requireReauthentication = (
     caller: Caller,
     currentPassword: string | undefined,
     client: ClientDetails,
-  ): Promise<void> {
-    const { user, session } = caller;
-    if (currentPassword !== undefined) {
-      // Guesses at the current password count against the same budget as sign-in guesses.
-      await throttle.signInAttempt(client.ip, user.emailNormalized);
-      if (!(await accounts.checkPassword(user, currentPassword))) {
-        throw new ReauthenticationRequiredError("The current password is incorrect.");
-      }
-      await throttle.signInSucceeded(user.emailNormalized);
-      return;
-    }
-    if (clock() - session.createdAt <= FRESH_SESSION_MS) return;
-    throw new ReauthenticationRequiredError();
-  }
+  ): Promise<void> => accounts.requireReauthentication(caller, currentPassword, client);
 
   function failedSignIn(method: SignInMethod, error: unknown, client: ClientDetails, details: Record<string, unknown>) {
     if (
@@ -335,6 +320,9 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
       if (!user) return;
       const method = METHOD_NAMES[event.data.method as SignInMethod] ?? String(event.data.method);
       notify("new-sign-in", user, { ip: event.ip ?? null, userAgent: event.userAgent ?? null }, { method });
+    } else if (event.type === "mfa.disabled") {
+      const user = await database.getUserById(event.userId);
+      if (user) notify("mfa-disabled", user, { ip: event.ip ?? null, userAgent: event.userAgent ?? null });
     }
   });
 

@@ -19,7 +19,8 @@ export type EmailTemplateName =
   | "email-code"
   | "password-changed"
   | "new-sign-in"
-  | "email-changed";
+  | "email-changed"
+  | "mfa-disabled";
 
 /** The names of every template, in documentation order. */
 export const EMAIL_TEMPLATE_NAMES: readonly EmailTemplateName[] = Object.freeze([
@@ -30,6 +31,7 @@ export const EMAIL_TEMPLATE_NAMES: readonly EmailTemplateName[] = Object.freeze(
   "password-changed",
   "new-sign-in",
   "email-changed",
+  "mfa-disabled",
 ]);
 
 /** One template: each part may use the template's variables as `{{name}}`. */
@@ -60,6 +62,7 @@ export const EMAIL_TEMPLATE_VARIABLES: Readonly<Record<EmailTemplateName, readon
   "password-changed": [...COMMON_VARIABLES, "time", "ip", "user_agent", "reset_link"],
   "new-sign-in": [...COMMON_VARIABLES, "time", "ip", "user_agent", "method", "reset_link"],
   "email-changed": [...COMMON_VARIABLES, "new_email", "time"],
+  "mfa-disabled": [...COMMON_VARIABLES, "time", "ip", "user_agent", "reset_link"],
 });
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
@@ -224,6 +227,26 @@ If you did not make this change, contact support right away: someone else may co
       `<p>Hi {{name}},</p>
 <p>On {{time}} the email address of your {{app_name}} account was changed from <strong>{{email}}</strong> to <strong>{{new_email}}</strong>. Messages about the account now go to the new address.</p>
 <p>If you did not make this change, contact support right away: someone else may control your account.</p>`,
+    ),
+  },
+  "mfa-disabled": {
+    subject: "Two-step verification was turned off for your {{app_name}} account",
+    text: `Hi {{name}},
+
+Two-step verification (the authenticator app and its backup codes) was just turned off for your {{app_name}} account {{email}}. Signing in now needs only your password, link or email code.
+
+When: {{time}}
+IP address: {{ip}}
+Device: {{user_agent}}
+
+If this was you, there is nothing to do. If it was not, reset your password now and turn two-step verification back on: {{reset_link}}
+`,
+    html: layout(
+      "Two-step verification turned off",
+      `<p>Hi {{name}},</p>
+<p>Two-step verification (the authenticator app and its backup codes) was just turned off for your {{app_name}} account <strong>{{email}}</strong>. Signing in now needs only your password, link or email code.</p>
+${DETAILS}
+<p>If this was you, there is nothing to do. If it was not, <a href="{{reset_link}}">reset your password now</a> and turn two-step verification back on.</p>`,
     ),
   },
 };

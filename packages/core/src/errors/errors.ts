@@ -42,6 +42,9 @@ export type ErrorCode =
   | "configuration_error"
   | "not_available"
   | "invalid_grant"
+  | "invalid_challenge"
+  | "mfa_already_enabled"
+  | "mfa_not_enabled"
   | "unsupported_grant_type"
   | "internal_error";
 
@@ -340,6 +343,30 @@ export class InvalidGrantError extends GatehouseError {
 export class UnsupportedGrantTypeError extends GatehouseError {
   constructor(message = "Only the refresh_token grant is supported.") {
     super("unsupported_grant_type", 400, message, { oauthError: "unsupported_grant_type" });
+  }
+}
+
+/**
+ * A second-factor challenge is unknown, expired, already completed, used up (too many wrong
+ * codes), or presented by another client or for another step: start the sign-in again. 400.
+ */
+export class InvalidChallengeError extends GatehouseError {
+  constructor(message = "The sign-in challenge is invalid or has expired. Sign in again.") {
+    super("invalid_challenge", 400, message);
+  }
+}
+
+/** The user already has a confirmed authenticator; disable it before enrolling another. 409. */
+export class MFAAlreadyEnabledError extends GatehouseError {
+  constructor(message = "An authenticator app is already set up for this account.") {
+    super("mfa_already_enabled", 409, message);
+  }
+}
+
+/** The action needs a second factor the user has not set up (or no pending enrolment). 409. */
+export class MFANotEnabledError extends GatehouseError {
+  constructor(message = "No authenticator app is set up for this account.") {
+    super("mfa_not_enabled", 409, message);
   }
 }
 

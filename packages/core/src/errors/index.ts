@@ -35,6 +35,9 @@ export {
   InvalidGrantError,
   UnsupportedGrantTypeError,
   NotAvailableError,
+  InvalidChallengeError,
+  MFAAlreadyEnabledError,
+  MFANotEnabledError,
 } from "./errors.js";
 export { toProblemResponse, problemJSON } from "./problem.js";
 export type { ErrorCode, FieldIssue } from "./errors.js";

@@ -30,6 +30,12 @@ export const EVENT_TYPES = [
   "users.imported",
   "secret_key.created",
   "secret_key.revoked",
+  // Second factors; `data.factor` names the factor (`totp`, `backup_code`), never a code.
+  "mfa.enabled",
+  "mfa.disabled",
+  "mfa.challenge_failed",
+  "mfa.backup_codes_regenerated",
+  "mfa.step_up",
 ] as const;
 
 /** One of {@link EVENT_TYPES}. */

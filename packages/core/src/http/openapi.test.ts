@@ -54,6 +54,15 @@ describe("GET /v1/openapi.json", () => {
           "/v1/admin/secret-keys",
           "/v1/admin/secret-keys/{id}/revoke",
           "/v1/admin/events",
+          "/v1/sign-in/second-factor",
+          "/v1/sign-in/second-factor/enroll/totp",
+          "/v1/sign-in/second-factor/enroll/totp/confirm",
+          "/v1/mfa",
+          "/v1/mfa/totp",
+          "/v1/mfa/totp/confirm",
+          "/v1/mfa/totp/disable",
+          "/v1/mfa/backup-codes",
+          "/v1/mfa/verify",
         ].sort(),
       );
       const signUp = document.paths["/v1/sign-up"].post;

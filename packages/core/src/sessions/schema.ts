@@ -17,6 +17,12 @@ export const sessionJSON = z.object({
   ip: z.string().nullable(),
   user_agent: z.string().nullable(),
   current: z.boolean().describe("Whether this is the session making the request"),
+  second_factor_verified_at: z
+    .string()
+    .nullable()
+    .describe(
+      "ISO 8601: when a second factor was last verified in this session (at sign-in or a step-up), or null; the `fva` claim of access tokens carries its age",
+    ),
 });
 
 /** `{user, session}`: the cookie-transport answer and `GET /v1/session`. */
@@ -55,5 +61,7 @@ export function toSessionJSON(session: SessionRecord, currentSessionId: string |
     ip: session.ip,
     user_agent: session.userAgent,
     current: session.id === currentSessionId,
+    second_factor_verified_at:
+      session.secondFactorVerifiedAt === null ? null : new Date(session.secondFactorVerifiedAt).toISOString(),
   };
 }

@@ -62,7 +62,13 @@ export interface SessionServiceOptions {
 
 /** The session operations the routes and the engine use. */
 export interface SessionService {
-  create(userId: string, client: ClientDetails): Promise<IssuedSession>;
+  /**
+   * Creates a session. `secondFactorVerifiedAt`: when the sign-in that creates it verified a
+   * second factor (the `fva` claim starts from it).
+   */
+  create(userId: string, client: ClientDetails, options?: { secondFactorVerifiedAt?: number }): Promise<IssuedSession>;
+  /** Records a second-factor verification (step-up) on a live session. */
+  markSecondFactorVerified(session: SessionRecord, verifiedAt: number): Promise<void>;
   /** The session and its user for a presented token, or null if it is unknown, forged or expired. */
   authenticate(token: string): Promise<{ user: UserRecord; session: SessionRecord } | null>;
   /** Ends one session at once. `actor` (an admin) is recorded on the event. */
@@ -112,7 +118,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   }
 
   return {
-    async create(userId, client) {
+    async create(userId, client, { secondFactorVerifiedAt } = {}) {
       const secret = base64url(randomBytes(32));
       const now = clock();
       const session: SessionRecord = {
@@ -128,6 +134,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
         generation: 0,
         previousSecretHash: null,
         rotatedAt: null,
+        secondFactorVerifiedAt: secondFactorVerifiedAt ?? null,
       };
       await store.createSession(session);
       events.emit({
@@ -168,6 +175,11 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     },
 
     revoke,
+
+    async markSecondFactorVerified(session, verifiedAt) {
+      await store.markSecondFactorVerified(session.id, verifiedAt);
+      session.secondFactorVerifiedAt = verifiedAt;
+    },
 
     async revokeAllForUser(userId, reason, { exceptSessionId, actor } = {}) {
       const sessions = await store.listSessionsByUser(userId);

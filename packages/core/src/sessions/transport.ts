@@ -43,8 +43,17 @@ export interface SessionTransport {
    * sign-in replacing it). An expired access token still names its session.
    */
   presentedSession(request: Request, transport: Transport): Promise<SessionRecord | null>;
-  /** The answer to a sign-up or sign-in that created `issued`. */
-  issuedResponse(status: number, transport: Transport, user: UserRecord, issued: IssuedSession): Promise<Response>;
+  /**
+   * The answer to a sign-up or sign-in that created `issued`. `extra` members are added to the
+   * body (e.g. the backup codes of an enrolment that signed in).
+   */
+  issuedResponse(
+    status: number,
+    transport: Transport,
+    user: UserRecord,
+    issued: IssuedSession,
+    extra?: Record<string, unknown>,
+  ): Promise<Response>;
   /** The answer to a refresh; tokens go where the refresh token came from. */
   refreshedResponse(transport: Transport, refreshed: IssuedTokens & { user: UserRecord }): Response;
   /** `Set-Cookie` values that end every credential cookie. */
@@ -98,7 +107,7 @@ export function createSessionTransport(options: SessionTransportOptions): Sessio
       return sessionId ? store.getSession(sessionId) : null;
     },
 
-    async issuedResponse(status, transport, user, issued) {
+    async issuedResponse(status, transport, user, issued, extra = {}) {
       if (!tokens) {
         const lifetime = secondsUntil(issued.session.expiresAt);
         if (transport === "bearer") {
@@ -108,22 +117,24 @@ export function createSessionTransport(options: SessionTransportOptions): Sessio
             expires_in: lifetime,
             session_id: issued.session.id,
             user: toUserJSON(user),
+            ...extra,
           });
         }
         return withCookies(
           status,
-          { user: toUserJSON(user), session: toSessionJSON(issued.session, issued.session.id) },
+          { user: toUserJSON(user), session: toSessionJSON(issued.session, issued.session.id), ...extra },
           [credentialCookie(cookie, issued.token, lifetime)],
         );
       }
       const issuedTokens = await tokens.issue(user, issued);
-      if (transport === "bearer") return jsonResponse(status, tokenResponseBody(issuedTokens, user));
+      if (transport === "bearer") return jsonResponse(status, { ...tokenResponseBody(issuedTokens, user), ...extra });
       return withCookies(
         status,
         {
           user: toUserJSON(user),
           session: toSessionJSON(issued.session, issued.session.id),
           expires_in: secondsUntil(issuedTokens.accessExpiresAt),
+          ...extra,
         },
         tokenCookies(issuedTokens),
       );

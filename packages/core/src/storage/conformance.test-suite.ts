@@ -12,8 +12,10 @@ import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { EmailTakenError } from "../errors/index.js";
 import type {
+  BackupCodeRecord,
   Database,
   EmailTokenRecord,
+  MFAChallengeRecord,
   NewUser,
   RateLimiterFactory,
   RevocationEntry,
@@ -26,6 +28,7 @@ import type {
   SessionStore,
   SigningKeyRecord,
   SigningKeyStore,
+  TOTPFactorRecord,
 } from "./ports.js";
 
 /** What {@link describeSessionStoreConformance} needs from an adapter's test. */
@@ -149,9 +152,23 @@ export function describeSessionStoreConformance(
         generation: 0,
         previousSecretHash: null,
         rotatedAt: null,
+        secondFactorVerifiedAt: null,
         ...overrides,
       };
     }
+
+    it("markSecondFactorVerified sets only that field and never brings back a deleted session", async () => {
+      const session = newSession(await newUser());
+      await store().createSession(session);
+      await store().markSecondFactorVerified(session.id, session.createdAt + 5_000);
+      expect(await store().getSession(session.id)).toStrictEqual({
+        ...session,
+        secondFactorVerifiedAt: session.createdAt + 5_000,
+      });
+      await store().deleteSession(session.id);
+      await store().markSecondFactorVerified(session.id, session.createdAt + 6_000);
+      expect(await store().getSession(session.id)).toBeNull();
+    });
 
     it("getSession returns the created session with every field unchanged", async () => {
       const session = newSession(await newUser());
@@ -1742,6 +1759,149 @@ export function describeEmailStoreConformance(name: string, setup: () => Promise
         for (const outcome of outcomes) expect(["new", "known"]).toContain(outcome);
         expect(outcomes).toContain("new");
         expect(await database().recordDeviceSignIn(id, "tablet", SOME_INSTANT + 2, 0)).toBe("known");
+      });
+    });
+
+    describe("second factors", () => {
+      const totpOf = (userId: string, overrides: Partial<TOTPFactorRecord> = {}): TOTPFactorRecord => ({
+        userId,
+        encryptedSecret: `v1.${randomUUID()}`,
+        createdAt: SOME_INSTANT,
+        confirmedAt: null,
+        lastUsedStep: null,
+        ...overrides,
+      });
+      const challengeOf = (userId: string, overrides: Partial<MFAChallengeRecord> = {}): MFAChallengeRecord => ({
+        id: uniqueId("mfac"),
+        userId,
+        purpose: "sign_in",
+        secretHash: `secret-hash-${randomUUID()}`,
+        method: "password",
+        clientHash: `client-hash-${randomUUID()}`,
+        attempts: 0,
+        createdAt: SOME_INSTANT,
+        expiresAt: SOME_INSTANT + HOUR,
+        usedAt: null,
+        ...overrides,
+      });
+
+      it("a pending authenticator round-trips, is replaced while pending, and never once confirmed", async () => {
+        const { id } = await newUser();
+        expect(await database().getTOTP(id)).toBeNull();
+        const first = totpOf(id);
+        expect(await database().savePendingTOTP(first)).toBe(true);
+        expect(await database().getTOTP(id)).toStrictEqual(first);
+        const second = totpOf(id, { createdAt: SOME_INSTANT + 1 });
+        expect(await database().savePendingTOTP(second)).toBe(true);
+        expect(await database().getTOTP(id)).toStrictEqual(second);
+        expect(await database().confirmTOTP(id, 100, SOME_INSTANT + 2)).toBe(true);
+        expect(await database().confirmTOTP(id, 101, SOME_INSTANT + 3)).toBe(false);
+        expect(await database().savePendingTOTP(totpOf(id))).toBe(false);
+        expect(await database().getTOTP(id)).toStrictEqual({
+          ...second,
+          confirmedAt: SOME_INSTANT + 2,
+          lastUsedStep: 100,
+        });
+        await database().deleteTOTP(id);
+        expect(await database().getTOTP(id)).toBeNull();
+      });
+
+      it("a time step is used once, never an older one, and of parallel uses exactly one wins", async () => {
+        const { id } = await newUser();
+        await database().savePendingTOTP(totpOf(id));
+        await database().confirmTOTP(id, 100, SOME_INSTANT);
+        expect(await database().useTOTPStep(id, 100)).toBe(false);
+        expect(await database().useTOTPStep(id, 99)).toBe(false);
+        const outcomes = await Promise.all(Array.from({ length: 5 }, () => database().useTOTPStep(id, 101)));
+        expect(outcomes.filter(Boolean)).toHaveLength(1);
+        expect(await database().useTOTPStep(id, 103)).toBe(true);
+        expect(await database().useTOTPStep(id, 102)).toBe(false);
+      });
+
+      it("backup codes: replaced as a set, each used once (also in parallel), counted, deleted", async () => {
+        const { id } = await newUser();
+        const codeOf = (hash: string): BackupCodeRecord => ({
+          id: uniqueId("bkc"),
+          userId: id,
+          codeHash: hash,
+          createdAt: SOME_INSTANT,
+          usedAt: null,
+        });
+        await database().replaceBackupCodes(id, [codeOf("a"), codeOf("b"), codeOf("c")]);
+        expect(await database().countUnusedBackupCodes(id)).toBe(3);
+        const outcomes = await Promise.all(Array.from({ length: 5 }, () => database().useBackupCode(id, "a", 1)));
+        expect(outcomes.filter(Boolean)).toHaveLength(1);
+        expect(await database().countUnusedBackupCodes(id)).toBe(2);
+        const other = await newUser();
+        expect(await database().useBackupCode(other.id, "b", 1)).toBe(false);
+        await database().replaceBackupCodes(id, [codeOf("d")]);
+        expect(await database().useBackupCode(id, "b", 1)).toBe(false);
+        expect(await database().countUnusedBackupCodes(id)).toBe(1);
+        await database().deleteBackupCodes(id);
+        expect(await database().countUnusedBackupCodes(id)).toBe(0);
+      });
+
+      it("challenges round-trip; tries are capped and completion happens once, even in parallel", async () => {
+        const { id } = await newUser();
+        const challenge = challengeOf(id);
+        await database().createMFAChallenge(challenge);
+        expect(await database().getMFAChallenge(challenge.id)).toStrictEqual(challenge);
+        expect(await database().getMFAChallenge(uniqueId("mfac"))).toBeNull();
+        const tries = await Promise.all(
+          Array.from({ length: 8 }, () => database().reserveMFAChallengeAttempt(challenge.id, 3, SOME_INSTANT)),
+        );
+        expect(tries.filter(Boolean)).toHaveLength(3);
+        const completions = await Promise.all(
+          Array.from({ length: 5 }, () => database().consumeMFAChallenge(challenge.id, SOME_INSTANT + 1)),
+        );
+        expect(completions.filter(Boolean)).toHaveLength(1);
+        expect(await database().getMFAChallenge(challenge.id)).toStrictEqual({
+          ...challenge,
+          attempts: 3,
+          usedAt: SOME_INSTANT + 1,
+        });
+        expect(await database().reserveMFAChallengeAttempt(challenge.id, 10, SOME_INSTANT)).toBe(false);
+      });
+
+      it("an expired challenge can neither be tried nor completed, and is swept", async () => {
+        const { id } = await newUser();
+        const challenge = challengeOf(id, { expiresAt: SOME_INSTANT + 10 });
+        await database().createMFAChallenge(challenge);
+        expect(await database().reserveMFAChallengeAttempt(challenge.id, 5, SOME_INSTANT + 10)).toBe(false);
+        expect(await database().consumeMFAChallenge(challenge.id, SOME_INSTANT + 10)).toBe(false);
+        expect(await database().deleteExpiredMFAChallenges(SOME_INSTANT + 10)).toBeGreaterThanOrEqual(1);
+        expect(await database().getMFAChallenge(challenge.id)).toBeNull();
+      });
+
+      it("the account-wide counter holds under parallel tries, restarts with its window and on reset", async () => {
+        const { id } = await newUser();
+        const window = 15 * 60 * 1000;
+        const outcomes = await Promise.all(
+          Array.from({ length: 12 }, () => database().reserveMFAAttempt(id, 4, window, SOME_INSTANT)),
+        );
+        expect(outcomes.filter((outcome) => outcome.allowed)).toHaveLength(4);
+        for (const outcome of outcomes) expect(outcome.windowEndsAt).toBe(SOME_INSTANT + window);
+        expect((await database().reserveMFAAttempt(id, 4, window, SOME_INSTANT + window - 1)).allowed).toBe(false);
+        const next = await database().reserveMFAAttempt(id, 4, window, SOME_INSTANT + window);
+        expect(next).toEqual({ allowed: true, windowEndsAt: SOME_INSTANT + 2 * window });
+        for (let i = 0; i < 3; i++) await database().reserveMFAAttempt(id, 4, window, SOME_INSTANT + window);
+        expect((await database().reserveMFAAttempt(id, 4, window, SOME_INSTANT + window)).allowed).toBe(false);
+        await database().resetMFAAttempts(id);
+        expect((await database().reserveMFAAttempt(id, 4, window, SOME_INSTANT + window)).allowed).toBe(true);
+      });
+
+      it("deleting a user removes their factors and challenges", async () => {
+        const { id } = await newUser();
+        await database().savePendingTOTP(totpOf(id));
+        const challenge = challengeOf(id);
+        await database().createMFAChallenge(challenge);
+        await database().replaceBackupCodes(id, [
+          { id: uniqueId("bkc"), userId: id, codeHash: "x", createdAt: SOME_INSTANT, usedAt: null },
+        ]);
+        await database().deleteUser(id);
+        expect(await database().getTOTP(id)).toBeNull();
+        expect(await database().getMFAChallenge(challenge.id)).toBeNull();
+        expect(await database().countUnusedBackupCodes(id)).toBe(0);
       });
     });
   });

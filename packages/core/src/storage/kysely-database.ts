@@ -20,7 +20,12 @@ import type {
 import { migrateToLatest } from "./migrations.js";
 import { createKyselyRevocationLog } from "../tokens/kysely-revocation-log.js";
 import type {
+  BackupCodeRecord,
   Database,
+  MFAChallengePurpose,
+  MFAChallengeRecord,
+  MFAStore,
+  TOTPFactorRecord,
   DeviceRecognition,
   EmailTokenPurpose,
   EmailTokenRecord,
@@ -69,6 +74,7 @@ export interface SessionsTable {
   generation: number;
   previous_secret_hash: string | null;
   rotated_at: number | null;
+  second_factor_verified_at: number | null;
 }
 
 /** The `signing_keys` table as the database returns it. */
@@ -158,6 +164,49 @@ export interface GatehouseTables {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
+  mfa_totp: MFATOTPTable;
+  mfa_backup_codes: MFABackupCodesTable;
+  mfa_challenges: MFAChallengesTable;
+  mfa_attempts: MFAAttemptsTable;
+}
+
+/** The `mfa_totp` table as the database returns it. */
+export interface MFATOTPTable {
+  user_id: string;
+  encrypted_secret: string;
+  created_at: number;
+  confirmed_at: number | null;
+  last_used_step: number | null;
+}
+
+/** The `mfa_backup_codes` table as the database returns it. */
+export interface MFABackupCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+/** The `mfa_challenges` table as the database returns it. */
+export interface MFAChallengesTable {
+  id: string;
+  user_id: string;
+  purpose: string;
+  secret_hash: string;
+  method: string;
+  client_hash: string;
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** The `mfa_attempts` table as the database returns it. */
+export interface MFAAttemptsTable {
+  user_id: string;
+  attempts: number;
+  window_started_at: number;
 }
 
 /** What the SQL dialects do differently, supplied by each adapter. */
@@ -245,6 +294,7 @@ function sessionFromRow(row: Selectable<SessionsTable>): SessionRecord {
     generation: row.generation,
     previousSecretHash: row.previous_secret_hash,
     rotatedAt: row.rotated_at,
+    secondFactorVerifiedAt: row.second_factor_verified_at,
   };
 }
 
@@ -262,6 +312,7 @@ function sessionToRow(session: SessionRecord): SessionsTable {
     generation: session.generation,
     previous_secret_hash: session.previousSecretHash,
     rotated_at: session.rotatedAt,
+    second_factor_verified_at: session.secondFactorVerifiedAt,
   };
 }
 
@@ -368,6 +419,10 @@ function createKyselySessionStore(db: Kysely<GatehouseTables>): SessionStore {
         .where("secret_hash", "=", expectedSecretHash)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+
+    async markSecondFactorVerified(id: string, verifiedAt: number): Promise<void> {
+      await db.updateTable("sessions").set({ second_factor_verified_at: verifiedAt }).where("id", "=", id).execute();
     },
 
     async deleteSession(id: string): Promise<void> {
@@ -553,6 +608,7 @@ export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
 
     ...createKyselyEmailTokenStore(db),
     ...createKyselyKnownDeviceStore(db),
+    ...createKyselyMFAStore(db),
 
     async createSecretKey(key: NewSecretKey): Promise<void> {
       await db.insertInto("secret_keys").values(secretKeyToRow(key)).execute();
@@ -857,6 +913,232 @@ function createKyselyKnownDeviceStore(db: Kysely<GatehouseTables>): KnownDeviceS
         if (devices.length === 0) return "first";
         return devices.some((device) => device.device_hash === deviceHash) ? "known" : "new";
       });
+    },
+  };
+}
+
+function totpFromRow(row: Selectable<MFATOTPTable>): TOTPFactorRecord {
+  return {
+    userId: row.user_id,
+    encryptedSecret: row.encrypted_secret,
+    createdAt: row.created_at,
+    confirmedAt: row.confirmed_at,
+    lastUsedStep: row.last_used_step,
+  };
+}
+
+function challengeFromRow(row: Selectable<MFAChallengesTable>): MFAChallengeRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    purpose: row.purpose as MFAChallengePurpose,
+    secretHash: row.secret_hash,
+    method: row.method,
+    clientHash: row.client_hash,
+    attempts: row.attempts,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    usedAt: row.used_at,
+  };
+}
+
+/**
+ * Second factors. As with emailed tokens, every decision is one conditional statement whose row
+ * count says whether it applied, so the database decides races between parallel requests.
+ */
+function createKyselyMFAStore(db: Kysely<GatehouseTables>): MFAStore {
+  return {
+    async savePendingTOTP(factor) {
+      const result = await db
+        .insertInto("mfa_totp")
+        .values({
+          user_id: factor.userId,
+          encrypted_secret: factor.encryptedSecret,
+          created_at: factor.createdAt,
+          confirmed_at: null,
+          last_used_step: null,
+        })
+        .onConflict((conflict) =>
+          conflict
+            .column("user_id")
+            .doUpdateSet({
+              encrypted_secret: factor.encryptedSecret,
+              created_at: factor.createdAt,
+              last_used_step: null,
+            })
+            .where("mfa_totp.confirmed_at", "is", null),
+        )
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+
+    async getTOTP(userId) {
+      const row = await db.selectFrom("mfa_totp").selectAll().where("user_id", "=", userId).executeTakeFirst();
+      return row ? totpFromRow(row) : null;
+    },
+
+    async confirmTOTP(userId, step, confirmedAt) {
+      const result = await db
+        .updateTable("mfa_totp")
+        .set({ confirmed_at: confirmedAt, last_used_step: step })
+        .where("user_id", "=", userId)
+        .where("confirmed_at", "is", null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async useTOTPStep(userId, step) {
+      const result = await db
+        .updateTable("mfa_totp")
+        .set({ last_used_step: step })
+        .where("user_id", "=", userId)
+        .where((eb) => eb.or([eb("last_used_step", "is", null), eb("last_used_step", "<", step)]))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async deleteTOTP(userId) {
+      await db.deleteFrom("mfa_totp").where("user_id", "=", userId).execute();
+    },
+
+    async replaceBackupCodes(userId, codes: BackupCodeRecord[]) {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom("mfa_backup_codes").where("user_id", "=", userId).execute();
+        if (codes.length === 0) return;
+        await trx
+          .insertInto("mfa_backup_codes")
+          .values(
+            codes.map((code) => ({
+              id: code.id,
+              user_id: code.userId,
+              code_hash: code.codeHash,
+              created_at: code.createdAt,
+              used_at: code.usedAt,
+            })),
+          )
+          .execute();
+      });
+    },
+
+    async useBackupCode(userId, codeHash, usedAt) {
+      const result = await db
+        .updateTable("mfa_backup_codes")
+        .set({ used_at: usedAt })
+        .where("user_id", "=", userId)
+        .where("code_hash", "=", codeHash)
+        .where("used_at", "is", null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) >= 1;
+    },
+
+    async countUnusedBackupCodes(userId) {
+      const row = await db
+        .selectFrom("mfa_backup_codes")
+        .select((eb) => eb.fn.countAll().as("count"))
+        .where("user_id", "=", userId)
+        .where("used_at", "is", null)
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
+
+    async deleteBackupCodes(userId) {
+      await db.deleteFrom("mfa_backup_codes").where("user_id", "=", userId).execute();
+    },
+
+    async createMFAChallenge(challenge) {
+      await db
+        .insertInto("mfa_challenges")
+        .values({
+          id: challenge.id,
+          user_id: challenge.userId,
+          purpose: challenge.purpose,
+          secret_hash: challenge.secretHash,
+          method: challenge.method,
+          client_hash: challenge.clientHash,
+          attempts: challenge.attempts,
+          created_at: challenge.createdAt,
+          expires_at: challenge.expiresAt,
+          used_at: challenge.usedAt,
+        })
+        .execute();
+    },
+
+    async getMFAChallenge(id) {
+      const row = await db.selectFrom("mfa_challenges").selectAll().where("id", "=", id).executeTakeFirst();
+      return row ? challengeFromRow(row) : null;
+    },
+
+    async reserveMFAChallengeAttempt(id, maxAttempts, now) {
+      const result = await db
+        .updateTable("mfa_challenges")
+        .set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+        .where("id", "=", id)
+        .where("used_at", "is", null)
+        .where("expires_at", ">", now)
+        .where("attempts", "<", maxAttempts)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async consumeMFAChallenge(id, now) {
+      const result = await db
+        .updateTable("mfa_challenges")
+        .set({ used_at: now })
+        .where("id", "=", id)
+        .where("used_at", "is", null)
+        .where("expires_at", ">", now)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async reserveMFAAttempt(userId, maxAttempts, windowMs, now) {
+      const windowStart = now - windowMs;
+      // One upsert: a new row, a window that has ended starting over, or one more try while under
+      // the cap. When the cap is reached the conditional update matches nothing.
+      const result = await db
+        .insertInto("mfa_attempts")
+        .values({ user_id: userId, attempts: 1, window_started_at: now })
+        .onConflict((conflict) =>
+          conflict
+            .column("user_id")
+            .doUpdateSet((eb) => ({
+              attempts: eb
+                .case()
+                .when("mfa_attempts.window_started_at", "<=", windowStart)
+                .then(1)
+                .else(eb("mfa_attempts.attempts", "+", 1))
+                .end(),
+              window_started_at: eb
+                .case()
+                .when("mfa_attempts.window_started_at", "<=", windowStart)
+                .then(now)
+                .else(eb.ref("mfa_attempts.window_started_at"))
+                .end(),
+            }))
+            .where((eb) =>
+              eb.or([
+                eb("mfa_attempts.window_started_at", "<=", windowStart),
+                eb("mfa_attempts.attempts", "<", maxAttempts),
+              ]),
+            ),
+        )
+        .executeTakeFirst();
+      const allowed = Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+      const row = await db
+        .selectFrom("mfa_attempts")
+        .select("window_started_at")
+        .where("user_id", "=", userId)
+        .executeTakeFirst();
+      return { allowed, windowEndsAt: (row?.window_started_at ?? now) + windowMs };
+    },
+
+    async resetMFAAttempts(userId) {
+      await db.deleteFrom("mfa_attempts").where("user_id", "=", userId).execute();
+    },
+
+    async deleteExpiredMFAChallenges(now) {
+      const result = await db.deleteFrom("mfa_challenges").where("expires_at", "<=", now).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }

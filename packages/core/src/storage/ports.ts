@@ -141,6 +141,11 @@ export interface SessionRecord {
   previousSecretHash: string | null;
   /** When the secret was last rotated. */
   rotatedAt: number | null;
+  /**
+   * When a second factor was last verified in this session (at sign-in, or a later step-up), or
+   * null if never. Access tokens carry its age as the `fva` claim.
+   */
+  secondFactorVerifiedAt: number | null;
 }
 
 /** The fields a refresh-token rotation changes. */
@@ -165,6 +170,11 @@ export interface SessionStore {
    * @returns whether this call applied it (false: another rotation won, or the session is gone).
    */
   rotateSessionSecret(id: string, expectedSecretHash: string, rotation: SessionRotation): Promise<boolean>;
+  /**
+   * Records a second-factor verification (step-up) on the session. Like a touch, it never brings
+   * back a session deleted meanwhile.
+   */
+  markSecondFactorVerified(id: string, verifiedAt: number): Promise<void>;
   deleteSession(id: string): Promise<void>;
   /** Every stored session of the user, expired ones possibly included. */
   listSessionsByUser(userId: string): Promise<SessionRecord[]>;
@@ -549,6 +559,115 @@ export interface SecurityEventStore {
   deleteSecurityEventsBefore(cutoff: number): Promise<number>;
 }
 
+/** A user's TOTP authenticator (at most one per user). */
+export interface TOTPFactorRecord {
+  userId: string;
+  /** The base32 secret, encrypted with the engine's encryption key (purpose `totp-secrets`). */
+  encryptedSecret: string;
+  createdAt: number;
+  /** When the user proved the authenticator works; null while enrolment is pending. */
+  confirmedAt: number | null;
+  /** The newest time step a code was accepted for; codes of that step or older are refused. */
+  lastUsedStep: number | null;
+}
+
+/** One backup code; only its hash is stored. */
+export interface BackupCodeRecord {
+  /** `bkc_…`. */
+  id: string;
+  userId: string;
+  /** base64url SHA-256 of the normalised code. */
+  codeHash: string;
+  createdAt: number;
+  /** When it was used; null while usable. */
+  usedAt: number | null;
+}
+
+/**
+ * What a second-factor challenge is for: completing a sign-in with an enrolled factor, or (with
+ * MFA required for everyone) enrolling a first factor before the sign-in completes.
+ */
+export type MFAChallengePurpose = "sign_in" | "enrollment";
+
+/**
+ * A pending second step of one sign-in. The client holds `<id>.<secret>`; only the secret's hash
+ * is stored. Bound to the user, the first-factor method and the client that started it.
+ */
+export interface MFAChallengeRecord {
+  /** `mfac_…`. */
+  id: string;
+  userId: string;
+  purpose: MFAChallengePurpose;
+  /** base64url SHA-256 of the secret half of the challenge. */
+  secretHash: string;
+  /** How the first factor was proven (`password`, `magic_link`, `email_code`, …). */
+  method: string;
+  /** base64url SHA-256 of what identifies the client (transport and user agent). */
+  clientHash: string;
+  /** Codes tried against this challenge so far (right or wrong). */
+  attempts: number;
+  createdAt: number;
+  expiresAt: number;
+  /** When it was completed; null while pending. */
+  usedAt: number | null;
+}
+
+/**
+ * Second factors: TOTP authenticators, backup codes, challenges and the account-wide attempt
+ * counter. Every method that decides a race is atomic (one conditional statement), so parallel
+ * requests can neither use one code or challenge twice nor exceed an attempt cap.
+ */
+export interface MFAStore {
+  /**
+   * Stores a new, unconfirmed authenticator for the user, replacing an unconfirmed one.
+   * @returns false (and changes nothing) when the user already has a confirmed one.
+   */
+  savePendingTOTP(factor: TOTPFactorRecord): Promise<boolean>;
+  getTOTP(userId: string): Promise<TOTPFactorRecord | null>;
+  /**
+   * Confirms the pending authenticator with the step of the code that proved it.
+   * @returns whether it was pending and is now confirmed.
+   */
+  confirmTOTP(userId: string, step: number, confirmedAt: number): Promise<boolean>;
+  /**
+   * Records that a code of `step` was used, only if no code of that step or a later one was:
+   * of parallel uses of one code, exactly one returns true.
+   */
+  useTOTPStep(userId: string, step: number): Promise<boolean>;
+  deleteTOTP(userId: string): Promise<void>;
+  /** Replaces every backup code of the user with `codes` (old ones, used or not, are gone). */
+  replaceBackupCodes(userId: string, codes: BackupCodeRecord[]): Promise<void>;
+  /** Uses the user's unused code with this hash; of parallel uses, exactly one returns true. */
+  useBackupCode(userId: string, codeHash: string, usedAt: number): Promise<boolean>;
+  /** How many unused backup codes the user has. */
+  countUnusedBackupCodes(userId: string): Promise<number>;
+  deleteBackupCodes(userId: string): Promise<void>;
+  createMFAChallenge(challenge: MFAChallengeRecord): Promise<void>;
+  getMFAChallenge(id: string): Promise<MFAChallengeRecord | null>;
+  /**
+   * Counts one code try on the challenge before the code is checked: only while it is unused,
+   * unexpired and has had fewer than `maxAttempts` tries. @returns whether the try may go ahead.
+   */
+  reserveMFAChallengeAttempt(id: string, maxAttempts: number, now: number): Promise<boolean>;
+  /** Completes the challenge if it is unused and unexpired; of parallel calls, at most one returns true. */
+  consumeMFAChallenge(id: string, now: number): Promise<boolean>;
+  /**
+   * Counts one second-factor try against the account, across all its challenges and step-ups: at
+   * most `maxAttempts` per window of `windowMs` (a window starts with its first try).
+   * @returns whether the try may go ahead, and when the current window ends.
+   */
+  reserveMFAAttempt(
+    userId: string,
+    maxAttempts: number,
+    windowMs: number,
+    now: number,
+  ): Promise<{ allowed: boolean; windowEndsAt: number }>;
+  /** Forgets the account's tries (after a correct code). */
+  resetMFAAttempts(userId: string): Promise<void>;
+  /** Removes challenges expired at `now`; returns how many. */
+  deleteExpiredMFAChallenges(now: number): Promise<number>;
+}
+
 /**
  * The primary database: accounts, secret keys, security events, signing keys, emailed tokens,
  * known devices, webhooks and (unless Redis takes them) sessions. Created by `createSQLiteDatabase`,
@@ -563,7 +682,8 @@ export interface Database
     SigningKeyStore,
     EmailTokenStore,
     KnownDeviceStore,
-    WebhookStore {
+    WebhookStore,
+    MFAStore {
   /** Short name for logs and readiness reports: `sqlite`, `postgres`, `memory`. */
   readonly kind: string;
   /** The database-backed session store. */

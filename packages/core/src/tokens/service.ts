@@ -25,6 +25,19 @@ import type { SessionRecord, SessionStore, UserRecord, UserStore } from "../stor
 
 const REFRESH_TOKEN = /^(sess_[A-Za-z0-9_-]{22})\.(\d{1,9})\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
 
+/**
+ * The `fva` claim: `[first, second]`, the minutes between each factor's last verification in the
+ * session and the token's `iat`; `-1` for a second factor never verified in the session. The first
+ * factor was verified when the session was created (sign-in).
+ */
+export function factorVerificationAge(session: SessionRecord, now: number): [number, number] {
+  const minutesSince = (instant: number): number => Math.max(0, Math.floor((now - instant) / 60_000));
+  return [
+    minutesSince(session.createdAt),
+    session.secondFactorVerifiedAt === null ? -1 : minutesSince(session.secondFactorVerifiedAt),
+  ];
+}
+
 /** Tokens handed to a client for a session. */
 export interface IssuedTokens {
   accessToken: string;
@@ -92,6 +105,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       exp: Math.floor(expiresAt / 1000),
       jti: base64url(randomBytes(16)),
       sid: session.id,
+      fva: factorVerificationAge(session, now),
     });
     return { token, expiresAt: Math.floor(expiresAt / 1000) * 1000 };
   }

@@ -16,6 +16,12 @@ export interface AccessTokenClaims extends JWTPayload {
   jti: string;
   /** The session the token belongs to. */
   sid: string;
+  /**
+   * Factor-verification age: `[first, second]`, the whole minutes between each factor's last
+   * verification in the session and `iat`; `second` is `-1` when no second factor was verified in
+   * the session. Read it with {@link secondFactorAgeSeconds}.
+   */
+  fva?: [number, number];
 }
 
 /** Why a token was refused. Stable; safe to log (never contains the token). */

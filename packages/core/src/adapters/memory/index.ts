@@ -13,7 +13,11 @@ import { EmailTakenError } from "../../errors/index.js";
 import { fromFlexibleRateLimiter } from "../../storage/rate-limiter.js";
 import { createMemoryWebhookStore } from "./webhook-store.js";
 import type {
+  BackupCodeRecord,
   Database,
+  MFAChallengeRecord,
+  MFAStore,
+  TOTPFactorRecord,
   DeviceRecognition,
   EmailTokenRecord,
   EmailTokenStore,
@@ -84,6 +88,11 @@ function createMemorySessionStore(): SessionStore {
       if (!session || session.secretHash !== expectedSecretHash) return false;
       sessions.set(id, { ...session, ...rotation });
       return true;
+    },
+
+    async markSecondFactorVerified(id: string, verifiedAt: number): Promise<void> {
+      const session = sessions.get(id);
+      if (session) sessions.set(id, { ...session, secondFactorVerifiedAt: verifiedAt });
     },
 
     async deleteSession(id: string): Promise<void> {
@@ -253,6 +262,133 @@ function createMemoryKnownDeviceStore(): KnownDeviceStore {
 }
 
 /**
+ * Second factors. Like the email tokens, every method runs without awaiting in between, so each
+ * is atomic on Node's single thread. `forgetUser` stands in for the SQL stores' cascades.
+ */
+function createMemoryMFAStore(): MFAStore & { forgetUser(userId: string): void } {
+  const totp = new Map<string, TOTPFactorRecord>();
+  const backupCodes = new Map<string, BackupCodeRecord>();
+  const challenges = new Map<string, MFAChallengeRecord>();
+  const attempts = new Map<string, { attempts: number; windowStartedAt: number }>();
+
+  return {
+    forgetUser(userId) {
+      totp.delete(userId);
+      attempts.delete(userId);
+      for (const [id, code] of backupCodes) if (code.userId === userId) backupCodes.delete(id);
+      for (const [id, challenge] of challenges) if (challenge.userId === userId) challenges.delete(id);
+    },
+
+    async savePendingTOTP(factor) {
+      if (totp.get(factor.userId)?.confirmedAt != null) return false;
+      totp.set(factor.userId, { ...factor, confirmedAt: null, lastUsedStep: null });
+      return true;
+    },
+
+    async getTOTP(userId) {
+      const factor = totp.get(userId);
+      return factor ? { ...factor } : null;
+    },
+
+    async confirmTOTP(userId, step, confirmedAt) {
+      const factor = totp.get(userId);
+      if (!factor || factor.confirmedAt !== null) return false;
+      totp.set(userId, { ...factor, confirmedAt, lastUsedStep: step });
+      return true;
+    },
+
+    async useTOTPStep(userId, step) {
+      const factor = totp.get(userId);
+      if (!factor || (factor.lastUsedStep !== null && factor.lastUsedStep >= step)) return false;
+      totp.set(userId, { ...factor, lastUsedStep: step });
+      return true;
+    },
+
+    async deleteTOTP(userId) {
+      totp.delete(userId);
+    },
+
+    async replaceBackupCodes(userId, codes) {
+      for (const [id, code] of backupCodes) if (code.userId === userId) backupCodes.delete(id);
+      for (const code of codes) backupCodes.set(code.id, { ...code });
+    },
+
+    async useBackupCode(userId, codeHash, usedAt) {
+      for (const [id, code] of backupCodes) {
+        if (code.userId === userId && code.codeHash === codeHash && code.usedAt === null) {
+          backupCodes.set(id, { ...code, usedAt });
+          return true;
+        }
+      }
+      return false;
+    },
+
+    async countUnusedBackupCodes(userId) {
+      let count = 0;
+      for (const code of backupCodes.values()) if (code.userId === userId && code.usedAt === null) count++;
+      return count;
+    },
+
+    async deleteBackupCodes(userId) {
+      for (const [id, code] of backupCodes) if (code.userId === userId) backupCodes.delete(id);
+    },
+
+    async createMFAChallenge(challenge) {
+      if (challenges.has(challenge.id)) throw new Error(`A challenge with id ${challenge.id} already exists.`);
+      challenges.set(challenge.id, { ...challenge });
+    },
+
+    async getMFAChallenge(id) {
+      const challenge = challenges.get(id);
+      return challenge ? { ...challenge } : null;
+    },
+
+    async reserveMFAChallengeAttempt(id, maxAttempts, now) {
+      const challenge = challenges.get(id);
+      if (!challenge || challenge.usedAt !== null || challenge.expiresAt <= now || challenge.attempts >= maxAttempts) {
+        return false;
+      }
+      challenges.set(id, { ...challenge, attempts: challenge.attempts + 1 });
+      return true;
+    },
+
+    async consumeMFAChallenge(id, now) {
+      const challenge = challenges.get(id);
+      if (!challenge || challenge.usedAt !== null || challenge.expiresAt <= now) return false;
+      challenges.set(id, { ...challenge, usedAt: now });
+      return true;
+    },
+
+    async reserveMFAAttempt(userId, maxAttempts, windowMs, now) {
+      const current = attempts.get(userId);
+      if (!current || current.windowStartedAt <= now - windowMs) {
+        attempts.set(userId, { attempts: 1, windowStartedAt: now });
+        return { allowed: true, windowEndsAt: now + windowMs };
+      }
+      const windowEndsAt = current.windowStartedAt + windowMs;
+      if (current.attempts >= maxAttempts) return { allowed: false, windowEndsAt };
+      attempts.set(userId, { ...current, attempts: current.attempts + 1 });
+      return { allowed: true, windowEndsAt };
+    },
+
+    async resetMFAAttempts(userId) {
+      attempts.delete(userId);
+    },
+
+    async deleteExpiredMFAChallenges(now) {
+      let removed = 0;
+      for (const [id, challenge] of challenges) {
+        if (challenge.expiresAt <= now) {
+          challenges.delete(id);
+          removed++;
+        }
+      }
+      return removed;
+    },
+  };
+}
+
+/**
  * Creates an empty in-memory {@link Database}, sessions included. When `NODE_ENV` is
  * `production` it warns once that the data is lost on restart and not shared between instances.
  *
@@ -275,6 +411,7 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
   const secretKeysById = new Map<string, SecretKeyRecord>();
   const signingKeys = new Map<string, SigningKeyRecord>();
   const securityEvents: SecurityEventRecord[] = [];
+  const { forgetUser, ...mfa } = createMemoryMFAStore();
 
   function findSecretKeyByHash(keyHash: string): SecretKeyRecord | undefined {
     for (const key of secretKeysById.values()) if (key.keyHash === keyHash) return key;
@@ -351,6 +488,7 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
       if (!user) return false;
       usersById.delete(id);
       userIdsByEmail.delete(user.emailNormalized);
+      forgetUser(id);
       return true;
     },
 
@@ -385,6 +523,7 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
 
     ...createMemoryEmailTokenStore(),
     ...createMemoryKnownDeviceStore(),
+    ...mfa,
 
     async createSecretKey(key: NewSecretKey): Promise<void> {
       if (secretKeysById.has(key.id)) throw new Error(`A secret key with id ${key.id} already exists.`);

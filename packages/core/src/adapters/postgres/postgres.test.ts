@@ -252,6 +252,7 @@ describe.skipIf(!probe.available)(`PostgreSQL adapter ${probe.reason}`, () => {
             generation: 0,
             previousSecretHash: null,
             rotatedAt: null,
+            secondFactorVerifiedAt: null,
           });
           // 23503: foreign_key_violation
           await expect(orphan).rejects.toMatchObject({ code: "23503" });

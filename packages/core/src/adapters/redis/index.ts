@@ -81,6 +81,7 @@ function sessionToJSON(session: SessionRecord): string {
     generation: session.generation,
     previousSecretHash: session.previousSecretHash,
     rotatedAt: session.rotatedAt,
+    secondFactorVerifiedAt: session.secondFactorVerifiedAt,
   };
   return JSON.stringify(stored);
 }
@@ -101,6 +102,7 @@ function sessionFromJSON(json: string): SessionRecord {
     generation: stored.generation ?? 0,
     previousSecretHash: stored.previousSecretHash ?? null,
     rotatedAt: stored.rotatedAt ?? null,
+    secondFactorVerifiedAt: stored.secondFactorVerifiedAt ?? null,
   };
 }
 
@@ -119,6 +121,19 @@ if not current then return 0 end
 if cjson.decode(current).secretHash ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
 redis.call('PEXPIREAT', KEYS[2], ARGV[3], 'GT')
+return 1`;
+
+/**
+ * Sets `secondFactorVerifiedAt` inside the stored JSON in one script, so a refresh-token rotation
+ * running at the same moment is never overwritten, and a deleted session stays deleted. KEYS[1]
+ * session key; ARGV[1] the instant (13 digits: within cjson's 14 significant digits).
+ */
+const MARK_SECOND_FACTOR = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local session = cjson.decode(current)
+session.secondFactorVerifiedAt = tonumber(ARGV[1])
+redis.call('SET', KEYS[1], cjson.encode(session), 'KEEPTTL')
 return 1`;
 
 /** Runs a MULTI and surfaces the first command error, which ioredis reports in the results. */
@@ -167,6 +182,10 @@ function createRedisSessionStore(client: Redis, keyPrefix: string): SessionStore
           .set(key, sessionToJSON(session), "PXAT", expiry, "XX")
           .pexpireat(userSessionsKey(session.userId), expiry, "GT"),
       );
+    },
+
+    async markSecondFactorVerified(id: string, verifiedAt: number): Promise<void> {
+      await client.eval(MARK_SECOND_FACTOR, 1, sessionKey(id), verifiedAt);
     },
 
     async rotateSessionSecret(id: string, expectedSecretHash: string, rotation: SessionRotation): Promise<boolean> {

@@ -35,6 +35,7 @@ function newSession(overrides: Partial<SessionRecord> = {}): SessionRecord {
     generation: 0,
     previousSecretHash: null,
     rotatedAt: null,
+    secondFactorVerifiedAt: null,
     ...overrides,
   };
 }

@@ -147,6 +147,7 @@ describe("createSQLiteDatabase", () => {
         generation: 0,
         previousSecretHash: null,
         rotatedAt: null,
+        secondFactorVerifiedAt: null,
       });
       await expect(orphan).rejects.toMatchObject({ code: "SQLITE_CONSTRAINT_FOREIGNKEY" });
     } finally {

@@ -1,0 +1,255 @@
+/**
+ * HTTP routes of second factors: completing a sign-in's challenge (and, with MFA required,
+ * enrolling during sign-in), and the signed-in user's own factors: status, TOTP enrolment,
+ * disabling, backup codes and step-up.
+ */
+import { z } from "zod";
+import { signedInResponse, signInClientOf } from "../accounts/routes.js";
+import type { AccountService } from "../accounts/service.js";
+import type { CookieSettings } from "../http/credentials.js";
+import { defineRoute, jsonResponse, type AnyRoute, type RouteContext } from "../http/route.js";
+import { bearerTokenJSON, cookieSignInJSON, sessionJSON, toSessionJSON } from "../sessions/schema.js";
+import type { ClientDetails, SessionService } from "../sessions/service.js";
+import type { SessionTransport } from "../sessions/transport.js";
+import {
+  backupCodesJSON,
+  codeBody,
+  enrollmentChallengeBody,
+  enrollmentConfirmBody,
+  mfaStatusJSON,
+  reauthenticationBody,
+  secondFactorBody,
+  stepUpBody,
+  totpEnrollmentJSON,
+} from "./schema.js";
+import type { MFAService, TOTPEnrollment } from "./service.js";
+
+/** What the MFA routes need. */
+export interface MFARouteDependencies {
+  mfa: MFAService;
+  accounts: AccountService;
+  sessions: SessionService;
+  transport: SessionTransport;
+  cookie: CookieSettings;
+}
+
+const signedIn = {
+  200: {
+    description:
+      "Signed in with a fresh session. Cookie transport: `{user, session}` and cookies. Bearer transport: the OAuth 2 token response.",
+    schema: z.union([cookieSignInJSON, bearerTokenJSON]),
+  },
+};
+const challengeErrors = {
+  400: {
+    description:
+      "`invalid_challenge`: unknown, expired (5 minutes), completed, used up (5 wrong codes) or from another client: sign in again. `invalid_code`: wrong code (the challenge stays usable until its cap)",
+  },
+  403: { description: "`user_banned`" },
+  429: { description: "`rate_limited`: too many wrong codes for this account (10 per 15 minutes), with `Retry-After`" },
+};
+const notAvailable = {
+  409: { description: "`not_available`: the engine has no encryption key (`GATEHOUSE_ENCRYPTION_KEY`)" },
+};
+
+function clientOf(context: RouteContext<unknown>): ClientDetails {
+  return { ip: context.clientIP, userAgent: context.request.headers.get("user-agent") };
+}
+
+function enrollmentJSON(enrollment: TOTPEnrollment): z.infer<typeof totpEnrollmentJSON> {
+  return { secret: enrollment.secret, otpauth_url: enrollment.otpauthURL, qr_svg: enrollment.qrSVG };
+}
+
+/** The MFA routes. */
+export function mfaRoutes({ mfa, accounts, sessions, transport, cookie }: MFARouteDependencies): AnyRoute[] {
+  // A sign-in never adopts the session the client already had (session fixation); it ends it.
+  async function endPresentedSession(context: RouteContext<unknown>): Promise<void> {
+    const presented = await transport.presentedSession(context.request, context.transport);
+    if (presented) await sessions.revoke(presented, "replaced_by_sign_in");
+  }
+
+  return [
+    defineRoute({
+      method: "POST",
+      path: "/v1/sign-in/second-factor",
+      summary: "Complete a sign-in's second-factor challenge with a TOTP or backup code",
+      tag: "MFA",
+      auth: "none",
+      body: secondFactorBody,
+      responses: { ...signedIn, ...challengeErrors, 422: { description: "`validation_failed`" } },
+      async handle(context) {
+        const client = signInClientOf(context, cookie);
+        const result = await accounts.completeSecondFactor(context.body, client);
+        await endPresentedSession(context);
+        return signedInResponse(200, context, result, transport, cookie);
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/sign-in/second-factor/enroll/totp",
+      summary: "With MFA required: start enrolling an authenticator app during sign-in (enrolment challenge)",
+      tag: "MFA",
+      auth: "none",
+      body: enrollmentChallengeBody,
+      responses: {
+        200: { description: "A new secret, shown once; confirm it with a code", schema: totpEnrollmentJSON },
+        400: { description: "`invalid_challenge`" },
+        ...notAvailable,
+      },
+      async handle(context) {
+        const enrollment = await mfa.startEnrollmentForChallenge(
+          context.body.challenge,
+          signInClientOf(context, cookie),
+        );
+        return jsonResponse(200, enrollmentJSON(enrollment));
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/sign-in/second-factor/enroll/totp/confirm",
+      summary: "With MFA required: confirm the authenticator with a code and sign in",
+      tag: "MFA",
+      auth: "none",
+      body: enrollmentConfirmBody,
+      responses: {
+        200: {
+          description: "Signed in with a fresh session, as any sign-in answers, plus `backup_codes` (shown only now)",
+          schema: z.union([
+            cookieSignInJSON.extend(backupCodesJSON.shape),
+            bearerTokenJSON.extend(backupCodesJSON.shape),
+          ]),
+        },
+        ...challengeErrors,
+        409: { description: "`mfa_not_enabled`: no enrolment was started with this challenge" },
+      },
+      async handle(context) {
+        const client = signInClientOf(context, cookie);
+        const { backupCodes, ...result } = await accounts.completeEnrollment(context.body, client);
+        await endPresentedSession(context);
+        return signedInResponse(200, context, result, transport, cookie, { backup_codes: backupCodes });
+      },
+    }),
+    defineRoute({
+      method: "GET",
+      path: "/v1/mfa",
+      summary: "The signed-in user's second factors",
+      tag: "MFA",
+      auth: "session",
+      responses: {
+        200: { description: "Which factors are set up", schema: mfaStatusJSON },
+        401: { description: "`unauthenticated`" },
+      },
+      async handle(context) {
+        const status = await mfa.status(context.caller!.user);
+        return jsonResponse(200, {
+          enabled: status.enabled,
+          required: status.required,
+          totp: {
+            enabled: status.totp.enabled,
+            confirmed_at: status.totp.confirmedAt === null ? null : new Date(status.totp.confirmedAt).toISOString(),
+          },
+          backup_codes: { remaining: status.backupCodes.remaining },
+        });
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/mfa/totp",
+      summary: "Start enrolling an authenticator app (replaces an unconfirmed one)",
+      tag: "MFA",
+      auth: "session",
+      responses: {
+        200: { description: "A new secret, shown once; confirm it with a code", schema: totpEnrollmentJSON },
+        401: { description: "`unauthenticated`" },
+        409: { description: "`mfa_already_enabled`, or `not_available` (no encryption key)" },
+      },
+      async handle(context) {
+        return jsonResponse(200, enrollmentJSON(await mfa.startTOTPEnrollment(context.caller!.user)));
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/mfa/totp/confirm",
+      summary: "Confirm the authenticator with a code: sign-in asks for it from now on",
+      tag: "MFA",
+      auth: "session",
+      body: codeBody,
+      responses: {
+        200: { description: "Enabled; the backup codes are shown only now", schema: backupCodesJSON },
+        400: { description: "`invalid_code`" },
+        401: { description: "`unauthenticated`" },
+        409: { description: "`mfa_already_enabled`, `mfa_not_enabled` (nothing to confirm), `not_available`" },
+        429: { description: "`rate_limited`" },
+      },
+      async handle(context) {
+        const codes = await mfa.confirmTOTPEnrollment(context.caller!, context.body.code, clientOf(context));
+        return jsonResponse(200, { backup_codes: codes });
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/mfa/totp/disable",
+      summary: "Turn the authenticator off (and void the backup codes); needs fresh re-authentication",
+      tag: "MFA",
+      auth: "session",
+      body: reauthenticationBody,
+      responses: {
+        204: { description: "Disabled; a notice is emailed" },
+        401: { description: "`unauthenticated`" },
+        403: {
+          description: "`reauthentication_required`: `current_password` missing or wrong, and the session is not fresh",
+        },
+        409: { description: "`mfa_not_enabled`, `not_available`" },
+      },
+      async handle(context) {
+        const caller = context.caller!;
+        await accounts.requireReauthentication(caller, context.body.current_password, clientOf(context));
+        await mfa.disableTOTP(caller.user, clientOf(context));
+        return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/mfa/backup-codes",
+      summary: "Make a new set of backup codes (the old set stops working); needs fresh re-authentication",
+      tag: "MFA",
+      auth: "session",
+      body: reauthenticationBody,
+      responses: {
+        200: { description: "The new codes, shown only now", schema: backupCodesJSON },
+        401: { description: "`unauthenticated`" },
+        403: { description: "`reauthentication_required`" },
+        409: { description: "`mfa_not_enabled`, `not_available`" },
+      },
+      async handle(context) {
+        const caller = context.caller!;
+        await accounts.requireReauthentication(caller, context.body.current_password, clientOf(context));
+        return jsonResponse(200, { backup_codes: await mfa.regenerateBackupCodes(caller.user, clientOf(context)) });
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/mfa/verify",
+      summary: "Step-up: verify a second factor again on the current session (renews `fva`)",
+      tag: "MFA",
+      auth: "session",
+      body: stepUpBody,
+      responses: {
+        200: {
+          description:
+            "Verified; `session.second_factor_verified_at` is now. `jwt`/`hybrid`: access tokens issued from now on (refresh with `POST /v1/token`) carry the new `fva`",
+          schema: z.object({ session: sessionJSON }),
+        },
+        400: { description: "`invalid_code`" },
+        401: { description: "`unauthenticated`" },
+        409: { description: "`mfa_not_enabled`, `not_available`" },
+        429: { description: "`rate_limited`" },
+      },
+      async handle(context) {
+        const caller = context.caller!;
+        await mfa.stepUp(caller, context.body, clientOf(context));
+        return jsonResponse(200, { session: toSessionJSON(caller.session, caller.session.id) });
+      },
+    }),
+  ];
+}
