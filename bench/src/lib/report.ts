@@ -140,17 +140,19 @@ export function markdown(input: {
     const hono = measured(rows, "ceiling-hono");
     const expressSession = measured(rows, "peer-express-session");
     lines.push(
-      "| row | req/s median (min–max) | p99 ms | × bare Hono | × express-session | credential header B |",
-      "| --- | ---: | ---: | ---: | ---: | ---: |",
+      "| row | req/s median (min–max) | p99 ms | server CPU µs/req | × bare Hono | × express-session | credential header B |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     );
     for (const row of rows) {
       if (row.skipped) {
-        lines.push(`| ${row.label} | not run: ${row.skipped.split("\n")[0]} | | | | |`);
+        lines.push(`| ${row.label} | not run: ${row.skipped.split("\n")[0]} | | | | | |`);
         continue;
       }
       const errors = row.non2xx + row.errors > 0 ? ` ⚠ ${row.non2xx} non-2xx, ${row.errors} errors` : "";
       lines.push(
-        `| ${row.label} | ${range(row.requestsPerSecond)}${errors} | ${row.p99Ms.median.toFixed(2)} | ${formatRatio(
+        `| ${row.label} | ${range(row.requestsPerSecond)}${errors} | ${row.p99Ms.median.toFixed(2)} | ${row.cpuMicrosPerRequest.median.toFixed(
+          1,
+        )} | ${formatRatio(
           hono ? ratio(row.requestsPerSecond.median, hono.requestsPerSecond.median) : null,
         )} | ${formatRatio(expressSession ? ratio(row.requestsPerSecond.median, expressSession.requestsPerSecond.median) : null)} | ${
           row.credentialHeaderBytes || "—"
@@ -206,7 +208,8 @@ export function markdown(input: {
   }
   if (targets.length > 0) {
     lines.push("| target | measured | |", "| --- | ---: | --- |");
-    for (const each of targets) {
+    // Targets whose figures this run did not measure (a partial run) are in the JSON only.
+    for (const each of targets.filter((target) => target.met !== null)) {
       lines.push(
         `| ${each.target} | ${each.measured} | ${each.met === null ? "—" : each.met ? "met" : "**missed**"} |`,
       );

@@ -5,7 +5,7 @@
  * warm-up, and the measured rounds go round-robin over the rows, so a slow spell on the
  * machine spreads over every row instead of landing on one.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
@@ -37,9 +37,14 @@ export interface RowResult extends RowDefinition {
   requestsPerSecond: Summary;
   p50Ms: Summary;
   p99Ms: Summary;
+  /**
+   * CPU time of the answering process (all its threads) per request, in microseconds: what a
+   * request costs, which a busy machine disturbs far less than requests per second.
+   */
+  cpuMicrosPerRequest: Summary;
   non2xx: number;
   errors: number;
-  rounds: LoadResult[];
+  rounds: (LoadResult & { cpuMicrosPerRequest: number })[];
   /** Bytes of the credential header sent on every request (`Authorization` or `Cookie`, name included). */
   credentialHeaderBytes: number;
   /** Redis commands naming this row's keys, per request (Redis rows only). */
@@ -65,6 +70,8 @@ interface RunningRow {
   headers(): Promise<Record<string, string>>;
   /** Redis key prefix this row's requests read, for the command count. */
   redisPrefix: string | null;
+  /** The process that answers the requests, whose CPU time is counted. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -127,6 +134,7 @@ function selfContained(
         url: `http://127.0.0.1:${port}/api/me`,
         headers: async () => headers,
         redisPrefix: env(context).BENCH_REDIS_PREFIX ?? null,
+        pid: child.process.pid!,
         stop: () => child.stop(),
       };
     },
@@ -170,6 +178,7 @@ function sdkRow(definition: RowDefinition, file: string, context: ThroughputCont
           return credential.headers;
         },
         redisPrefix: strategy === "session" && store === "redis" ? server.redisPrefix : null,
+        pid: child.process.pid!,
         stop: () => child.stop(),
       };
     },
@@ -188,6 +197,7 @@ function serverRow(definition: RowDefinition): Row {
         url: `${server.url}/v1/session`,
         headers: async () => credential.headers,
         redisPrefix: server.redisPrefix,
+        pid: server.child.process.pid!,
         stop: async () => {},
       };
     },
@@ -209,6 +219,7 @@ function handwrittenRow(definition: RowDefinition, context: ThroughputContext): 
         url: `http://127.0.0.1:${port}/api/me`,
         headers: async () => credential.headers,
         redisPrefix: server.redisPrefix,
+        pid: child.process.pid!,
         stop: () => child.stop(),
       };
     },
@@ -233,6 +244,7 @@ function betterAuthRow(definition: RowDefinition, context: ThroughputContext): R
         url: `http://127.0.0.1:${port}/api/me`,
         headers: async () => headers,
         redisPrefix: definition.store === "redis" ? prefix : null,
+        pid: child.process.pid!,
         async stop() {
           await child.stop();
           await rm(dir, { recursive: true, force: true });
@@ -299,6 +311,20 @@ export function defineRows(context: ThroughputContext): Row[] {
         measures: "No authentication: Hono on @hono/node-server.",
       },
       "servers/ceiling-hono.js",
+      () => ({}),
+      context,
+    ),
+    selfContained(
+      {
+        id: "ceiling-express",
+        label: "Ceiling: bare Express",
+        group: "ceiling",
+        framework: "Express",
+        strategy: null,
+        store: null,
+        measures: "No authentication: Express 5, for reading the Express rows.",
+      },
+      "servers/ceiling-express.js",
       () => ({}),
       context,
     ),
@@ -431,6 +457,21 @@ function credentialBytes(headers: Record<string, string>): number {
     .reduce((sum, [name, value]) => sum + Buffer.byteLength(`${name}: ${value}`), 0);
 }
 
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * User + system CPU time of a process and all its threads so far, in microseconds, from
+ * /proc/<pid>/stat (utime and stime, in clock ticks of 10 ms: over a round of seconds and
+ * thousands of requests the rounding is negligible).
+ */
+async function processCPUMicros(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // The command name (field 2) may contain spaces; the fields after its closing parenthesis don't.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks / CLOCK_TICKS_PER_SECOND) * 1e6;
+}
+
 /** Checks that the row answers 200 with its credential and 401 without, before measuring it. */
 async function check(row: Row, running: RunningRow): Promise<void> {
   const headers = await running.headers();
@@ -455,7 +496,7 @@ export async function runThroughput(context: ThroughputContext): Promise<RowResu
   const servers = new GatehouseServers(context);
   const running = new Map<string, RunningRow>();
   const skipped = new Map<string, string>();
-  const rounds = new Map<string, LoadResult[]>();
+  const rounds = new Map<string, (LoadResult & { cpuMicrosPerRequest: number })[]>();
   const redisCounts = new Map<string, RowResult["redis"]>();
   const headerBytes = new Map<string, number>();
   try {
@@ -495,12 +536,16 @@ export async function runThroughput(context: ThroughputContext): Promise<RowResu
     for (let round = 1; round <= options.rounds; round++) {
       for (const row of active) {
         const started = running.get(row.id)!;
-        const result = await loader.run({
+        const headers = await started.headers();
+        const cpuBefore = await processCPUMicros(started.pid);
+        const load = await loader.run({
           url: started.url,
-          headers: await started.headers(),
+          headers,
           connections: options.connections,
           seconds: options.roundSeconds,
         });
+        const cpuMicrosPerRequest = ((await processCPUMicros(started.pid)) - cpuBefore) / load.requests;
+        const result = { ...load, cpuMicrosPerRequest };
         rounds.set(row.id, [...(rounds.get(row.id) ?? []), result]);
         log(
           `  round ${round}/${options.rounds} ${row.id}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms.toFixed(2)} ms${result.non2xx + result.errors > 0 ? `, ${result.non2xx} non-2xx, ${result.errors} errors` : ""}`,
@@ -520,6 +565,7 @@ export async function runThroughput(context: ThroughputContext): Promise<RowResu
         requestsPerSecond: { median: 0, min: 0, max: 0, values: [] },
         p50Ms: { median: 0, min: 0, max: 0, values: [] },
         p99Ms: { median: 0, min: 0, max: 0, values: [] },
+        cpuMicrosPerRequest: { median: 0, min: 0, max: 0, values: [] },
         non2xx: 0,
         errors: 0,
         rounds: [],
@@ -533,6 +579,7 @@ export async function runThroughput(context: ThroughputContext): Promise<RowResu
       requestsPerSecond: summarize(measured.map((each) => each.requestsPerSecond)),
       p50Ms: summarize(measured.map((each) => each.p50Ms)),
       p99Ms: summarize(measured.map((each) => each.p99Ms)),
+      cpuMicrosPerRequest: summarize(measured.map((each) => each.cpuMicrosPerRequest)),
       non2xx: measured.reduce((sum, each) => sum + each.non2xx, 0),
       errors: measured.reduce((sum, each) => sum + each.errors, 0),
       rounds: measured,
