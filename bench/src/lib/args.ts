@@ -39,11 +39,12 @@ export interface BenchOptions {
 
 const USAGE = `Usage: npm run bench -- [options]
 
-  --quick                 short run (< 3 min): fewer and shorter rounds
+  --quick                 a sanity run (< 3 min): 2 rounds of 1 s per row, one storm round,
+                          1,000 sessions for the memory figure; rough figures
   --only=LIST             comma-separated phases (${PHASES.join(", ")}) and/or row ids to run
   --connections=N         open connections for throughput rows (default 50)
   --rounds=N              measured rounds per throughput row (default 3, quick 2)
-  --duration=SECONDS      seconds per measured round (default 5, quick 2)
+  --duration=SECONDS      seconds per measured round (default 5, quick 1)
   --loader=wrk|autocannon load generator (default: wrk if installed, else autocannon)
   --output=FILE           JSON output (default bench/results/latest.json)
   --help                  this text`;
@@ -99,11 +100,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     connections: positiveInteger(values.connections, 50, "connections"),
     warmupSeconds: quick ? 1 : 3,
     rounds: positiveInteger(values.rounds, quick ? 2 : 3, "rounds"),
-    roundSeconds: positiveInteger(values.duration, quick ? 2 : 5, "duration"),
-    stormRounds: quick ? 2 : 3,
+    roundSeconds: positiveInteger(values.duration, quick ? 1 : 5, "duration"),
+    stormRounds: quick ? 1 : 3,
     stormSeconds: quick ? 4 : 8,
     signOuts: 200,
-    memorySessions: 10_000,
+    memorySessions: quick ? 1000 : 10_000,
     // Row ids alone imply the throughput phase.
     phases: phases.length > 0 ? phases : rows.length > 0 ? ["throughput"] : [...PHASES],
     rows,

@@ -154,7 +154,7 @@ export async function runBytes(
   runPrefix: string,
   log: (message: string) => void,
 ): Promise<BytesResult> {
-  const sessions = options.quick ? 2000 : options.memorySessions;
+  const sessions = options.memorySessions;
   const gatehouseHeaders: CredentialSize[] = [];
   let accessTokenBytes = 0;
   let refreshTokenBytes = 0;
