@@ -8,6 +8,7 @@ import { dirname, resolve } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { createKyselyDatabase } from "../../storage/kysely-database.js";
+import { withStatementCache } from "./statement-cache.js";
 import type { GatehouseTables } from "../../storage/kysely-database.js";
 import type { Database } from "../../storage/ports.js";
 
@@ -65,7 +66,7 @@ export function createSQLiteDatabase(options: SQLiteDatabaseOptions): Database {
   sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MILLISECONDS}`);
 
   return createKyselyDatabase({
-    kysely: new Kysely<GatehouseTables>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    kysely: new Kysely<GatehouseTables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
     kind: "sqlite",
     isDuplicateEmailError,
   });

@@ -1,0 +1,158 @@
+/**
+ * Sign-in under load, on one Gatehouse server (session strategy, SQLite + Redis as in
+ * production):
+ * - the Argon2id bound, measured first in a process of its own: OWASP-parameter hashes per
+ *   second with every core hashing, the most sign-ins per second any server could manage here;
+ * - the storm: autocannon posting password sign-ins for many accounts, each from its own
+ *   client address, so the per-IP throttle counts users as it would in production;
+ * - meanwhile a latency probe sends authenticated `GET /v1/session` at a fixed, modest rate to
+ *   the same server; the same probe with no storm gives the idle figure. The event loop must
+ *   not starve while Argon2id runs on the thread pool.
+ */
+import type { BenchOptions } from "../lib/args.js";
+import { scriptPath } from "../lib/child.js";
+import {
+  mapConcurrently,
+  reserveClientIPs,
+  signUp,
+  startGatehouse,
+  BENCH_PASSWORD,
+  type Credential,
+} from "../lib/gatehouse.js";
+import { runForResult } from "../lib/load.js";
+import { summarize, type Summary } from "../lib/stats.js";
+
+/** Measured figures of the phase. */
+export interface SignInResult {
+  argon2: { hashesPerSecond: Summary; cores: number; parameters: string };
+  storm: {
+    connections: number;
+    accounts: number;
+    signInsPerSecond: Summary;
+    p50Ms: Summary;
+    p99Ms: Summary;
+    non2xx: number;
+    errors: number;
+  };
+  probe: {
+    ratePerSecond: number;
+    idleP50Ms: Summary;
+    idleP99Ms: Summary;
+    stormP50Ms: Summary;
+    stormP99Ms: Summary;
+    failures: number;
+  };
+}
+
+/** Concurrent sign-ins in the storm: enough to keep every core hashing, few enough to show latency. */
+const STORM_CONNECTIONS = 16;
+const ACCOUNTS = 64;
+/** The probe's rate: light next to the server's capacity, so it measures latency, not load. */
+const PROBE_RATE = 100;
+
+interface ProbeResult {
+  requests: number;
+  failures: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+function probe(url: string, credential: Credential, seconds: number): Promise<ProbeResult> {
+  return runForResult(
+    process.execPath,
+    [
+      scriptPath("tools/latency-probe.js"),
+      JSON.stringify({ url, headers: credential.headers, rate: PROBE_RATE, seconds }),
+    ],
+    (seconds + 30) * 1000,
+  ) as unknown as Promise<ProbeResult>;
+}
+
+/** Runs the sign-in phase. */
+export async function runSignIn(
+  options: BenchOptions,
+  redisURL: string,
+  runPrefix: string,
+  log: (message: string) => void,
+): Promise<SignInResult> {
+  const bounds: number[] = [];
+  let cores = 0;
+  for (let round = 0; round < options.stormRounds; round++) {
+    const bound = await runForResult(
+      process.execPath,
+      [scriptPath("tools/argon2-bound.js"), String(options.stormSeconds / 2)],
+      (options.stormSeconds + 30) * 1000,
+    );
+    bounds.push(bound.hashesPerSecond!);
+    cores = bound.cores!;
+    log(`  Argon2id bound ${bound.hashesPerSecond!.toFixed(1)} hashes/s on ${cores} cores`);
+  }
+
+  const server = await startGatehouse({
+    name: "gatehouse (sign-in storm)",
+    strategy: "session",
+    redisURL,
+    redisPrefix: `${runPrefix}gh-storm:`,
+  });
+  try {
+    const emails = Array.from({ length: ACCOUNTS }, (_, index) => `storm-${index}@example.com`);
+    log(`  signing up ${ACCOUNTS} accounts`);
+    const credentials = await mapConcurrently(emails, 4, (email) => signUp(server, email, "bearer"));
+    const prober = credentials[0]!;
+    const sessionURL = `${server.url}/v1/session`;
+    const storms: Record<string, number>[] = [];
+    const idle: ProbeResult[] = [];
+    const during: ProbeResult[] = [];
+    for (let round = 1; round <= options.stormRounds; round++) {
+      idle.push(await probe(sessionURL, prober, options.stormSeconds));
+      const spec = {
+        mode: "sign-in",
+        url: server.url,
+        emails,
+        password: BENCH_PASSWORD,
+        connections: STORM_CONNECTIONS,
+        seconds: options.stormSeconds,
+        // More than the storm can use: every request comes from a new address.
+        firstAddress: reserveClientIPs(options.stormSeconds * 1000),
+      };
+      const [storm, probed] = await Promise.all([
+        runForResult(
+          process.execPath,
+          [scriptPath("tools/autocannon-run.js"), JSON.stringify(spec)],
+          (options.stormSeconds + 60) * 1000,
+        ),
+        // The probe starts with the storm and ends before it, so it never sees an idle tail.
+        new Promise<ProbeResult>((resolve, reject) =>
+          setTimeout(() => probe(sessionURL, prober, options.stormSeconds - 1).then(resolve, reject), 500),
+        ),
+      ]);
+      storms.push(storm);
+      during.push(probed);
+      log(
+        `  round ${round}: ${storm.requestsPerSecond!.toFixed(1)} sign-ins/s, p99 ${storm.p99Ms} ms, ${storm.non2xx} non-2xx; GET p99 idle ${idle.at(-1)!.p99Ms.toFixed(2)} ms, during ${probed.p99Ms.toFixed(2)} ms`,
+      );
+    }
+    return {
+      argon2: { hashesPerSecond: summarize(bounds), cores, parameters: "Argon2id m=19456 KiB, t=2, p=1 (OWASP)" },
+      storm: {
+        connections: STORM_CONNECTIONS,
+        accounts: ACCOUNTS,
+        signInsPerSecond: summarize(storms.map((each) => each.requestsPerSecond!)),
+        p50Ms: summarize(storms.map((each) => each.p50Ms!)),
+        p99Ms: summarize(storms.map((each) => each.p99Ms!)),
+        non2xx: storms.reduce((sum, each) => sum + each.non2xx!, 0),
+        errors: storms.reduce((sum, each) => sum + each.errors!, 0),
+      },
+      probe: {
+        ratePerSecond: PROBE_RATE,
+        idleP50Ms: summarize(idle.map((each) => each.p50Ms)),
+        idleP99Ms: summarize(idle.map((each) => each.p99Ms)),
+        stormP50Ms: summarize(during.map((each) => each.p50Ms)),
+        stormP99Ms: summarize(during.map((each) => each.p99Ms)),
+        failures: [...idle, ...during].reduce((sum, each) => sum + each.failures, 0),
+      },
+    };
+  } finally {
+    await server.stop();
+  }
+}
