@@ -296,5 +296,12 @@ async function main(argv: string[]): Promise<number> {
 // The launcher in bin/ imports this module; running it directly (`node dist/cli.js start`,
 // as `npm start` does) works the same.
 process.exitCode = await main(process.argv.slice(2));
-// Open handles (a pool draining, a Redis reconnect timer) must not keep a finished command alive.
+// Output to a pipe is written asynchronously: let it drain (a large OpenAPI document or export
+// would otherwise be cut short), then exit, so open handles (a pool draining, a Redis reconnect
+// timer) cannot keep a finished command alive.
+await Promise.all(
+  [process.stdout, process.stderr].map(
+    (stream) => new Promise<void>((resolve) => (stream.writableNeedDrain ? stream.once("drain", resolve) : resolve())),
+  ),
+);
 process.exit();

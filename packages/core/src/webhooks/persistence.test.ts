@@ -85,8 +85,14 @@ async function retrySurvivesRestart(
     expect(second!.body).toBe(first!.body);
     expect(verifyReceived(endpoint.secret, second!, clock.now)).toMatchObject({ type: "user.created" });
 
-    const log = await b.admin("GET", `/v1/admin/webhooks/${endpoint.id}/deliveries`);
-    const [delivery] = ((await log.json()) as { data: Record<string, unknown>[] }).data;
+    // The receiver has answered; the worker records the outcome right after, so wait for it.
+    let delivery: Record<string, unknown> | undefined;
+    for (let tries = 0; tries < 100; tries++) {
+      const log = await b.admin("GET", `/v1/admin/webhooks/${endpoint.id}/deliveries`);
+      [delivery] = ((await log.json()) as { data: Record<string, unknown>[] }).data;
+      if (delivery?.status === "succeeded") break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     expect(delivery).toMatchObject({ status: "succeeded", attempt_count: 2, last_response_status: 200 });
     const detail = await (await b.admin("GET", `/v1/admin/webhooks/${endpoint.id}/deliveries/${delivery!.id}`)).json();
     expect(detail.attempts.map((each: { response_status: number }) => each.response_status)).toEqual([503, 200]);
