@@ -21,6 +21,7 @@ describe("public exports", () => {
       "parseEncryptionKey",
       "renderEmailPreview",
       "resolveConfig",
+      "safeRedirect",
       "silentLogger",
     ]);
   });

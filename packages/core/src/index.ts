@@ -19,6 +19,7 @@ export { VERSION } from "./version.js";
 export { EVENT_TYPES } from "./events/bus.js";
 export { generateEncryptionKey } from "./lib/encryption.js";
 export { parseEncryptionKey } from "./lib/encryption.js";
+export { safeRedirect } from "./http/redirects.js";
 
 export type { Gatehouse, RequestContext, ReadinessReport } from "./types.js";
 export type { GatehouseConfig, ResolvedConfig, Observer, SignInOutcome, Strategy, ThrottleLimit } from "./config.js";

@@ -212,7 +212,7 @@ export function createGatehouseClient(options: GatehouseClientOptions = {}): Gat
   const now = options.now ?? Date.now;
   const api: APIRequester = createAPIRequester(url, fetchImpl);
   // Tabs of different Gatehouse deployments (or apps on one origin talking to two) never mix.
-  const scope = `${CHANNEL_PREFIX}:${url === "" ? "same-origin" : new URL(url).origin}`;
+  const scope = `${CHANNEL_PREFIX}:${/^https?:\/\//i.test(url) ? new URL(url).origin : "same-origin"}`;
   const shared = sharedExpiryStore(
     options.storage === undefined ? defaultStorage() : options.storage,
     `${scope}:expiry`,

@@ -143,11 +143,16 @@ export function Field({
 export function PasswordField(props: FieldProps): ReactNode {
   const { messages } = useGatehouse();
   const [visible, setVisible] = useState(false);
+  const generated = useId();
+  const inputId = props.id ?? generated;
   return (
-    <Field {...props} type={visible ? "text" : "password"}>
+    <Field {...props} id={inputId} type={visible ? "text" : "password"}>
       <button
         type="button"
         className="gh-input-toggle"
+        // Named "Show"/"Hide", not "Show password": the field's label must stay the only thing
+        // called "Password", for people and for tests looking it up by label.
+        aria-controls={inputId}
         aria-label={visible ? messages.common.hidePassword : messages.common.showPassword}
         aria-pressed={visible}
         onClick={() => setVisible((shown) => !shown)}

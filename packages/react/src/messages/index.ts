@@ -20,8 +20,8 @@ export const defaultMessages = {
     or: "or",
     loading: "Loading…",
     working: "Working…",
-    showPassword: "Show password",
-    hidePassword: "Hide password",
+    showPassword: "Show",
+    hidePassword: "Hide",
     securedBy: "Secured by Gatehouse",
   },
   signIn: {
