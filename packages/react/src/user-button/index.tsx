@@ -136,11 +136,12 @@ export function UserButton(props: UserButtonProps): ReactNode {
           aria-haspopup="menu"
           aria-expanded={open}
           aria-controls={open ? menuId : undefined}
-          aria-label={label}
           onClick={() => (open ? close({ focusButton: false }) : openAt(0))}
           onKeyDown={onButtonKeyDown}
         >
           <Avatar name={user.name} email={user.email} />
+          {/* Text, not aria-label: the name must contain what is visible, and the initials are hidden. */}
+          <span className="gh-visually-hidden">{label}</span>
         </button>
         {open ? (
           <div

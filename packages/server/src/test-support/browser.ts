@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 
 /** Debian's Chromium; `CHROMIUM_PATH` overrides. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -78,4 +78,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(RESULTS_DIRECTORY, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/** Whether `locator`'s element has the page's focus (for `expect.poll`). */
+export function isFocused(locator: Locator): Promise<boolean> {
+  return locator.evaluate((element) => element === element.ownerDocument.activeElement);
 }
