@@ -102,7 +102,12 @@ describe("hosted pages (server side)", () => {
     const lines: string[] = [];
     const logger = pino({ level: "warn" }, { write: (line: string) => void lines.push(line) });
     const hono = new Hono();
-    const served = await serveHostedPages(hono, { baseURL: "http://localhost", allowedOrigins: [], appName: null }, logger, null);
+    const served = await serveHostedPages(
+      hono,
+      { baseURL: "http://localhost", allowedOrigins: [], appName: null },
+      logger,
+      null,
+    );
     expect(served).toBe(false);
     expect(lines.join("")).toContain("npm run build");
     expect(await loadHostedPages("/nonexistent/gatehouse-pages")).toBeNull();
