@@ -173,17 +173,26 @@ export interface UseAuthResult {
  */
 export function useAuth(): UseAuthResult {
   const { client, state } = useGatehouse();
-  return useMemo(
+  // Stable across refreshes, so effects that depend on them do not run again for each token.
+  const actions = useMemo(
     () => ({
-      isLoaded: state.status !== "loading",
-      isSignedIn: state.status === "signed-in",
-      userId: state.status === "signed-in" ? state.user.id : null,
-      sessionId: state.status === "signed-in" ? state.session.id : null,
       signOut: () => client?.signOut() ?? Promise.resolve(),
       fetch: (input: RequestInfo | URL, init?: RequestInit) =>
         client ? client.fetch(input, init) : fetch(input, { credentials: "include", ...init }),
     }),
-    [client, state],
+    [client],
+  );
+  const userId = state.status === "signed-in" ? state.user.id : null;
+  const sessionId = state.status === "signed-in" ? state.session.id : null;
+  return useMemo(
+    () => ({
+      isLoaded: state.status !== "loading",
+      isSignedIn: state.status === "signed-in",
+      userId,
+      sessionId,
+      ...actions,
+    }),
+    [state.status, userId, sessionId, actions],
   );
 }
 
