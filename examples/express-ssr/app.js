@@ -23,9 +23,7 @@ function html(strings, ...values) {
   let out = strings[0];
   values.forEach((value, index) => {
     const text =
-      value instanceof SafeHTML
-        ? value.value
-        : String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+      value instanceof SafeHTML ? value.value : String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
     out += text + strings[index + 1];
   });
   return new SafeHTML(out);
@@ -41,15 +39,25 @@ button { font: inherit; font-weight: 600; background: #fff; border: 1px solid #c
 
 function page(title, header, content) {
   return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · Express example</title>
-<style>${new SafeHTML(STYLE)}</style>
-</head>
-<body>${header}<main><div class="card"><h1>${title}</h1>${content}</div></main></body>
-</html>`.value;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} · Express example</title>
+        <style>
+          ${new SafeHTML(STYLE)}
+        </style>
+      </head>
+      <body>
+        ${header}
+        <main>
+          <div class="card">
+            <h1>${title}</h1>
+            ${content}
+          </div>
+        </main>
+      </body>
+    </html>`.value;
 }
 
 /**
@@ -80,10 +88,12 @@ export function createApp({ gatehouseURL, appURL }) {
     const signIn = `${gatehouseURL}/sign-in?redirect_url=${encodeURIComponent(`${appURL}/dashboard`)}`;
     const account = user
       ? html`<a href="${gatehouseURL}/account">${user.name ?? user.email}</a>
-<form method="post" action="/sign-out"><button type="submit">Sign out</button></form>`
+          <form method="post" action="/sign-out"><button type="submit">Sign out</button></form>`
       : html`<a href="${signIn}">Sign in</a>`;
-    return html`<header><strong>Express example</strong>
-<nav><a href="/">Home</a><a href="/dashboard">Dashboard</a>${account}</nav></header>`;
+    return html`<header>
+      <strong>Express example</strong>
+      <nav><a href="/">Home</a><a href="/dashboard">Dashboard</a>${account}</nav>
+    </header>`;
   }
 
   app.get("/", async (req, res) => {
@@ -97,9 +107,11 @@ export function createApp({ gatehouseURL, appURL }) {
   // Signed-out visitors go to Gatehouse's hosted sign-in page, which brings them back here.
   app.get("/dashboard", requireAuth({ signInURL: `${gatehouseURL}/sign-in` }), async (req, res) => {
     const user = await currentUser(req);
-    const content = html`<p>Welcome, ${user?.name ?? user?.email}. This page was rendered on the server for
-user <code>${req.auth.userId}</code> (session <code>${req.auth.sessionId}</code>).</p>
-<p><a href="${gatehouseURL}/account">Manage your account and sessions</a></p>`;
+    const content = html`<p>
+        Welcome, ${user?.name ?? user?.email}. This page was rendered on the server for user
+        <code>${req.auth.userId}</code> (session <code>${req.auth.sessionId}</code>).
+      </p>
+      <p><a href="${gatehouseURL}/account">Manage your account and sessions</a></p>`;
     res.send(page("Dashboard", header(user), content));
   });
 

@@ -5,7 +5,16 @@
  */
 import { StrictMode, type ReactNode } from "react";
 import { createRoot } from "react-dom/client";
-import { GatehouseProvider, Protect, SignIn, SignUp, SignedIn, SignedOut, UserButton, UserProfile } from "@gatehouse/react";
+import {
+  GatehouseProvider,
+  Protect,
+  SignIn,
+  SignUp,
+  SignedIn,
+  SignedOut,
+  UserButton,
+  UserProfile,
+} from "@gatehouse/react";
 import "@gatehouse/react/styles.css";
 import "./app.css";
 import { GATEHOUSE_URL } from "./config.js";

@@ -46,7 +46,10 @@ beforeAll(async () => {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ email: "ada@example.com", password: "a long passphrase here" }),
   });
-  accessCookie = browser.headers.getSetCookie().find((cookie) => cookie.startsWith("gatehouse_access="))!.split(";")[0]!;
+  accessCookie = browser.headers
+    .getSetCookie()
+    .find((cookie) => cookie.startsWith("gatehouse_access="))!
+    .split(";")[0]!;
 });
 
 afterAll(async () => {
