@@ -156,7 +156,30 @@ export function looksLikeEmail(value: string): boolean {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value.trim());
 }
 
-/** The redirect after a flow: the explicit one, else the default path. */
+/**
+ * `?redirect_url=` of the current page, when it stays on this origin; null otherwise. Anything
+ * pointing elsewhere is ignored, so a crafted link cannot turn sign-in into an open redirect.
+ * (The hosted pages get theirs from the server, checked against the allowed origins.)
+ */
+export function sameOriginRedirectFromQuery(): string | null {
+  if (typeof window === "undefined") return null;
+  const value = new URLSearchParams(window.location.search).get("redirect_url");
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  if (!value || /[\u0000-\u001f\u007f\\]/.test(value)) return null;
+  // A path, or an absolute http(s) URL spelled out; nothing a browser might read differently.
+  const isPath = value.startsWith("/") && !value.startsWith("//");
+  if (!isPath && !/^https?:\/\/[^/?#]/i.test(value)) return null;
+  try {
+    const url = new URL(value, window.location.href);
+    if (url.origin !== window.location.origin || url.username || url.password) return null;
+    return url.href;
+  } catch {
+    return null;
+  }
+}
+
+/** The redirect after a flow: the explicit one, else a same-origin `?redirect_url=`, else the default path. */
 export function destination(redirectURL: string | null | undefined, fallback: string): string {
-  return redirectURL && redirectURL.length > 0 ? redirectURL : fallback;
+  if (redirectURL && redirectURL.length > 0) return redirectURL;
+  return sameOriginRedirectFromQuery() ?? fallback;
 }

@@ -26,6 +26,9 @@ export function Root({ children, className }: { children: ReactNode; className?:
   );
 }
 
+/** The `step` of a card shown while the session is loading. */
+export const LOADING_STEP = "loading";
+
 /**
  * A card with a heading. When `step` changes after the first render, focus moves to the
  * heading, so a screen reader announces the new step and keyboard users start from its top.
@@ -40,12 +43,12 @@ export function Card(props: {
 }): ReactNode {
   const headingId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
-  const firstStep = useRef(props.step);
+  const previousStep = useRef(props.step);
   useEffect(() => {
-    if (props.step !== firstStep.current) {
-      firstStep.current = undefined;
-      heading.current?.focus();
-    }
+    const previous = previousStep.current;
+    previousStep.current = props.step;
+    // The end of loading is the page appearing, not a new step: the form's own autofocus wins.
+    if (previous !== props.step && previous !== LOADING_STEP) heading.current?.focus();
   }, [props.step]);
   return (
     <Root>

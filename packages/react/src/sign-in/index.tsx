@@ -6,7 +6,18 @@
 import { useState, type FormEvent, type ReactNode } from "react";
 import type { SignInResult } from "../browser/client.js";
 import { destination, looksLikeEmail, useForm } from "../lib/form.js";
-import { Branding, Button, Card, Divider, Field, KeyIcon, MailIcon, Notice, PasswordField } from "../lib/ui.js";
+import {
+  Branding,
+  Button,
+  Card,
+  Divider,
+  Field,
+  KeyIcon,
+  LOADING_STEP,
+  MailIcon,
+  Notice,
+  PasswordField,
+} from "../lib/ui.js";
 import { formatMessage } from "../messages/index.js";
 import { useGatehouse } from "../provider/context.js";
 
@@ -24,7 +35,10 @@ export interface SecondFactorStepProps {
 
 /** Props of {@link SignIn}. */
 export interface SignInProps {
-  /** Where to go once signed in. @default the provider's `paths.afterSignIn` */
+  /**
+   * Where to go once signed in.
+   * @default the page's `?redirect_url=` when it is on this origin, else the provider's `paths.afterSignIn`
+   */
   redirectURL?: string;
   /** Called instead of navigating once signed in. */
   onSignedIn?(result: Extract<SignInResult, { status: "complete" }>): void;
@@ -161,9 +175,9 @@ export function SignIn(props: SignInProps): ReactNode {
       </p>
     );
 
-  if (state.status === "loading" || !client) {
+  if (state.status === "loading" || !client || step.name === "done") {
     return (
-      <Card title={t.title} step="loading">
+      <Card title={t.title} step={LOADING_STEP}>
         <p className="gh-muted" role="status">
           {messages.common.loading}
         </p>

@@ -5,13 +5,16 @@
 import { useState, type FormEvent, type ReactNode } from "react";
 import type { SignUpResult } from "../browser/client.js";
 import { destination, looksLikeEmail, useForm } from "../lib/form.js";
-import { Branding, Button, Card, Field, MailIcon, Notice, PasswordField } from "../lib/ui.js";
+import { Branding, Button, Card, Field, LOADING_STEP, MailIcon, Notice, PasswordField } from "../lib/ui.js";
 import { formatMessage } from "../messages/index.js";
 import { useGatehouse } from "../provider/context.js";
 
 /** Props of {@link SignUp}. */
 export interface SignUpProps {
-  /** Where to go once signed up. @default the provider's `paths.afterSignIn` */
+  /**
+   * Where to go once signed up.
+   * @default the page's `?redirect_url=` when it is on this origin, else the provider's `paths.afterSignIn`
+   */
   redirectURL?: string;
   /** Called instead of navigating once the account exists (signed in or waiting for verification). */
   onSignedUp?(result: SignUpResult): void;
@@ -75,7 +78,7 @@ export function SignUp(props: SignUpProps): ReactNode {
 
   if (state.status === "loading" || !client || (state.status === "signed-in" && done)) {
     return (
-      <Card title={t.title} step="loading">
+      <Card title={t.title} step={LOADING_STEP}>
         <p className="gh-muted" role="status">
           {messages.common.loading}
         </p>
