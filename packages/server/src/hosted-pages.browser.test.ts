@@ -179,6 +179,36 @@ describe.skipIf(!chromium.available)(`hosted pages in Chromium ${chromium.reason
     await page.waitForURL(`${base}/account`);
   });
 
+  it("signs in with an emailed magic link, landing where the sign-in page was asked to go", async () => {
+    const email = uniqueEmail();
+    const setup = await (await newContext()).newPage();
+    await signUp(setup, email, strongPassword());
+
+    const page = await (await newContext()).newPage();
+    await page.goto(`${base}/sign-in?redirect_url=${encodeURIComponent("/account")}`);
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+    await expect.poll(() => isFocused(page.getByRole("heading", { name: "Check your email" }))).toBe(true);
+    const link = (await mail("magic-link", email)).links[0]!;
+    await page.goto(link);
+    await page.waitForURL(`${base}/account`);
+    await page.getByRole("heading", { name: "Active sessions" }).waitFor();
+  });
+
+  it("verifies the address from the account page with the emailed code", async () => {
+    const email = uniqueEmail();
+    const page = await (await newContext()).newPage();
+    await signUp(page, email, strongPassword());
+    await page.getByText("Not verified").waitFor();
+    await page.getByRole("button", { name: "Send a verification email" }).click();
+    await page.getByLabel("Verification code").waitFor();
+    const code = /\b(\d{6})\b/.exec((await mail("verify-email", email)).text)![1]!;
+    await page.getByLabel("Verification code").fill(code);
+    await page.getByRole("button", { name: "Verify", exact: true }).click();
+    await page.getByText("Your email address is verified.").waitFor();
+    await page.getByText("Verified", { exact: true }).waitFor();
+  });
+
   it("resets the password through the mailbox link, which leaves the address bar", async () => {
     const email = uniqueEmail();
     const page = await (await newContext()).newPage();
