@@ -1,3 +1,5 @@
+// The hosted pages' server side, without a browser: headers and CSP, redirect_url checking,
+// escaping of the configuration block, the bundle's caching, base paths and a missing build.
 import { Hono } from "hono";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";

@@ -1,3 +1,6 @@
+// The browser client against a fake API shared by several "tabs": state, refresh timing, the
+// cross-tab single flight (Web Locks and the BroadcastChannel fallback), sign-in and sign-out
+// propagation, and errors.
 import { afterEach, describe, expect, it } from "vitest";
 import { createFakeAPI, memoryLocks, memoryStorage, type FakeAPI } from "../test-support/fake-api.js";
 import { GatehouseAPIError } from "./api.js";

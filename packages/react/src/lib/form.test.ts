@@ -1,3 +1,4 @@
+// Where a sign-in may send the user afterwards, and the address typo check.
 import { afterEach, describe, expect, it } from "vitest";
 import { destination, looksLikeEmail, sameOriginRedirectFromQuery } from "./form.js";
 

@@ -1,3 +1,4 @@
+// Formatting on the account page: device names, relative times, initials.
 import { describe, expect, it } from "vitest";
 import { mergeMessages } from "../messages/index.js";
 import { deviceName, initials, parseUserAgent, relativeTime } from "./format.js";

@@ -1,3 +1,4 @@
+// The message catalogue: overrides, placeholders, and a message for every documented error code.
 import { describe, expect, it } from "vitest";
 import { GatehouseAPIError } from "../browser/api.js";
 import { errorMessage } from "../lib/form.js";
