@@ -27,6 +27,7 @@ describe("public exports", () => {
       "parseEncryptionKey",
       "renderEmailPreview",
       "resolveConfig",
+      "safeRedirect",
       "silentLogger",
     ]);
   });

@@ -240,7 +240,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
 
   const routes: AnyRoute[] = [
     ...accountRoutes({ accounts, sessions, transport, cookie: resolved.cookie }),
-    ...sessionRoutes({ sessions, transport }),
+    ...sessionRoutes({ sessions, transport, clock }),
     ...tokenRoutes({
       tokens,
       transport,

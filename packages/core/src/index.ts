@@ -25,6 +25,7 @@ export { generateEncryptionKey } from "./lib/encryption.js";
 export { parseEncryptionKey } from "./lib/encryption.js";
 export { checkWebhookAddress } from "./webhooks/address-policy.js";
 export { WebhookSendError } from "./webhooks/sender.js";
+export { safeRedirect } from "./http/redirects.js";
 
 export type { Gatehouse, GatehouseAdmin, RequestContext, ReadinessReport } from "./types.js";
 export type { ImportedHashAlgorithm } from "./passwords/imported.js";

@@ -319,7 +319,8 @@ export const SETTINGS: readonly SettingDoc[] = [
   {
     env: "GATEHOUSE_APP_NAME",
     default: "the host of GATEHOUSE_URL",
-    description: "Product name used in emails ({{app_name}} in templates).",
+    description:
+      "Product name used in emails ({{app_name}} in templates) and on the hosted pages (which use generic wording when it is unset).",
   },
   {
     env: "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION",

@@ -20,6 +20,7 @@ import { createNodeWebhookSender } from "@gatehouse/core/adapters/node-webhooks"
 import type { LogLevel, ServerConfig } from "./config.js";
 import { createServerEmailTransport, loadTemplateOverrides, serveDevMailbox } from "./email.js";
 import { resolveEncryptionKey } from "./encryption-key.js";
+import { serveHostedPages } from "./hosted-pages.js";
 import { startEngine } from "./engine.js";
 import { openStorage, withTimeout } from "./storage.js";
 
@@ -212,7 +213,8 @@ function formatHost(host: string): string {
  * sender and its SSRF protection), makes sure an admin secret key exists, and listens.
  *
  * Routes: `GET /healthz` (the process is up), `GET /readyz` (database and session store
- * reachable: 200, else 503), `GET /metrics` (Prometheus text), and outside production without
+ * reachable: 200, else 503), `GET /metrics` (Prometheus text), the hosted pages (`/sign-in`,
+ * `/sign-up`, `/account`, `/reset-password`, `/verify-email`), and outside production without
  * `SMTP_URL` the development mailbox at `/dev/mailbox`; everything else is the engine's.
  *
  * The engine always gets an encryption key (`GATEHOUSE_ENCRYPTION_KEY`, or the one generated
@@ -362,6 +364,13 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 
   // Messages hold live links and codes: only ever readable on a development machine.
   if (email.mailbox !== null && !config.production) serveDevMailbox(app, email.mailbox);
+
+  // Before the engine: these pages replace the engine's plain reset and verification pages.
+  await serveHostedPages(
+    app,
+    { baseURL: config.url, allowedOrigins: config.allowedOrigins, appName: config.appName },
+    logger,
+  );
 
   app.all("*", (c) =>
     engine.handler(c.req.raw, {

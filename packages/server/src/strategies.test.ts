@@ -166,7 +166,8 @@ describe("GATEHOUSE_STRATEGY=jwt", () => {
     // A restart reuses it; nothing the process prints contains it.
     const server = await start(env);
     expect((await readFile(keyFile, "utf8")).trim()).toBe(keyOnFirstStart);
-    expect(server.stdout()).toMatch(/"encryptionKeySource":"file"/);
+    // The log line is written asynchronously and may follow the listening line under load.
+    await server.waitForOutput(/"encryptionKeySource":"file"/);
     expect(server.stdout()).not.toContain(keyOnFirstStart);
     expect(server.stderr()).not.toContain(keyOnFirstStart);
 
@@ -306,7 +307,7 @@ describe("an encryption key file other users can read", () => {
     await chmod(file, 0o644);
     const server = await start({ GATEHOUSE_DATA_DIR: dataDir });
     expect(server.stdout()).toMatch(/encryption\.key can be read or written by other users \(mode 644\)/);
-    expect(server.stdout()).toMatch(/"encryptionKeySource":"file"/);
+    await server.waitForOutput(/"encryptionKeySource":"file"/);
     expect(server.stdout()).not.toContain(key);
     // Left as the operator made it: the warning says what to do.
     expect((await stat(file)).mode & 0o777).toBe(0o644);

@@ -13,6 +13,12 @@ export type Transport = "cookie" | "bearer";
 export interface Caller {
   user: UserRecord;
   session: SessionRecord;
+  /**
+   * When the presented access token expires (epoch milliseconds), for callers authenticated
+   * by one (`jwt`, `hybrid`); absent for session tokens. Browser clients schedule their next
+   * refresh from it.
+   */
+  accessTokenExpiresAt?: number;
 }
 
 /** The caller of an admin route: the secret key that opened it. */

@@ -4,7 +4,7 @@
 import { toUserJSON } from "../accounts/schema.js";
 import { NotFoundError } from "../errors/index.js";
 import { defineRoute, jsonResponse, type AnyRoute } from "../http/route.js";
-import { sessionListJSON, toSessionJSON, userAndSessionJSON } from "./schema.js";
+import { currentSessionJSON, sessionListJSON, toSessionJSON } from "./schema.js";
 import type { SessionService } from "./service.js";
 import type { SessionTransport } from "./transport.js";
 
@@ -12,10 +12,12 @@ import type { SessionTransport } from "./transport.js";
 export interface SessionRouteDependencies {
   sessions: SessionService;
   transport: SessionTransport;
+  /** The engine's clock (epoch milliseconds). */
+  clock: () => number;
 }
 
 /** The session routes. */
-export function sessionRoutes({ sessions, transport: sessionTransport }: SessionRouteDependencies): AnyRoute[] {
+export function sessionRoutes({ sessions, transport: sessionTransport, clock }: SessionRouteDependencies): AnyRoute[] {
   return [
     defineRoute({
       method: "GET",
@@ -24,12 +26,20 @@ export function sessionRoutes({ sessions, transport: sessionTransport }: Session
       tag: "Sessions",
       auth: "session",
       responses: {
-        200: { description: "Signed in", schema: userAndSessionJSON },
+        200: {
+          description: "Signed in. `jwt`/`hybrid`: `expires_in` says when the presented access token expires",
+          schema: currentSessionJSON,
+        },
         401: { description: "`unauthenticated`" },
       },
       async handle({ caller }) {
-        const { user, session } = caller!;
-        return jsonResponse(200, { user: toUserJSON(user), session: toSessionJSON(session, session.id) });
+        const { user, session, accessTokenExpiresAt } = caller!;
+        const body: Record<string, unknown> = { user: toUserJSON(user), session: toSessionJSON(session, session.id) };
+        // Lets a browser client that holds its token in an HttpOnly cookie schedule the refresh.
+        if (accessTokenExpiresAt !== undefined) {
+          body.expires_in = Math.max(0, Math.floor((accessTokenExpiresAt - clock()) / 1000));
+        }
+        return jsonResponse(200, body);
       },
     }),
     defineRoute({

@@ -46,6 +46,15 @@ export const cookieSignInJSON = userAndSessionJSON.extend({
   expires_in: z.number().int().optional().describe("`jwt`/`hybrid`: seconds until the access cookie's JWT expires"),
 });
 
+/** `GET /v1/session`: `{user, session}`, plus for `jwt`/`hybrid` the presented access token's remaining lifetime. */
+export const currentSessionJSON = userAndSessionJSON.extend({
+  expires_in: z
+    .number()
+    .int()
+    .optional()
+    .describe("`jwt`/`hybrid`: seconds until the presented access token expires (the client refreshes before)"),
+});
+
 /** `GET /v1/sessions`. */
 export const sessionListJSON = z.object({ data: z.array(sessionJSON) });
 

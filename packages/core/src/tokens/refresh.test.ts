@@ -95,6 +95,27 @@ describe("jwt strategy: sign-in and access tokens", () => {
     expect((await engine.request("GET", "/v1/session", { cookie: token })).status).toBe(200);
   });
 
+  it("GET /v1/session tells a token caller when its access token expires; a session caller gets no expires_in", async () => {
+    const engine = await engineWith({ strategy: "hybrid" });
+    const response = await engine.request("POST", "/v1/sign-up", {
+      json: { email: uniqueEmail(), password: strongPassword() },
+    });
+    const token = cookieFrom(response, "gatehouse_access")!;
+    engine.clock.now += 25 * SECOND;
+    const current = await engine.request("GET", "/v1/session", { cookie: token });
+    expect(current.status).toBe(200);
+    expect((await current.json()).expires_in).toBe(35);
+
+    const sessions = await engineWith({ strategy: "session" });
+    const signedUp = await sessions.request("POST", "/v1/sign-up", {
+      json: { email: uniqueEmail(), password: strongPassword() },
+    });
+    const sessionToken = cookieFrom(signedUp, "gatehouse_session")!;
+    const body = await (await sessions.request("GET", "/v1/session", { cookie: sessionToken })).json();
+    expect(body.session.id).toMatch(/^sess_/);
+    expect(body).not.toHaveProperty("expires_in");
+  });
+
   it("uses __Host- and __Secure- cookie names on https", async () => {
     const engine = await engineWith({ baseURL: "https://auth.example.com" });
     const response = await engine.request("POST", "/v1/sign-up", {

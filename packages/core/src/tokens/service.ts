@@ -192,7 +192,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       const session = await store.getSession(claims.sid);
       if (!session || session.userId !== claims.sub || !isSessionLive(session, clock())) return null;
       const user = await users.getUserById(session.userId);
-      return user && user.bannedAt === null ? { user, session } : null;
+      return user && user.bannedAt === null ? { user, session, accessTokenExpiresAt: claims.exp * 1000 } : null;
     },
 
     async sessionIdOf(accessToken) {

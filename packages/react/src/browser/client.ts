@@ -1,0 +1,540 @@
+/**
+ * The Gatehouse browser client: the signed-in state of a page, every account flow as one method
+ * each, and — for the `jwt` and `hybrid` strategies — access tokens kept fresh without the page
+ * ever touching them.
+ *
+ * Tokens live in HttpOnly cookies the client cannot read; the API tells it when the current
+ * access token expires (`expires_in`). It refreshes ahead of that, once for all open tabs: the
+ * refresh runs under a cross-tab lock, and a tab that gets the lock after another tab refreshed
+ * sees the newer expiry in shared storage and refreshes nothing. Every tab hears of refreshes,
+ * sign-ins and sign-outs on a BroadcastChannel, so a sign-out in one tab signs every tab out at
+ * once.
+ */
+import { createAPIRequester, GatehouseAPIError, type APIRequester, type Session, type User } from "./api.js";
+import {
+  broadcastLock,
+  localLock,
+  sharedExpiryStore,
+  webLock,
+  type ChannelLike,
+  type LockManagerLike,
+  type SharedExpiry,
+  type SharedStorage,
+  type TabLock,
+  type TabMessage,
+} from "./tabs.js";
+
+/** The page's view of the session. */
+export type AuthState =
+  | { status: "loading" }
+  | { status: "signed-out" }
+  | {
+      status: "signed-in";
+      user: User;
+      session: Session;
+      /**
+       * When the access token expires (epoch ms), for `jwt`/`hybrid`; null under the `session`
+       * strategy, whose cookie needs no refresh.
+       */
+      accessTokenExpiresAt: number | null;
+    };
+
+/** A sign-in's outcome: done, or waiting for a second factor. */
+export type SignInResult =
+  | { status: "complete"; user: User; session: Session }
+  | {
+      status: "needs_second_factor";
+      /** Pass to {@link GatehouseClient.completeSecondFactor}. */
+      challenge: string;
+      /** The factors the user can answer with, e.g. `["totp", "backup_code"]`. */
+      factors: string[];
+    };
+
+/** A sign-up's outcome: signed in, or the account waits for its address to be verified. */
+export type SignUpResult =
+  { status: "complete"; user: User; session: Session } | { status: "needs_email_verification"; user: User };
+
+/** Options of {@link createGatehouseClient}. */
+export interface GatehouseClientOptions {
+  /**
+   * Where the Gatehouse API is: its base URL (`https://auth.example.com`), or `""` when the page
+   * is served from the same origin (or through a proxy that forwards `/v1`).
+   * @default ""
+   */
+  url?: string;
+  /**
+   * Refresh this long before the access token expires. By default a quarter of the token's
+   * lifetime, at least 1 s and at most 60 s (15 s for `hybrid`'s 60-second tokens).
+   */
+  refreshMarginMs?: number;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /**
+   * Where tabs note the access token's expiry. null keeps it in memory (one tab alone).
+   * @default globalThis.localStorage
+   */
+  storage?: SharedStorage | null;
+  /**
+   * The cross-tab lock. null falls back to the BroadcastChannel protocol.
+   * @default globalThis.navigator.locks
+   */
+  locks?: LockManagerLike | null;
+  /**
+   * Opens the channel the tabs talk on; null for none.
+   * @default (name) => new BroadcastChannel(name)
+   */
+  channel?: ((name: string) => ChannelLike) | null;
+  /** @default Date.now */
+  now?: () => number;
+  /**
+   * Whether to read the session as soon as the client is created.
+   * @default true
+   */
+  load?: boolean;
+}
+
+/** The browser client. Create one per page (the React provider does it for you). */
+export interface GatehouseClient {
+  /** The current state; `loading` until the first answer. */
+  getState(): AuthState;
+  /** Calls `listener` after every state change; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+  /** Reads the session from the server (refreshing once if the access token has expired). */
+  load(): Promise<AuthState>;
+  /** Creates an account; signed in at once unless the server requires a verified address first. */
+  signUp(input: { email: string; password: string; name?: string }): Promise<SignUpResult>;
+  /** Signs in with email and password. */
+  signInWithPassword(input: { email: string; password: string }): Promise<SignInResult>;
+  /** Answers a sign-in's second-factor challenge. */
+  completeSecondFactor(input: { challenge: string; factor: string; code: string }): Promise<SignInResult>;
+  /** Emails a sign-in link; after following it the browser lands on `redirectURL`. */
+  requestMagicLink(input: { email: string; redirectURL?: string }): Promise<void>;
+  /** Emails a 6-digit sign-in code. */
+  requestEmailCode(input: { email: string }): Promise<void>;
+  /** Signs in with an emailed code. */
+  signInWithEmailCode(input: { email: string; code: string }): Promise<SignInResult>;
+  /** Ends this session, in every tab. */
+  signOut(): Promise<void>;
+  /**
+   * Refreshes the access token now (`jwt`/`hybrid`), once for all tabs. Resolves false when the
+   * session has ended (the state is then `signed-out`) or the server could not be reached (a
+   * retry is scheduled).
+   */
+  refresh(): Promise<boolean>;
+  /** The signed-in user's live sessions, most recently active first. */
+  listSessions(): Promise<Session[]>;
+  /** Ends one of the user's sessions; ending the current one signs out. */
+  revokeSession(id: string): Promise<void>;
+  /** Emails a password-reset link (the same answer whether or not the account exists). */
+  requestPasswordReset(input: { email: string }): Promise<void>;
+  /** Sets a new password with a reset link's token; signs nobody in. */
+  confirmPasswordReset(input: { token: string; password: string }): Promise<void>;
+  /** Emails the signed-in user a verification link and code. */
+  requestEmailVerification(): Promise<void>;
+  /** Verifies an address with the emailed link's token, or the code while signed in. */
+  confirmEmailVerification(input: { token: string } | { code: string }): Promise<User>;
+  /** Changes the password (the current one, unless the session signed in within 10 minutes). */
+  changePassword(input: { currentPassword?: string; password: string }): Promise<void>;
+  /** Starts an address change: the new address gets a verification email. */
+  changeEmail(input: { email: string; currentPassword?: string }): Promise<void>;
+  /**
+   * `fetch` for the app's own API, with the session's cookies and a fresh access token: refreshes
+   * first when the token is due, and once more after a 401.
+   * @example
+   * ```ts
+   * const response = await client.fetch("/api/projects");
+   * ```
+   */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** Stops timers and listeners. */
+  close(): void;
+}
+
+/** The name of the lock and channel every tab of the app shares. */
+const CHANNEL_PREFIX = "gatehouse";
+/** After a failed refresh that was not a refusal (offline, 5xx), try again after these delays. */
+const RETRY_DELAYS_MS = [1_000, 3_000, 10_000, 30_000];
+
+function defaultMargin(lifetimeMs: number): number {
+  return Math.min(60_000, Math.max(1_000, Math.floor(lifetimeMs / 4)));
+}
+
+function defaultChannel(name: string): ChannelLike | null {
+  return typeof BroadcastChannel === "function" ? new BroadcastChannel(name) : null;
+}
+
+function defaultStorage(): SharedStorage | null {
+  try {
+    return typeof localStorage === "undefined" ? null : localStorage;
+  } catch {
+    // Reading `localStorage` throws where the page may not use it.
+    return null;
+  }
+}
+
+function defaultLocks(): LockManagerLike | null {
+  const locks = (globalThis.navigator as (Navigator & { locks?: LockManager }) | undefined)?.locks;
+  if (!locks) return null;
+  return {
+    // The DOM typing widens the callback's result; the lock resolves with exactly what it returns.
+    request: <T>(name: string, callback: () => Promise<T>): Promise<T> =>
+      locks.request(name, callback) as unknown as Promise<T>,
+  };
+}
+
+interface SignedInAnswer {
+  user: User;
+  session: Session;
+  expires_in?: number;
+}
+
+interface SecondFactorAnswer {
+  status: "needs_second_factor";
+  challenge: string;
+  factors: string[];
+}
+
+/**
+ * Creates the browser client.
+ *
+ * @example
+ * ```ts
+ * import { createGatehouseClient } from "@gatehouse/react/browser";
+ *
+ * const client = createGatehouseClient({ url: "https://auth.example.com" });
+ * client.subscribe(() => render(client.getState()));
+ * await client.signInWithPassword({ email, password });
+ * ```
+ */
+export function createGatehouseClient(options: GatehouseClientOptions = {}): GatehouseClient {
+  const url = options.url ?? "";
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const now = options.now ?? Date.now;
+  const api: APIRequester = createAPIRequester(url, fetchImpl);
+  // Tabs of different Gatehouse deployments (or apps on one origin talking to two) never mix.
+  const scope = `${CHANNEL_PREFIX}:${/^https?:\/\//i.test(url) ? new URL(url).origin : "same-origin"}`;
+  const shared = sharedExpiryStore(
+    options.storage === undefined ? defaultStorage() : options.storage,
+    `${scope}:expiry`,
+  );
+  const channel = options.channel === undefined ? defaultChannel(scope) : (options.channel?.(scope) ?? null);
+  const locks = options.locks === undefined ? defaultLocks() : options.locks;
+  const lock: TabLock = locks
+    ? webLock(locks, `${scope}:refresh`)
+    : channel
+      ? broadcastLock(channel, { now, random: () => Math.random().toString(36).slice(2) })
+      : localLock();
+
+  let state: AuthState = { status: "loading" };
+  let lifetimeMs = 0;
+  const listeners = new Set<() => void>();
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryIndex = 0;
+  let inFlight: Promise<boolean> | null = null;
+  let closed = false;
+
+  const margin = (lifetime: number): number => options.refreshMarginMs ?? defaultMargin(lifetime);
+
+  function setState(next: AuthState): void {
+    state = next;
+    for (const listener of [...listeners]) listener();
+  }
+
+  function post(message: TabMessage): void {
+    try {
+      channel?.postMessage(message);
+    } catch {
+      // A closed channel: this tab is going away.
+    }
+  }
+
+  function schedule(): void {
+    clearTimeout(refreshTimer);
+    refreshTimer = undefined;
+    if (closed || state.status !== "signed-in" || state.accessTokenExpiresAt === null) return;
+    const delay = Math.max(0, state.accessTokenExpiresAt - margin(lifetimeMs) - now());
+    refreshTimer = setTimeout(() => void refresh(), delay);
+  }
+
+  function isDue(expiresAt: number | null, lifetime: number): boolean {
+    return expiresAt !== null && now() >= expiresAt - margin(lifetime);
+  }
+
+  /** Adopts a token expiry learned from the server or another tab. */
+  function adoptExpiry(expiry: SharedExpiry): void {
+    lifetimeMs = expiry.lifetimeMs;
+    if (state.status === "signed-in") setState({ ...state, accessTokenExpiresAt: expiry.expiresAt });
+    retryIndex = 0;
+    schedule();
+  }
+
+  function signedIn(answer: SignedInAnswer): void {
+    let expiresAt: number | null = null;
+    if (typeof answer.expires_in === "number") {
+      expiresAt = now() + answer.expires_in * 1000;
+      const note = shared.read();
+      // The server reports whole seconds left; the note, when it is about the same token, has
+      // the exact expiry and the lifetime the token was issued with (to place the refresh).
+      if (note && Math.abs(note.expiresAt - expiresAt) <= 1_500) {
+        expiresAt = note.expiresAt;
+        lifetimeMs = note.lifetimeMs;
+      } else if (lifetimeMs === 0) {
+        lifetimeMs = answer.expires_in * 1000;
+      }
+    }
+    setState({ status: "signed-in", user: answer.user, session: answer.session, accessTokenExpiresAt: expiresAt });
+    schedule();
+  }
+
+  function signedOut(options: { tell: boolean }): void {
+    clearTimeout(refreshTimer);
+    refreshTimer = undefined;
+    shared.write(null);
+    if (state.status !== "signed-out") setState({ status: "signed-out" });
+    if (options.tell) post({ type: "signed-out" });
+  }
+
+  /** A sign-in or sign-up just answered with a session: record it and tell the other tabs. */
+  function completed(answer: SignedInAnswer): { status: "complete"; user: User; session: Session } {
+    if (typeof answer.expires_in === "number") {
+      lifetimeMs = answer.expires_in * 1000;
+      shared.write({ expiresAt: now() + lifetimeMs, lifetimeMs });
+    }
+    signedIn(answer);
+    post({ type: "signed-in" });
+    return { status: "complete", user: answer.user, session: answer.session };
+  }
+
+  function signInResult(answer: SignedInAnswer | SecondFactorAnswer): SignInResult {
+    if ("status" in answer && answer.status === "needs_second_factor") {
+      return { status: "needs_second_factor", challenge: answer.challenge, factors: answer.factors };
+    }
+    return completed(answer as SignedInAnswer);
+  }
+
+  async function refreshUnderLock(force: boolean, knownExpiry: number | null): Promise<boolean> {
+    return lock.run(async () => {
+      const note = shared.read();
+      // Another tab refreshed while this one waited for the lock: the cookie already holds the
+      // new token, so adopt its expiry instead of spending the refresh token a second time.
+      const othersRefreshed = note !== null && (!force || note.expiresAt !== knownExpiry);
+      if (othersRefreshed && !isDue(note.expiresAt, note.lifetimeMs)) {
+        adoptExpiry(note);
+        return true;
+      }
+      const answer = await api.request<{ expires_in: number }>("POST", "/v1/token", { grant_type: "refresh_token" });
+      const expiry = { expiresAt: now() + answer.expires_in * 1000, lifetimeMs: answer.expires_in * 1000 };
+      shared.write(expiry);
+      post({ type: "refreshed", ...expiry });
+      adoptExpiry(expiry);
+      return true;
+    });
+  }
+
+  function refreshOnce(force: boolean): Promise<boolean> {
+    inFlight ??= (async () => {
+      const knownExpiry = state.status === "signed-in" ? state.accessTokenExpiresAt : null;
+      try {
+        return await refreshUnderLock(force, knownExpiry);
+      } catch (error) {
+        if (error instanceof GatehouseAPIError && (error.status === 400 || error.status === 401)) {
+          // invalid_grant (session ended, token reused), no refresh token at all, or a strategy
+          // without refresh tokens: there is no session to keep.
+          if (state.status !== "signed-out") signedOut({ tell: true });
+          return false;
+        }
+        // Offline or a server fault: the session may well be alive. Try again shortly.
+        const delay = RETRY_DELAYS_MS[Math.min(retryIndex++, RETRY_DELAYS_MS.length - 1)]!;
+        clearTimeout(refreshTimer);
+        if (!closed) refreshTimer = setTimeout(() => void refresh(), delay);
+        throw error;
+      } finally {
+        inFlight = null;
+      }
+    })();
+    return inFlight;
+  }
+
+  function refresh(): Promise<boolean> {
+    return refreshOnce(false).catch(() => false);
+  }
+
+  async function load(): Promise<AuthState> {
+    try {
+      signedIn(await api.request<SignedInAnswer>("GET", "/v1/session"));
+    } catch (error) {
+      if (!(error instanceof GatehouseAPIError) || error.status !== 401) throw error;
+      // Under jwt/hybrid an expired access cookie also answers 401: one refresh tells.
+      const refreshed = await refreshOnce(true).catch(() => false);
+      if (!refreshed) {
+        signedOut({ tell: false });
+        return state;
+      }
+      try {
+        signedIn(await api.request<SignedInAnswer>("GET", "/v1/session"));
+      } catch (again) {
+        if (!(again instanceof GatehouseAPIError) || again.status !== 401) throw again;
+        signedOut({ tell: false });
+      }
+    }
+    return state;
+  }
+
+  /** Runs an authenticated call with a fresh token, refreshing once after a 401. */
+  async function authenticated<T>(call: () => Promise<T>): Promise<T> {
+    if (state.status === "signed-in" && isDue(state.accessTokenExpiresAt, lifetimeMs)) await refresh();
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof GatehouseAPIError) || error.status !== 401) throw error;
+      if (state.status !== "signed-in" || state.accessTokenExpiresAt === null) {
+        signedOut({ tell: true });
+        throw error;
+      }
+      if (!(await refreshOnce(true).catch(() => false))) throw error;
+      return call();
+    }
+  }
+
+  async function reloadAndTell(): Promise<void> {
+    await load().catch(() => {});
+    post({ type: "changed" });
+  }
+
+  function onTabMessage(event: MessageEvent): void {
+    const message = event.data as TabMessage | null;
+    if (!message || typeof message !== "object") return;
+    switch (message.type) {
+      case "refreshed":
+        if (typeof message.expiresAt === "number" && typeof message.lifetimeMs === "number") adoptExpiry(message);
+        break;
+      case "signed-out":
+        signedOut({ tell: false });
+        break;
+      case "signed-in":
+      case "changed":
+        void load().catch(() => {});
+        break;
+    }
+  }
+  channel?.addEventListener("message", onTabMessage);
+
+  // Timers in hidden tabs are throttled, so a tab coming back checks the token at once.
+  const onVisible = (): void => {
+    if (typeof document !== "undefined" && document.visibilityState !== "visible") return;
+    if (state.status === "signed-in" && isDue(state.accessTokenExpiresAt, lifetimeMs)) void refresh();
+  };
+  if (typeof document !== "undefined") document.addEventListener("visibilitychange", onVisible);
+  if (typeof window !== "undefined") window.addEventListener("online", onVisible);
+
+  const client: GatehouseClient = {
+    getState: () => state,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    load,
+    async signUp(input) {
+      const answer = await api.request<SignedInAnswer | { status: "needs_email_verification"; user: User }>(
+        "POST",
+        "/v1/sign-up",
+        input,
+      );
+      if ("status" in answer && answer.status === "needs_email_verification") {
+        return { status: "needs_email_verification", user: answer.user };
+      }
+      return completed(answer as SignedInAnswer);
+    },
+    async signInWithPassword(input) {
+      return signInResult(await api.request("POST", "/v1/sign-in/password", input));
+    },
+    async completeSecondFactor(input) {
+      return signInResult(await api.request("POST", "/v1/sign-in/second-factor", input));
+    },
+    async requestMagicLink({ email, redirectURL }) {
+      await api.request(
+        "POST",
+        "/v1/sign-in/magic-link",
+        redirectURL ? { email, redirect_url: redirectURL } : { email },
+      );
+    },
+    async requestEmailCode({ email }) {
+      await api.request("POST", "/v1/sign-in/email-code", { email });
+    },
+    async signInWithEmailCode(input) {
+      return signInResult(await api.request("POST", "/v1/sign-in/email-code/verify", input));
+    },
+    async signOut() {
+      try {
+        await api.request("POST", "/v1/sign-out");
+      } finally {
+        // Even when the server could not be told, this browser forgets the session everywhere.
+        signedOut({ tell: true });
+      }
+    },
+    refresh,
+    async listSessions() {
+      return (await authenticated(() => api.request<{ data: Session[] }>("GET", "/v1/sessions"))).data;
+    },
+    async revokeSession(id) {
+      const current = state.status === "signed-in" && state.session.id === id;
+      await authenticated(() => api.request("DELETE", `/v1/sessions/${encodeURIComponent(id)}`));
+      if (current) signedOut({ tell: true });
+    },
+    async requestPasswordReset({ email }) {
+      await api.request("POST", "/v1/password-reset", { email });
+    },
+    async confirmPasswordReset(input) {
+      await api.request("POST", "/v1/password-reset/confirm", input);
+    },
+    async requestEmailVerification() {
+      await authenticated(() => api.request("POST", "/v1/email-verification"));
+    },
+    async confirmEmailVerification(input) {
+      // A code needs the session of its account; a token works signed out too.
+      const call = () => api.request<{ user: User }>("POST", "/v1/email-verification/confirm", input);
+      const { user } = "code" in input ? await authenticated(call) : await call();
+      if (state.status === "signed-in" && state.user.id === user.id) await reloadAndTell();
+      return user;
+    },
+    async changePassword({ currentPassword, password }) {
+      await authenticated(() =>
+        api.request(
+          "POST",
+          "/v1/account/password",
+          currentPassword ? { current_password: currentPassword, password } : { password },
+        ),
+      );
+    },
+    async changeEmail({ email, currentPassword }) {
+      await authenticated(() =>
+        api.request(
+          "POST",
+          "/v1/account/email",
+          currentPassword ? { email, current_password: currentPassword } : { email },
+        ),
+      );
+    },
+    async fetch(input, init = {}) {
+      const send = (): Promise<Response> => fetchImpl(input, { credentials: "include", ...init });
+      if (state.status === "signed-in" && isDue(state.accessTokenExpiresAt, lifetimeMs)) await refresh();
+      const response = await send();
+      if (response.status !== 401 || state.status !== "signed-in" || state.accessTokenExpiresAt === null)
+        return response;
+      return (await refreshOnce(true).catch(() => false)) ? send() : response;
+    },
+    close() {
+      closed = true;
+      clearTimeout(refreshTimer);
+      channel?.removeEventListener("message", onTabMessage);
+      channel?.close();
+      lock.close();
+      if (typeof document !== "undefined") document.removeEventListener("visibilitychange", onVisible);
+      if (typeof window !== "undefined") window.removeEventListener("online", onVisible);
+      listeners.clear();
+    },
+  };
+
+  if (options.load ?? true) void load().catch(() => setState({ status: "signed-out" }));
+  return client;
+}

@@ -1,0 +1,363 @@
+/**
+ * `<SignIn/>`: every way of signing in that the server offers, in one card — email and
+ * password, an emailed magic link, an emailed 6-digit code — plus the second-factor step a
+ * sign-in may ask for. Errors come from the API's problem codes through the message catalogue.
+ */
+import { useState, type FormEvent, type ReactNode } from "react";
+import type { SignInResult } from "../browser/client.js";
+import { destination, looksLikeEmail, useForm } from "../lib/form.js";
+import {
+  Branding,
+  Button,
+  Card,
+  Divider,
+  Field,
+  KeyIcon,
+  LOADING_STEP,
+  MailIcon,
+  Notice,
+  PasswordField,
+} from "../lib/ui.js";
+import { formatMessage } from "../messages/index.js";
+import { useGatehouse } from "../provider/context.js";
+
+/** A way of signing in `<SignIn/>` can offer. */
+export type SignInMethod = "password" | "magic_link" | "email_code";
+
+/** What a custom second-factor step gets: the challenge, and how to answer it. */
+export interface SecondFactorStepProps {
+  challenge: string;
+  /** Factors the user can answer with, e.g. `["totp", "backup_code"]`. */
+  factors: string[];
+  /** Sends the answer; rejects with a GatehouseAPIError when it is wrong. */
+  complete(factor: string, code: string): Promise<void>;
+}
+
+/** Props of {@link SignIn}. */
+export interface SignInProps {
+  /**
+   * Where to go once signed in.
+   * @default the page's `?redirect_url=` when it is on this origin, else the provider's `paths.afterSignIn`
+   */
+  redirectURL?: string;
+  /** Called instead of navigating once signed in. */
+  onSignedIn?(result: Extract<SignInResult, { status: "complete" }>): void;
+  /** The ways to offer, in order. @default ["password", "magic_link", "email_code"] */
+  methods?: SignInMethod[];
+  /** The sign-up link; null hides it. @default the provider's `paths.signUp` */
+  signUpURL?: string | null;
+  /** The "Forgot password?" link; null hides it. @default the provider's `paths.resetPassword` */
+  resetPasswordURL?: string | null;
+  /** Prefills the email field. */
+  initialEmail?: string;
+  /**
+   * Renders the second-factor step instead of the built-in code form (passkeys, SMS…). The
+   * built-in form asks for a code and sends it as `totp`, or `backup_code` when the user picks it.
+   */
+  renderSecondFactor?(props: SecondFactorStepProps): ReactNode;
+}
+
+type Step =
+  | { name: "password" }
+  | { name: "magic-link-sent"; email: string }
+  | { name: "email-code"; email: string }
+  | { name: "second-factor"; challenge: string; factors: string[] }
+  | { name: "done" };
+
+/** Adds the current page's query (e.g. `redirect_url`) to a link, so it survives switching pages. */
+function withQuery(url: string): string {
+  if (typeof window === "undefined" || !window.location.search) return url;
+  return url.includes("?") ? url : `${url}${window.location.search}`;
+}
+
+/**
+ * The sign-in card.
+ *
+ * @example
+ * ```tsx
+ * <SignIn redirectURL="/dashboard" />
+ * ```
+ */
+export function SignIn(props: SignInProps): ReactNode {
+  const { client, state, messages, appName, paths, navigate } = useGatehouse();
+  const t = messages.signIn;
+  const methods = props.methods ?? ["password", "magic_link", "email_code"];
+  const [step, setStep] = useState<Step>({ name: "password" });
+  const [email, setEmail] = useState(props.initialEmail ?? "");
+  const [password, setPassword] = useState("");
+  const [code, setCode] = useState("");
+  const [factor, setFactor] = useState<"totp" | "backup_code">("totp");
+  const form = useForm(messages);
+  const target = destination(props.redirectURL, paths.afterSignIn);
+
+  function finish(result: SignInResult): void {
+    if (result.status === "needs_second_factor") {
+      setCode("");
+      setStep({ name: "second-factor", challenge: result.challenge, factors: result.factors });
+      return;
+    }
+    setStep({ name: "done" });
+    if (props.onSignedIn) props.onSignedIn(result);
+    else navigate(target);
+  }
+
+  function emailProblem(): string | null {
+    if (email.trim() === "") return messages.errors.email_required;
+    if (!looksLikeEmail(email)) return messages.errors.email_invalid;
+    return null;
+  }
+
+  async function onPassword(event: FormEvent): Promise<void> {
+    event.preventDefault();
+    if (!client) return;
+    const problems: Record<string, string> = {};
+    const emailError = emailProblem();
+    if (emailError) problems.email = emailError;
+    if (password === "") problems.password = messages.errors.password_required;
+    if (Object.keys(problems).length > 0) return form.invalid(problems);
+    await form.run(async () => finish(await client.signInWithPassword({ email: email.trim(), password })));
+  }
+
+  async function sendLink(): Promise<void> {
+    if (!client) return;
+    const emailError = emailProblem();
+    if (emailError) return form.invalid({ email: emailError });
+    const redirect = new URL(target, window.location.href).href;
+    const sent = await form.run(() => client.requestMagicLink({ email: email.trim(), redirectURL: redirect }));
+    if (sent) setStep({ name: "magic-link-sent", email: email.trim() });
+  }
+
+  async function sendCode(options: { again: boolean }): Promise<void> {
+    if (!client) return;
+    const emailError = emailProblem();
+    if (emailError) return form.invalid({ email: emailError });
+    const sent = await form.run(() => client.requestEmailCode({ email: email.trim() }));
+    if (sent) {
+      setCode("");
+      setStep({ name: "email-code", email: email.trim() });
+      if (options.again) form.setNotice(formatMessage(t.codeSent, { email: email.trim() }));
+    }
+  }
+
+  async function onCode(event: FormEvent): Promise<void> {
+    event.preventDefault();
+    if (!client || step.name !== "email-code") return;
+    if (!/^\d{6}$/.test(code.trim())) return form.invalid({ code: messages.errors.code_invalid });
+    await form.run(async () => finish(await client.signInWithEmailCode({ email: step.email, code: code.trim() })));
+  }
+
+  async function completeSecondFactor(challenge: string, chosen: string, answer: string): Promise<void> {
+    if (!client) return;
+    finish(await client.completeSecondFactor({ challenge, factor: chosen, code: answer }));
+  }
+
+  async function onSecondFactor(event: FormEvent): Promise<void> {
+    event.preventDefault();
+    if (step.name !== "second-factor") return;
+    if (code.trim() === "") return form.invalid({ code: messages.errors.code_invalid });
+    await form.run(() => completeSecondFactor(step.challenge, factor, code.trim()));
+  }
+
+  function back(): void {
+    form.reset();
+    setStep({ name: "password" });
+  }
+
+  const signUpURL = props.signUpURL === undefined ? paths.signUp : props.signUpURL;
+  const resetURL = props.resetPasswordURL === undefined ? paths.resetPassword : props.resetPasswordURL;
+  const footer =
+    signUpURL === null ? null : (
+      <p>
+        {t.noAccount}{" "}
+        <a className="gh-link" href={withQuery(signUpURL)}>
+          {t.signUpLink}
+        </a>
+      </p>
+    );
+
+  if (state.status === "loading" || !client || step.name === "done") {
+    return (
+      <Card title={t.title} step={LOADING_STEP}>
+        <p className="gh-muted" role="status">
+          {messages.common.loading}
+        </p>
+      </Card>
+    );
+  }
+
+  if (state.status === "signed-in" && step.name === "password") {
+    return (
+      <Card title={t.title} step="signed-in">
+        <p className="gh-text">{formatMessage(t.signedInAs, { email: state.user.email })}</p>
+        <div className="gh-actions">
+          <Button onClick={() => navigate(target)}>{t.continueTo}</Button>
+          <Button variant="secondary" onClick={() => void client.signOut()}>
+            {t.signOutInstead}
+          </Button>
+        </div>
+      </Card>
+    );
+  }
+
+  if (step.name === "magic-link-sent") {
+    return (
+      <Card title={t.magicLinkSentTitle} step={step.name} icon={<MailIcon />} footer={<Branding />}>
+        <p className="gh-text">{formatMessage(t.magicLinkSent, { email: step.email })}</p>
+        <Button variant="secondary" onClick={back}>
+          {messages.common.back}
+        </Button>
+      </Card>
+    );
+  }
+
+  if (step.name === "email-code") {
+    return (
+      <Card
+        title={t.codeTitle}
+        subtitle={formatMessage(t.codeSent, { email: step.email })}
+        step={step.name}
+        icon={<MailIcon />}
+        footer={<Branding />}
+      >
+        <form className="gh-form" noValidate onSubmit={(event) => void onCode(event)}>
+          <Notice tone={form.error ? "error" : "info"} noticeRef={form.noticeRef}>
+            {form.error ?? form.notice}
+          </Notice>
+          <Field
+            label={messages.common.code}
+            name="code"
+            value={code}
+            onChange={setCode}
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            maxLength={6}
+            pattern="[0-9]*"
+            autoFocus
+            error={form.fieldErrors.code}
+            inputRef={form.register("code")}
+            className="gh-input-code"
+          />
+          <Button type="submit" busy={form.busy}>
+            {t.codeSubmit}
+          </Button>
+        </form>
+        <div className="gh-row">
+          <Button variant="link" onClick={() => void sendCode({ again: true })}>
+            {t.resendCode}
+          </Button>
+          <Button variant="link" onClick={back}>
+            {messages.common.back}
+          </Button>
+        </div>
+      </Card>
+    );
+  }
+
+  if (step.name === "second-factor") {
+    const challenge = step.challenge;
+    return (
+      <Card title={t.secondFactorTitle} subtitle={t.secondFactorPrompt} step={step.name} icon={<KeyIcon />}>
+        {props.renderSecondFactor ? (
+          props.renderSecondFactor({
+            challenge,
+            factors: step.factors,
+            complete: (chosen, answer) => completeSecondFactor(challenge, chosen, answer),
+          })
+        ) : (
+          <form className="gh-form" noValidate onSubmit={(event) => void onSecondFactor(event)}>
+            <Notice tone="error" noticeRef={form.noticeRef}>
+              {form.error}
+            </Notice>
+            <Field
+              label={messages.common.code}
+              name="code"
+              value={code}
+              onChange={setCode}
+              autoComplete="one-time-code"
+              autoFocus
+              error={form.fieldErrors.code}
+              inputRef={form.register("code")}
+            />
+            {step.factors.includes("backup_code") ? (
+              <label className="gh-checkbox">
+                <input
+                  type="checkbox"
+                  checked={factor === "backup_code"}
+                  onChange={(event) => setFactor(event.target.checked ? "backup_code" : "totp")}
+                />
+                {t.useBackupCode}
+              </label>
+            ) : null}
+            <Button type="submit" busy={form.busy}>
+              {t.secondFactorSubmit}
+            </Button>
+          </form>
+        )}
+      </Card>
+    );
+  }
+
+  const subtitle = appName ? formatMessage(t.subtitle, { appName }) : t.subtitleGeneric;
+  const emailMethods = methods.filter((method) => method !== "password");
+  return (
+    <Card title={t.title} subtitle={subtitle} step={step.name} footer={footer}>
+      <form className="gh-form" noValidate onSubmit={(event) => void onPassword(event)}>
+        <Notice tone="error" noticeRef={form.noticeRef}>
+          {form.error}
+        </Notice>
+        <Field
+          label={messages.common.email}
+          name="email"
+          type="email"
+          value={email}
+          onChange={setEmail}
+          autoComplete="username"
+          autoFocus
+          error={form.fieldErrors.email}
+          inputRef={form.register("email")}
+        />
+        {methods.includes("password") ? (
+          <>
+            <PasswordField
+              label={messages.common.password}
+              name="password"
+              value={password}
+              onChange={setPassword}
+              autoComplete="current-password"
+              error={form.fieldErrors.password}
+              inputRef={form.register("password")}
+              aside={
+                resetURL === null ? null : (
+                  <a className="gh-link gh-link-small" href={withQuery(resetURL)}>
+                    {t.forgotPassword}
+                  </a>
+                )
+              }
+            />
+            <Button type="submit" busy={form.busy}>
+              {t.submit}
+            </Button>
+          </>
+        ) : null}
+      </form>
+      {emailMethods.length > 0 ? (
+        <>
+          {methods.includes("password") ? <Divider label={messages.common.or} /> : null}
+          <div className="gh-stack">
+            {emailMethods.includes("magic_link") ? (
+              <Button variant="secondary" onClick={() => void sendLink()}>
+                <MailIcon />
+                {t.magicLink}
+              </Button>
+            ) : null}
+            {emailMethods.includes("email_code") ? (
+              <Button variant="secondary" onClick={() => void sendCode({ again: false })}>
+                {t.emailCode}
+              </Button>
+            ) : null}
+          </div>
+        </>
+      ) : null}
+    </Card>
+  );
+}

@@ -1,0 +1,91 @@
+/**
+ * The hosted pages (`/sign-in`, `/sign-up`, `/account`, `/reset-password`, `/verify-email`):
+ * one small app built from `@gatehouse/react`'s components, told by the server which page to
+ * show. Built by Vite into `packages/server/dist/pages` and served under a strict CSP.
+ */
+import { StrictMode, useEffect, type ReactNode } from "react";
+import { createRoot } from "react-dom/client";
+import {
+  GatehouseProvider,
+  ResetPassword,
+  SignIn,
+  SignUp,
+  UserButton,
+  UserProfile,
+  VerifyEmail,
+  useGatehouse,
+} from "@gatehouse/react";
+import "@gatehouse/react/styles.css";
+import "./pages.css";
+import { readPageConfig, type PageConfig } from "./config.js";
+
+/** The app's name as a small wordmark over every page. */
+function Brand({ config }: { config: PageConfig }): ReactNode {
+  const name = config.appName ?? "Gatehouse";
+  return (
+    <a className="page-brand" href={config.redirectURL ?? config.paths.account}>
+      <span className="page-brand-mark" aria-hidden="true">
+        {name.slice(0, 1).toUpperCase()}
+      </span>
+      <span>{name}</span>
+    </a>
+  );
+}
+
+/** The account page; a visitor who is not signed in is sent to sign in and brought back. */
+function Account({ config }: { config: PageConfig }): ReactNode {
+  const { state } = useGatehouse();
+  useEffect(() => {
+    if (state.status === "signed-out") {
+      window.location.replace(`${config.paths["sign-in"]}?redirect_url=${encodeURIComponent(config.paths.account)}`);
+    }
+  }, [state.status, config]);
+  return (
+    <div className="page page-wide">
+      <header className="page-bar">
+        <Brand config={config} />
+        <UserButton />
+      </header>
+      <main className="page-main">
+        <UserProfile />
+      </main>
+    </div>
+  );
+}
+
+function Page({ config }: { config: PageConfig }): ReactNode {
+  if (config.page === "account") return <Account config={config} />;
+  const redirectURL = config.redirectURL ?? config.paths.account;
+  return (
+    <div className="page">
+      <main className="page-main page-centered">
+        <Brand config={config} />
+        {config.page === "sign-in" ? <SignIn redirectURL={redirectURL} /> : null}
+        {config.page === "sign-up" ? <SignUp redirectURL={redirectURL} /> : null}
+        {config.page === "reset-password" ? <ResetPassword /> : null}
+        {config.page === "verify-email" ? <VerifyEmail continueURL={config.paths.account} /> : null}
+      </main>
+    </div>
+  );
+}
+
+const config = readPageConfig(document);
+document.documentElement.dataset.ghTheme = "system";
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <GatehouseProvider
+      url={config.paths.api}
+      appName={config.appName ?? undefined}
+      paths={{
+        signIn: config.paths["sign-in"],
+        signUp: config.paths["sign-up"],
+        account: config.paths.account,
+        resetPassword: config.paths["reset-password"],
+        afterSignIn: config.redirectURL ?? config.paths.account,
+        afterSignOut: config.paths["sign-in"],
+      }}
+    >
+      <Page config={config} />
+    </GatehouseProvider>
+  </StrictMode>,
+);

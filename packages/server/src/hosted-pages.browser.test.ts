@@ -1,0 +1,371 @@
+/**
+ * The hosted pages in a real browser (Debian's Chromium through playwright-core) against a real
+ * `gatehouse start` process: hybrid strategy with 5-second access tokens, mail in the
+ * development mailbox. One browser for the file; each test gets fresh contexts (cookie jars).
+ *
+ * Proves the flows a user goes through (sign-up, sign-out, sign-in, the wrong-password
+ * message, email-code sign-in, reset through the mailbox, revoking another device), that two
+ * tabs stay signed in across refreshes with each refresh token spent exactly once, that a
+ * sign-out reaches the other tab at once, that no script can read the session cookies, that
+ * the CSP holds, and that axe-core finds no serious or critical accessibility violation.
+ * Screenshots of every page, light and dark, are written to `test-results/`.
+ */
+import { readFile, mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BrowserContext, ConsoleMessage, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isFocused, launchTestBrowser, probeChromium, screenshot, type TestBrowser } from "./test-support/browser.js";
+import { freePort, runCLI, strongPassword, uniqueEmail, type CLIProcess } from "./test-support/cli-process.js";
+
+const chromium = probeChromium();
+const ACCESS_TOKEN_SECONDS = 5;
+
+let dataDir: string;
+let server: CLIProcess;
+let base: string;
+let browser: TestBrowser;
+/** Console messages about the CSP or Trusted Types, from every page of the file. */
+const policyViolations: string[] = [];
+const contexts: BrowserContext[] = [];
+
+async function newContext(options: { colorScheme?: "light" | "dark" } = {}): Promise<BrowserContext> {
+  const context = await browser.newContext(options);
+  contexts.push(context);
+  context.on("console", (message: ConsoleMessage) => {
+    if (/Content Security Policy|Trusted ?Type/i.test(message.text())) policyViolations.push(message.text());
+  });
+  context.on("weberror", (error) => policyViolations.push(`page error: ${error.error().message}`));
+  return context;
+}
+
+interface MailboxMessage {
+  template: string;
+  to: string;
+  links: string[];
+  text: string;
+}
+
+/** The newest message of `template` to `to` in the development mailbox, waiting for it. */
+async function mail(template: string, to: string): Promise<MailboxMessage> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { data } = (await (await fetch(`${base}/dev/mailbox.json`)).json()) as { data: MailboxMessage[] };
+    const found = data.find((message) => message.template === template && message.to === to);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ${template} mail to ${to}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Signs up through the hosted page and waits for the account page. */
+async function signUp(page: Page, email: string, password: string, name?: string): Promise<void> {
+  await page.goto(`${base}/sign-up`);
+  if (name) await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL(`${base}/account`);
+  await page.getByRole("heading", { name: "Active sessions" }).waitFor();
+}
+
+async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.goto(`${base}/sign-in`);
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.waitForURL(`${base}/account`);
+  await page.getByRole("heading", { name: "Active sessions" }).waitFor();
+}
+
+/** `GET /v1/session` from inside the page, with its cookies. */
+function sessionStatus(page: Page): Promise<number> {
+  return page.evaluate(async () => (await fetch("/v1/session", { credentials: "include" })).status);
+}
+
+describe.skipIf(!chromium.available)(`hosted pages in Chromium ${chromium.reason}`, () => {
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "gatehouse-browser-"));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = runCLI(["start"], {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      GATEHOUSE_URL: base,
+      GATEHOUSE_DATA_DIR: dataDir,
+      GATEHOUSE_STRATEGY: "hybrid",
+      GATEHOUSE_ACCESS_TOKEN_TTL: `${ACCESS_TOKEN_SECONDS}s`,
+      GATEHOUSE_APP_NAME: "Acme",
+      GATEHOUSE_LOG_LEVEL: "warn",
+    });
+    await server.waitForOutput(/Gatehouse listening on/);
+    browser = await launchTestBrowser();
+  });
+
+  afterAll(async () => {
+    await Promise.all(contexts.map((context) => context.close().catch(() => {})));
+    await browser?.close();
+    if (server && server.child.exitCode === null) {
+      server.child.kill("SIGTERM");
+      await server.exited;
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("signs up, out and in; says when the password is wrong; the session cookies are out of scripts' reach", async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    const email = uniqueEmail();
+    const password = strongPassword();
+    await signUp(page, email, password, "Ada Lovelace");
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).innerText()).toBe("Ada Lovelace");
+
+    const cookies = await context.cookies();
+    const credentials = cookies.filter((cookie) => cookie.name.startsWith("gatehouse_"));
+    expect(credentials.map((cookie) => cookie.name).sort()).toEqual(
+      expect.arrayContaining(["gatehouse_access", "gatehouse_refresh"]),
+    );
+    for (const cookie of credentials) expect(cookie.httpOnly).toBe(true);
+    expect(await page.evaluate(() => document.cookie)).not.toMatch(/gatehouse/);
+
+    // Sign out from the avatar menu, with the keyboard only.
+    await page.getByRole("button", { name: /Open the account menu/ }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => isFocused(page.getByRole("menuitem", { name: "Manage account" }))).toBe(true);
+    await page.keyboard.press("ArrowDown");
+    await expect.poll(() => isFocused(page.getByRole("menuitem", { name: "Sign out" }))).toBe(true);
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${base}/sign-in`);
+    expect(await sessionStatus(page)).toBe(401);
+
+    // A wrong password: announced, and the form keeps the address.
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByLabel("Password", { exact: true }).fill(`${password}-wrong`);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect.poll(() => page.getByRole("alert").innerText()).toBe("The email or password is incorrect.");
+    await expect.poll(() => isFocused(page.getByRole("alert"))).toBe(true);
+    expect(await page.getByLabel("Email", { exact: true }).inputValue()).toBe(email);
+
+    await page.getByLabel("Password", { exact: true }).fill(password);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(`${base}/account`);
+    expect(await sessionStatus(page)).toBe(200);
+  });
+
+  it("says what is missing before sending, and focuses the field", async () => {
+    const page = await (await newContext()).newPage();
+    await page.goto(`${base}/sign-in`);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    const emailInput = page.getByLabel("Email", { exact: true });
+    await expect.poll(() => isFocused(emailInput)).toBe(true);
+    expect(await emailInput.getAttribute("aria-invalid")).toBe("true");
+    await page.getByText("Enter your email address.").waitFor();
+  });
+
+  it("signs in with an emailed code", async () => {
+    const email = uniqueEmail();
+    const setup = await (await newContext()).newPage();
+    await signUp(setup, email, strongPassword());
+
+    const page = await (await newContext()).newPage();
+    await page.goto(`${base}/sign-in`);
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByRole("button", { name: "Email me a code" }).click();
+    await expect.poll(() => isFocused(page.getByRole("heading", { name: "Enter the code" }))).toBe(true);
+    const code = /\b(\d{6})\b/.exec((await mail("email-code", email)).text)![1]!;
+    await page.getByLabel("Code", { exact: true }).fill(code);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(`${base}/account`);
+  });
+
+  it("signs in with an emailed magic link, landing where the sign-in page was asked to go", async () => {
+    const email = uniqueEmail();
+    const setup = await (await newContext()).newPage();
+    await signUp(setup, email, strongPassword());
+
+    const page = await (await newContext()).newPage();
+    await page.goto(`${base}/sign-in?redirect_url=${encodeURIComponent("/account")}`);
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+    await expect.poll(() => isFocused(page.getByRole("heading", { name: "Check your email" }))).toBe(true);
+    const link = (await mail("magic-link", email)).links[0]!;
+    await page.goto(link);
+    await page.waitForURL(`${base}/account`);
+    await page.getByRole("heading", { name: "Active sessions" }).waitFor();
+  });
+
+  it("verifies the address from the account page with the emailed code", async () => {
+    const email = uniqueEmail();
+    const page = await (await newContext()).newPage();
+    await signUp(page, email, strongPassword());
+    await page.getByText("Not verified").waitFor();
+    await page.getByRole("button", { name: "Send a verification email" }).click();
+    await page.getByLabel("Verification code").waitFor();
+    const code = /\b(\d{6})\b/.exec((await mail("verify-email", email)).text)![1]!;
+    await page.getByLabel("Verification code").fill(code);
+    await page.getByRole("button", { name: "Verify", exact: true }).click();
+    await page.getByText("Your email address is verified.").waitFor();
+    await page.getByText("Verified", { exact: true }).waitFor();
+  });
+
+  it("resets the password through the mailbox link, which leaves the address bar", async () => {
+    const email = uniqueEmail();
+    const page = await (await newContext()).newPage();
+    await signUp(page, email, strongPassword());
+
+    const other = await (await newContext()).newPage();
+    await other.goto(`${base}/sign-in`);
+    await other.getByRole("link", { name: "Forgot password?" }).click();
+    await other.waitForURL(`${base}/reset-password`);
+    await other.getByLabel("Email", { exact: true }).fill(email);
+    await other.getByRole("button", { name: "Send the link" }).click();
+    await other.getByRole("heading", { name: "Check your email" }).waitFor();
+
+    const link = (await mail("password-reset", email)).links.find((each) => each.includes("/reset-password"))!;
+    await other.goto(link);
+    await other.getByLabel("New password", { exact: true }).waitFor();
+    expect(other.url()).toBe(`${base}/reset-password`);
+    const newPassword = strongPassword();
+    await other.getByLabel("New password", { exact: true }).fill(newPassword);
+    await other.getByRole("button", { name: "Set the new password" }).click();
+    await other.getByRole("heading", { name: "Password changed" }).waitFor();
+
+    // The reset ended the first browser's session.
+    expect(await sessionStatus(page)).toBe(401);
+    await signIn(other, email, newPassword);
+  });
+
+  it("keeps two tabs signed in across refreshes, spending each refresh token once; a sign-out reaches the other tab at once", async () => {
+    const context = await newContext();
+    const presented: string[] = [];
+    context.on("request", (request) => {
+      if (request.method() !== "POST" || new URL(request.url()).pathname !== "/v1/token") return;
+      void request.allHeaders().then((headers) => {
+        presented.push(/gatehouse_refresh=([^;]+)/.exec(headers.cookie ?? "")?.[1] ?? "(none)");
+      });
+    });
+    const first = await context.newPage();
+    await signUp(first, uniqueEmail(), strongPassword());
+    // The sign-up page's own load, signed out, tried one refresh without a cookie; count from here.
+    presented.length = 0;
+    const second = await context.newPage();
+    await second.goto(`${base}/account`);
+    await second.getByRole("heading", { name: "Active sessions" }).waitFor();
+
+    const started = Date.now();
+    const periods = 3;
+    await first.waitForTimeout(periods * ACCESS_TOKEN_SECONDS * 1000);
+    const elapsed = Date.now() - started;
+
+    for (const page of [first, second]) {
+      // Polled briefly: on a loaded machine a request may race a refresh that is just landing.
+      await expect.poll(() => sessionStatus(page), { timeout: 3_000 }).toBe(200);
+      await page.getByRole("heading", { name: "Active sessions" }).waitFor();
+    }
+    // Refreshed ahead of every expiry, about once per lifetime for both tabs together...
+    expect(presented.length).toBeGreaterThanOrEqual(periods);
+    expect(presented.length).toBeLessThanOrEqual(Math.ceil(elapsed / ((ACCESS_TOKEN_SECONDS - 1.25) * 1000)) + 1);
+    // ...and never the same refresh token twice: one tab refreshed, the other adopted it.
+    expect(new Set(presented).size).toBe(presented.length);
+    expect(presented).not.toContain("(none)");
+
+    const before = presented.length;
+    await first.getByRole("button", { name: "Sign out", exact: true }).last().click();
+    await first.waitForURL(/\/sign-in/);
+    // The other tab hears of it at once and leaves the account page, without a refresh.
+    await second.waitForURL(/\/sign-in/, { timeout: 5_000, waitUntil: "commit" });
+    expect(presented.length).toBe(before);
+  });
+
+  it("revokes another device's session from the account page", async () => {
+    const email = uniqueEmail();
+    const password = strongPassword();
+    const laptop = await (await newContext()).newPage();
+    await signUp(laptop, email, password);
+    const phone = await (await newContext()).newPage();
+    await signIn(phone, email, password);
+
+    await laptop.reload();
+    const sessions = laptop.getByRole("list").getByRole("listitem");
+    await expect.poll(() => sessions.filter({ hasText: "Chrome on Linux" }).count()).toBe(2);
+    await laptop.getByRole("button", { name: /^Sign out the session on Chrome on Linux$/ }).click();
+    await laptop.getByRole("status").filter({ hasText: "was signed out" }).waitFor();
+    await expect.poll(() => sessions.filter({ hasText: "Chrome on Linux" }).count()).toBe(1);
+
+    expect(await sessionStatus(phone)).toBe(401);
+    expect(await sessionStatus(laptop)).toBe(200);
+  });
+
+  it("has no serious or critical accessibility violations on any page, light or dark (screenshots in test-results/)", async () => {
+    const require = createRequire(import.meta.url);
+    const axeSource = await readFile(require.resolve("axe-core/axe.min.js"), "utf8");
+    const email = uniqueEmail();
+    const password = strongPassword();
+    const findings: string[] = [];
+
+    for (const colorScheme of ["light", "dark"] as const) {
+      const context = await newContext({ colorScheme });
+      const page = await context.newPage();
+      const pages: [string, string, () => Promise<void>][] = [
+        ["sign-in", "/sign-in", () => page.getByLabel("Email", { exact: true }).waitFor()],
+        ["sign-up", "/sign-up", () => page.getByLabel("Password", { exact: true }).waitFor()],
+        ["reset-password", "/reset-password", () => page.getByLabel("Email", { exact: true }).waitFor()],
+        [
+          "reset-password-new",
+          "/reset-password?token=not-a-real-token",
+          () => page.getByLabel("New password", { exact: true }).waitFor(),
+        ],
+        ["verify-email", "/verify-email?token=not-a-real-token", () => page.getByRole("alert").waitFor()],
+      ];
+      for (const [name, path, ready] of pages) {
+        await page.goto(`${base}${path}`);
+        await ready();
+        findings.push(...(await axeViolations(page, axeSource, `${name} (${colorScheme})`)));
+        await screenshot(page, `${name}-${colorScheme}`);
+      }
+      // The wrong-password state of the sign-in page.
+      await page.goto(`${base}/sign-in`);
+      await page.getByLabel("Email", { exact: true }).fill(email);
+      await page.getByLabel("Password", { exact: true }).fill("not the password");
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await page.getByRole("alert").filter({ hasText: "incorrect" }).waitFor();
+      findings.push(...(await axeViolations(page, axeSource, `sign-in error (${colorScheme})`)));
+      await screenshot(page, `sign-in-error-${colorScheme}`);
+
+      if (colorScheme === "light") await signUp(page, email, password, "Grace Hopper");
+      else await signIn(page, email, password);
+      findings.push(...(await axeViolations(page, axeSource, `account (${colorScheme})`)));
+      await screenshot(page, `account-${colorScheme}`);
+      await page.getByRole("button", { name: /Open the account menu/ }).click();
+      await page.getByRole("menu").waitFor();
+      findings.push(...(await axeViolations(page, axeSource, `account menu (${colorScheme})`)));
+      await screenshot(page, `account-menu-${colorScheme}`);
+    }
+    expect(findings).toEqual([]);
+  });
+
+  it("ran every page under the CSP and Trusted Types without a single violation", () => {
+    expect(policyViolations).toEqual([]);
+  });
+});
+
+/** Runs axe-core in the page; returns its serious and critical violations, described. */
+async function axeViolations(page: Page, axeSource: string, label: string): Promise<string[]> {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run();
+    return result.violations
+      .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+      .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`);
+  });
+  return violations.map((violation) => `${label}: ${violation}`);
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  nodes: { target: string[] }[];
+}
