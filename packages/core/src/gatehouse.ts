@@ -239,7 +239,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   }
 
   const routes: AnyRoute[] = [
-    ...accountRoutes({ accounts, sessions, transport, cookie: resolved.cookie }),
+    ...accountRoutes({ accounts, transport, cookie: resolved.cookie }),
     ...sessionRoutes({ sessions, transport, clock }),
     ...tokenRoutes({
       tokens,
@@ -256,8 +256,8 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     ...secretKeyRoutes({ secretKeys }),
     ...securityEventRoutes({ log: securityEvents }),
     ...webhookRoutes({ webhooks, clock }),
-    ...emailRoutes({ email, sessions, transport, cookie: resolved.cookie, baseURL: resolved.baseURL }),
-    ...mfaRoutes({ mfa, accounts, sessions, transport, cookie: resolved.cookie }),
+    ...emailRoutes({ email, transport, cookie: resolved.cookie, baseURL: resolved.baseURL }),
+    ...mfaRoutes({ mfa, accounts, transport, cookie: resolved.cookie }),
   ];
   let openAPI: Record<string, unknown> | undefined;
   const openAPIDocument = (): Record<string, unknown> =>

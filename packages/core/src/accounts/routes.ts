@@ -6,7 +6,6 @@ import { z } from "zod";
 import type { CookieSettings } from "../http/credentials.js";
 import { defineRoute, jsonResponse, type AnyRoute, type RouteContext } from "../http/route.js";
 import { bearerTokenJSON, cookieSignInJSON } from "../sessions/schema.js";
-import type { RevocationReason, SessionService } from "../sessions/service.js";
 import type { SessionTransport } from "../sessions/transport.js";
 import { deviceCookie, readDeviceToken } from "./devices.js";
 import { needsVerificationJSON, signInBody, signUpBody, toUserJSON } from "./schema.js";
@@ -16,7 +15,6 @@ import { isPendingSecondFactor, type AccountService, type SignInClient, type Sig
 /** What the account routes need. */
 export interface AccountRouteDependencies {
   accounts: AccountService;
-  sessions: SessionService;
   transport: SessionTransport;
   cookie: CookieSettings;
 }
@@ -70,13 +68,7 @@ export const secondFactorResponse = {
 };
 
 /** The account routes. */
-export function accountRoutes({ accounts, sessions, transport, cookie }: AccountRouteDependencies): AnyRoute[] {
-  // A sign-in never adopts the session the client already had (session fixation); it ends it.
-  async function endPresentedSession(context: RouteContext<unknown>, reason: RevocationReason): Promise<void> {
-    const presented = await transport.presentedSession(context.request, context.transport);
-    if (presented) await sessions.revoke(presented, reason);
-  }
-
+export function accountRoutes({ accounts, transport, cookie }: AccountRouteDependencies): AnyRoute[] {
   return [
     defineRoute({
       method: "POST",
@@ -97,7 +89,7 @@ export function accountRoutes({ accounts, sessions, transport, cookie }: Account
         429: { description: "`rate_limited`" },
       },
       async handle(context) {
-        await endPresentedSession(context, "replaced_by_sign_in");
+        await transport.endPresentedSession(context.request, context.transport, "replaced_by_sign_in");
         const { user, issued, deviceToken, pending } = await accounts.signUp(
           context.body,
           signInClientOf(context, cookie),
@@ -132,7 +124,7 @@ export function accountRoutes({ accounts, sessions, transport, cookie }: Account
         429: { description: "`rate_limited`, with `Retry-After`" },
       },
       async handle(context) {
-        await endPresentedSession(context, "replaced_by_sign_in");
+        await transport.endPresentedSession(context.request, context.transport, "replaced_by_sign_in");
         const signedIn = await accounts.signIn(context.body, signInClientOf(context, cookie));
         return signedInResponse(200, context, signedIn, transport, cookie);
       },
@@ -145,7 +137,7 @@ export function accountRoutes({ accounts, sessions, transport, cookie }: Account
       auth: "none",
       responses: { 204: { description: "Signed out (also when there was no session)" } },
       async handle(context) {
-        await endPresentedSession(context, "sign_out");
+        await transport.endPresentedSession(context.request, context.transport, "sign_out");
         const headers = new Headers({ "cache-control": "no-store" });
         if (context.transport === "cookie") {
           for (const value of transport.clearedCookies()) headers.append("set-cookie", value);

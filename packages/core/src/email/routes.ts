@@ -12,7 +12,6 @@ import { GatehouseError, InvalidTokenError } from "../errors/index.js";
 import type { CookieSettings } from "../http/credentials.js";
 import { defineRoute, jsonResponse, type AnyRoute, type RouteContext } from "../http/route.js";
 import { bearerTokenJSON, cookieSignInJSON } from "../sessions/schema.js";
-import type { SessionService } from "../sessions/service.js";
 import type { SessionTransport } from "../sessions/transport.js";
 import { messagePage } from "./pages.js";
 import {
@@ -32,7 +31,6 @@ import type { EmailService } from "./service.js";
 /** What the email routes need. */
 export interface EmailRouteDependencies {
   email: EmailService;
-  sessions: SessionService;
   transport: SessionTransport;
   cookie: CookieSettings;
   /** Where the hosted pages live (a magic link that needs a second factor lands on `/sign-in`). */
@@ -64,13 +62,7 @@ function acceptedResponse(): Response {
 }
 
 /** The email routes. */
-export function emailRoutes({ email, sessions, transport, cookie, baseURL }: EmailRouteDependencies): AnyRoute[] {
-  // A sign-in never adopts the session the client already had (session fixation); it ends it.
-  async function endPresentedSession(context: RouteContext<unknown>): Promise<void> {
-    const presented = await transport.presentedSession(context.request, context.transport);
-    if (presented) await sessions.revoke(presented, "replaced_by_sign_in");
-  }
-
+export function emailRoutes({ email, transport, cookie, baseURL }: EmailRouteDependencies): AnyRoute[] {
   return [
     defineRoute({
       method: "POST",
@@ -189,7 +181,7 @@ export function emailRoutes({ email, sessions, transport, cookie, baseURL }: Ema
       async handle(context) {
         const token = new URL(context.request.url).searchParams.get("token") ?? "";
         try {
-          await endPresentedSession(context);
+          await transport.endPresentedSession(context.request, context.transport, "replaced_by_sign_in");
           // A link opened in a browser always gets the cookie transport.
           const client = { ...signInClientOf(context, cookie), transport: "cookie" as const };
           const { signedIn, redirectURL } = await email.verifyMagicLink(token, client);
@@ -239,7 +231,7 @@ export function emailRoutes({ email, sessions, transport, cookie, baseURL }: Ema
         400: { description: "`invalid_token`" },
       },
       async handle(context) {
-        await endPresentedSession(context);
+        await transport.endPresentedSession(context.request, context.transport, "replaced_by_sign_in");
         const { signedIn } = await email.verifyMagicLink(context.body.token, signInClientOf(context, cookie));
         return signedInResponse(200, context, signedIn, transport, cookie);
       },
@@ -277,7 +269,7 @@ export function emailRoutes({ email, sessions, transport, cookie, baseURL }: Ema
         ...throttled,
       },
       async handle(context) {
-        await endPresentedSession(context);
+        await transport.endPresentedSession(context.request, context.transport, "replaced_by_sign_in");
         const signedIn = await email.verifyEmailCode(
           context.body.email,
           context.body.code,

@@ -9,7 +9,7 @@ import type { AccountService } from "../accounts/service.js";
 import type { CookieSettings } from "../http/credentials.js";
 import { defineRoute, jsonResponse, type AnyRoute, type RouteContext } from "../http/route.js";
 import { bearerTokenJSON, cookieSignInJSON, sessionJSON, toSessionJSON } from "../sessions/schema.js";
-import type { ClientDetails, SessionService } from "../sessions/service.js";
+import type { ClientDetails } from "../sessions/service.js";
 import type { SessionTransport } from "../sessions/transport.js";
 import {
   backupCodesJSON,
@@ -28,7 +28,6 @@ import type { MFAService, TOTPEnrollment } from "./service.js";
 export interface MFARouteDependencies {
   mfa: MFAService;
   accounts: AccountService;
-  sessions: SessionService;
   transport: SessionTransport;
   cookie: CookieSettings;
 }
@@ -61,13 +60,7 @@ function enrollmentJSON(enrollment: TOTPEnrollment): z.infer<typeof totpEnrollme
 }
 
 /** The MFA routes. */
-export function mfaRoutes({ mfa, accounts, sessions, transport, cookie }: MFARouteDependencies): AnyRoute[] {
-  // A sign-in never adopts the session the client already had (session fixation); it ends it.
-  async function endPresentedSession(context: RouteContext<unknown>): Promise<void> {
-    const presented = await transport.presentedSession(context.request, context.transport);
-    if (presented) await sessions.revoke(presented, "replaced_by_sign_in");
-  }
-
+export function mfaRoutes({ mfa, accounts, transport, cookie }: MFARouteDependencies): AnyRoute[] {
   return [
     defineRoute({
       method: "POST",
@@ -80,7 +73,7 @@ export function mfaRoutes({ mfa, accounts, sessions, transport, cookie }: MFARou
       async handle(context) {
         const client = signInClientOf(context, cookie);
         const result = await accounts.completeSecondFactor(context.body, client);
-        await endPresentedSession(context);
+        await transport.endPresentedSession(context.request, context.transport, "replaced_by_sign_in");
         return signedInResponse(200, context, result, transport, cookie);
       },
     }),
@@ -125,7 +118,7 @@ export function mfaRoutes({ mfa, accounts, sessions, transport, cookie }: MFARou
       async handle(context) {
         const client = signInClientOf(context, cookie);
         const { backupCodes, ...result } = await accounts.completeEnrollment(context.body, client);
-        await endPresentedSession(context);
+        await transport.endPresentedSession(context.request, context.transport, "replaced_by_sign_in");
         return signedInResponse(200, context, result, transport, cookie, { backup_codes: backupCodes });
       },
     }),

@@ -21,7 +21,7 @@ import { jsonResponse, type Caller, type Transport } from "../http/route.js";
 import type { SessionRecord, SessionStore, UserRecord } from "../storage/ports.js";
 import type { IssuedTokens, TokenService } from "../tokens/service.js";
 import { toSessionJSON } from "./schema.js";
-import type { IssuedSession, SessionService } from "./service.js";
+import type { IssuedSession, RevocationReason, SessionService } from "./service.js";
 
 /** Options of {@link createSessionTransport}. */
 export interface SessionTransportOptions {
@@ -39,10 +39,11 @@ export interface SessionTransport {
   /** The signed-in caller of a request, checked against the store; null if none. */
   authenticate(request: Request, transport: Transport): Promise<Caller | null>;
   /**
-   * The session an authentic credential of the request names, for ending it (sign-out, or a
-   * sign-in replacing it). An expired access token still names its session.
+   * Ends the session an authentic credential of the request names (an expired access token
+   * still names its session): at sign-out, and at every sign-in, which never adopts the session
+   * the client already had (session fixation).
    */
-  presentedSession(request: Request, transport: Transport): Promise<SessionRecord | null>;
+  endPresentedSession(request: Request, transport: Transport, reason: RevocationReason): Promise<void>;
   /**
    * The answer to a sign-up or sign-in that created `issued`. `extra` members are added to the
    * body (e.g. the backup codes of an enrolment that signed in).
@@ -99,12 +100,17 @@ export function createSessionTransport(options: SessionTransportOptions): Sessio
       return tokens ? tokens.authenticate(credential) : sessions.authenticate(credential);
     },
 
-    async presentedSession(request, transport) {
+    async endPresentedSession(request, transport, reason) {
       const credential = readCredential(request.headers, transport, cookie);
-      if (!credential) return null;
-      if (!tokens) return (await sessions.authenticate(credential))?.session ?? null;
-      const sessionId = await tokens.sessionIdOf(credential);
-      return sessionId ? store.getSession(sessionId) : null;
+      if (!credential) return;
+      let presented: SessionRecord | null;
+      if (tokens) {
+        const sessionId = await tokens.sessionIdOf(credential);
+        presented = sessionId ? await store.getSession(sessionId) : null;
+      } else {
+        presented = (await sessions.authenticate(credential))?.session ?? null;
+      }
+      if (presented) await sessions.revoke(presented, reason);
     },
 
     async issuedResponse(status, transport, user, issued, extra = {}) {
