@@ -15,7 +15,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { parseBenchArgs, type BenchOptions } from "./lib/args.js";
-import { stopAllChildren } from "./lib/child.js";
+import { profileChildrenInto, stopAllChildren } from "./lib/child.js";
 import { chooseLoader } from "./lib/load.js";
 import { deleteKeys } from "./lib/redis.js";
 import { evaluateTargets, markdown, ratiosOf } from "./lib/report.js";
@@ -71,6 +71,12 @@ async function run(options: BenchOptions): Promise<void> {
   const startedAt = new Date();
   const loadBefore = loadavg();
   const loader = await chooseLoader(options.loader);
+  if (options.profileDirectory !== null) {
+    const directory = resolve(options.profileDirectory);
+    await mkdir(directory, { recursive: true });
+    profileChildrenInto(directory);
+    log(`CPU profiles of the servers under test go to ${directory}`);
+  }
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   const redisInfo = await redis.info("server");
   const runPrefix = `gatehouse-bench:${randomBytes(6).toString("hex")}:`;

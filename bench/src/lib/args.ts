@@ -35,6 +35,8 @@ export interface BenchOptions {
   output: string;
   /** Force the load generator instead of preferring wrk when it is installed. */
   loader: "auto" | "wrk" | "autocannon";
+  /** Directory for a CPU profile of every server under test (`node --cpu-prof`), or null. */
+  profileDirectory: string | null;
 }
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -47,6 +49,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --duration=SECONDS      seconds per measured round (default 5, quick 1)
   --loader=wrk|autocannon load generator (default: wrk if installed, else autocannon)
   --output=FILE           JSON output (default bench/results/latest.json)
+  --profile=DIR           write a CPU profile (node --cpu-prof) of every server under test
+                          to DIR; open them in Chrome DevTools (combine with --only)
   --help                  this text`;
 
 function positiveInteger(value: string | undefined, fallback: number, name: string): number {
@@ -77,6 +81,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       duration: { type: "string" },
       loader: { type: "string" },
       output: { type: "string" },
+      profile: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -110,5 +115,6 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     rows,
     output: values.output ?? "bench/results/latest.json",
     loader,
+    profileDirectory: values.profile ?? null,
   };
 }

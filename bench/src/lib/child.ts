@@ -27,6 +27,12 @@ export interface Child {
 }
 
 const running = new Set<Child>();
+let profileFlags: string[] = [];
+
+/** Makes every child started from now on write a CPU profile into `directory` when it exits. */
+export function profileChildrenInto(directory: string): void {
+  profileFlags = ["--cpu-prof", `--cpu-prof-dir=${directory}`];
+}
 
 /** Path of a compiled bench script, e.g. `scriptPath("servers/ceiling-hono.js")`. */
 export function scriptPath(relative: string): string {
@@ -61,7 +67,7 @@ export interface StartOptions {
 
 /** Spawns `node <args>` with `env` added to this process's environment. */
 export function startChild(options: StartOptions): Child {
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...options.args], {
+  const child = spawn(process.execPath, [...profileFlags, ...(options.nodeFlags ?? []), ...options.args], {
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });

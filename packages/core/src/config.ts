@@ -25,8 +25,11 @@ export type SignInOutcome = "success" | "invalid_credentials" | "rate_limited";
 
 /** Hooks for metrics; all optional, all synchronous and cheap. */
 export interface Observer {
-  /** After every request the engine answered. `route` is the route pattern, not the raw path. */
-  onRequest?(event: { method: string; route: string; status: number; durationSeconds: number }): void;
+  /**
+   * After every request the engine answered. `route` is the route pattern, not the raw path;
+   * `request` is the object the handler was given, so a host can tie the event to its own record.
+   */
+  onRequest?(event: { request: Request; method: string; route: string; status: number; durationSeconds: number }): void;
   /** After every password sign-in attempt. */
   onSignIn?(outcome: SignInOutcome): void;
 }

@@ -25,7 +25,14 @@ export type {
   SignedOutReason,
   SignedOutState,
 } from "./verifier/auth-state.js";
-export type { FeedOptions, FeedOutagePolicy, Verifier, VerifierOptions } from "./verifier/create-verifier.js";
+export type {
+  FeedOptions,
+  FeedOutagePolicy,
+  RequestLike,
+  Verifier,
+  VerifierOptions,
+} from "./verifier/create-verifier.js";
+export type { HeaderReader } from "./verifier/credentials.js";
 export type { FeedState, FeedStatus } from "./revocations/follower.js";
 export type { RevocationRecord, RevocationSource } from "./revocations/connection.js";
 export type { SessionSource, StoredSession } from "./sessions/session-check.js";

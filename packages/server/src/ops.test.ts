@@ -74,7 +74,7 @@ describe("probes", () => {
 
 describe("metrics", () => {
   it("exposes the request, duration and sign-in metrics and counts a failed sign-in", async () => {
-    const { base } = await start();
+    const { base, logs } = await start();
     const before = await (await fetch(`${base}/metrics`)).text();
     expect(before).toContain("gatehouse_http_requests_total");
     expect(before).toContain("gatehouse_http_request_duration_seconds");
@@ -94,6 +94,15 @@ describe("metrics", () => {
     expect(after).toMatch(
       /gatehouse_http_request_duration_seconds_count\{method="POST",route="\/v1\/sign-in\/password"\} 1/,
     );
+    // Counted once, by the engine: the server's own middleware must not count it again.
+    expect(after).not.toContain('route="unmatched"');
+    // The request log names the route the engine matched.
+    const signInLine = logs()
+      .split("\n")
+      .filter((line) => line.includes('"msg":"request"'))
+      .map((line) => JSON.parse(line) as { path: string; route: string })
+      .find((line) => line.path === "/v1/sign-in/password");
+    expect(signInLine?.route).toBe("/v1/sign-in/password");
   });
 });
 

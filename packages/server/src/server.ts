@@ -7,7 +7,6 @@
  * Everything under `/v1`, `/.well-known` and any other path goes to the engine's web-standard
  * handler untouched; the server holds no business rules.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { Server as HTTPServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { Hono } from "hono";
@@ -181,12 +180,6 @@ function countRequest(metrics: Metrics, method: string, route: string, status: n
   metrics.duration.observe({ method: label, route }, durationSeconds);
 }
 
-/** Per-request state shared between the logging middleware and the engine's observer hooks. */
-interface RequestRecord {
-  /** The route pattern the engine matched, once it reported the request. */
-  route: string | null;
-}
-
 /**
  * Records the configured admin secret key, or generates one on a first start. Instances started
  * together with the same GATEHOUSE_SECRET_KEY race to record its hash: the engine looks, finds
@@ -236,7 +229,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   const readinessTimeoutMs = options.readinessTimeoutMs ?? 2_000;
   const metrics = createMetrics();
-  const requestScope = new AsyncLocalStorage<RequestRecord>();
+  // The engine's route of each request it answered, keyed by the request it was handed (not an
+  // AsyncLocalStorage: that puts hooks on every promise of every request).
+  const engineRoutes = new WeakMap<Request, string>();
 
   // Read before anything opens: a bad override file stops the start with nothing to clean up.
   const templates = await loadTemplateOverrides(config.dataDir);
@@ -267,9 +262,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       logger,
       observer: {
         onRequest(event) {
-          // Marks the request as counted, so the middleware does not count it again.
-          const record = requestScope.getStore();
-          if (record) record.route = event.route;
+          // Notes the route, which also tells the middleware the request is already counted.
+          engineRoutes.set(event.request, event.route);
           countRequest(metrics, event.method, event.route, event.status, event.durationSeconds);
         },
         onSignIn(outcome) {
@@ -300,10 +294,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 
   app.use(async (c, next) => {
     const started = process.hrtime.bigint();
-    const record: RequestRecord = { route: null };
     inFlight++;
     try {
-      await requestScope.run(record, next);
+      await next();
     } finally {
       inFlight--;
       if (closing) {
@@ -321,16 +314,17 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       eventStreams.add(socket);
       socket.once("close", () => eventStreams.delete(socket));
     }
+    const engineRoute = engineRoutes.get(c.req.raw);
     // Not reported by the engine: one of the server's own routes, or an error before it.
-    const own = record.route === null && OWN_ROUTES.has(path);
-    if (record.route === null) {
+    const own = engineRoute === undefined && OWN_ROUTES.has(path);
+    if (engineRoute === undefined) {
       countRequest(metrics, c.req.method, own ? path : "unmatched", status, durationSeconds);
     }
     const line = {
       method: c.req.method,
       // The path only: query strings can carry tokens (magic links, reset links).
       path,
-      route: record.route ?? (own ? path : "unmatched"),
+      route: engineRoute ?? (own ? path : "unmatched"),
       status,
       durationMs: Math.round(durationSeconds * 1e5) / 100,
     };

@@ -20,7 +20,7 @@ import { resolveClientIP, type TrustedProxyRange } from "./client-ip.js";
 import { corsHeaders, preflightResponse } from "./cors.js";
 import { detectTransport } from "./credentials.js";
 import { assertSameOrigin } from "./origin.js";
-import type { AdminCaller, AnyRoute, Caller, Transport } from "./route.js";
+import type { AdminCaller, AnyRoute, Caller, RouteContext, Transport } from "./route.js";
 import type { z } from "zod";
 
 /** What the handler needs. */
@@ -86,11 +86,29 @@ function compile(route: AnyRoute): CompiledRoute {
   return { route, pattern: new RegExp(`^${source}$`), paramNames };
 }
 
+/** The routes, and those without path parameters by exact path: most requests need no regex. */
+interface RouteTable {
+  compiled: CompiledRoute[];
+  byPath: Map<string, AnyRoute[]>;
+}
+
+function routeTable(routes: AnyRoute[]): RouteTable {
+  const byPath = new Map<string, AnyRoute[]>();
+  for (const route of routes) {
+    if (route.path.includes("{")) continue;
+    byPath.set(route.path, [...(byPath.get(route.path) ?? []), route]);
+  }
+  return { compiled: routes.map(compile), byPath };
+}
+
 function match(
-  compiled: CompiledRoute[],
+  table: RouteTable,
   method: string,
   pathname: string,
 ): { route: AnyRoute; params: Record<string, string> } {
+  const exact = table.byPath.get(pathname)?.find((route) => route.method === method);
+  if (exact) return { route: exact, params: {} };
+  const { compiled } = table;
   const allowed: string[] = [];
   for (const { route, pattern, paramNames } of compiled) {
     const found = pattern.exec(pathname);
@@ -113,11 +131,29 @@ function match(
   throw new NotFoundError();
 }
 
+/**
+ * The route's context with `clientIP` resolved on first read: most routes never read it, and
+ * parsing forwarded addresses on every request is not free.
+ */
+function withClientIP<Body, Query>(
+  fields: Omit<RouteContext<Body, Query>, "clientIP">,
+  resolve: () => string | null,
+): RouteContext<Body, Query> {
+  let resolved: { value: string | null } | undefined;
+  return {
+    ...fields,
+    get clientIP() {
+      resolved ??= { value: resolve() };
+      return resolved.value;
+    },
+  };
+}
+
 /** Builds `handler(Request, context) => Response`. */
 export function createHandler(
   options: HandlerOptions,
 ): (request: Request, context?: RequestContext) => Promise<Response> {
-  const compiled = options.routes.map(compile);
+  const table = routeTable(options.routes);
   const { logger, observer } = options;
 
   async function authenticate(request: Request, transport: Transport): Promise<Caller> {
@@ -136,7 +172,7 @@ export function createHandler(
     if (request.method === "OPTIONS") return preflightResponse(request, options.allowedOrigins);
     // Before routing, so a disguised admin path is refused rather than answered 404 or routed.
     assertCanonicalAdminPath(context?.rawPath ?? pathname, pathname);
-    const { route, params } = match(compiled, request.method, pathname);
+    const { route, params } = match(table, request.method, pathname);
     onRoute(route.path);
     if (route.auth === "admin") return answerAdmin(route, request, url, params, context);
     const query = route.query ? readQuery(url, route.query) : undefined;
@@ -147,8 +183,11 @@ export function createHandler(
       ? await readBody(request, route.body, options.bodyLimitBytes, route.bodyFormats)
       : undefined;
     const caller = route.auth === "session" ? await authenticate(request, transport) : null;
-    const clientIP = resolveClientIP(request.headers, context?.remoteAddress, options.trustedProxies);
-    return route.handle({ request, params, body, query, clientIP, transport, caller, admin: null });
+    return route.handle(
+      withClientIP({ request, params, body, query, transport, caller, admin: null }, () =>
+        resolveClientIP(request.headers, context?.remoteAddress, options.trustedProxies),
+      ),
+    );
   }
 
   /**
@@ -169,8 +208,11 @@ export function createHandler(
     const body = route.body
       ? await readBody(request, route.body, route.bodyLimitBytes ?? options.bodyLimitBytes, route.bodyFormats)
       : undefined;
-    const clientIP = resolveClientIP(request.headers, context?.remoteAddress, options.trustedProxies);
-    return route.handle({ request, params, body, query, clientIP, transport: "bearer", caller: null, admin });
+    return route.handle(
+      withClientIP({ request, params, body, query, transport: "bearer", caller: null, admin }, () =>
+        resolveClientIP(request.headers, context?.remoteAddress, options.trustedProxies),
+      ),
+    );
   }
 
   return async function handler(request, context) {
@@ -189,6 +231,7 @@ export function createHandler(
     response.headers.set("x-content-type-options", "nosniff");
     for (const [name, value] of corsHeaders(request, options.allowedOrigins)) response.headers.set(name, value);
     observer.onRequest?.({
+      request,
       method: request.method,
       route,
       status: response.status,

@@ -1,12 +1,12 @@
 /**
  * `@gatehouse/sdk/express`: Express middleware. `authMiddleware(verifier)` sets `req.auth` on
  * every request; `requireAuth()` refuses requests that are not signed in with a 401
- * problem+json (or a redirect, when asked). Thin on purpose: it turns the Express request into
- * a web `Request` and asks the verifier; every rule lives in the verifier.
+ * problem+json (or a redirect, when asked). Thin on purpose: it hands the verifier a view of
+ * the Express request (no web `Request` is built per request); every rule lives in the verifier.
  */
 import type { RequestHandler } from "express";
 import { ConfigurationError } from "../errors/index.js";
-import { absoluteURL, toWebRequest } from "../lib/node-request.js";
+import { absoluteURL, nodeRequestView } from "../lib/node-request.js";
 import { answerSignedOut, checkRequireAuthOptions, type RequireAuthOptions } from "../lib/respond.js";
 import type { AuthState } from "../verifier/auth-state.js";
 import type { Verifier } from "../verifier/create-verifier.js";
@@ -45,13 +45,9 @@ export function authMiddleware(verifier: Verifier): RequestHandler {
     throw new ConfigurationError("authMiddleware needs a verifier: authMiddleware(createVerifier({ url })).");
   }
   return (req, _res, next) => {
-    const request = toWebRequest({
-      method: req.method,
-      protocol: req.protocol,
-      host: req.get("host"),
-      path: req.originalUrl,
-      headers: req.headers,
-    });
+    const request = nodeRequestView(req.method, req.headers, () =>
+      absoluteURL({ protocol: req.protocol, host: req.get("host"), path: req.originalUrl }),
+    );
     verifier.authenticateRequest(request).then(
       (state) => {
         req.auth = state;

@@ -1,12 +1,12 @@
 /**
  * `@gatehouse/sdk/fastify`: a Fastify plugin that decorates every request with `request.auth`,
  * and `requireAuth()`, a `preHandler` hook that refuses requests that are not signed in with a
- * 401 problem+json (or a redirect, when asked). Thin on purpose: it turns the Fastify request
- * into a web `Request` and asks the verifier.
+ * 401 problem+json (or a redirect, when asked). Thin on purpose: it hands the verifier a view of
+ * the Fastify request (no web `Request` is built per request).
  */
 import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from "fastify";
 import { ConfigurationError } from "../errors/index.js";
-import { absoluteURL, toWebRequest } from "../lib/node-request.js";
+import { absoluteURL, nodeRequestView } from "../lib/node-request.js";
 import { answerSignedOut, checkRequireAuthOptions, type RequireAuthOptions } from "../lib/respond.js";
 import type { AuthState } from "../verifier/auth-state.js";
 import type { Verifier } from "../verifier/create-verifier.js";
@@ -47,13 +47,9 @@ export const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (fastify,
   fastify.decorateRequest("auth");
   fastify.addHook("onRequest", async (request) => {
     request.auth = await verifier.authenticateRequest(
-      toWebRequest({
-        method: request.method,
-        protocol: request.protocol,
-        host: request.host,
-        path: request.url,
-        headers: request.headers,
-      }),
+      nodeRequestView(request.method, request.headers, () =>
+        absoluteURL({ protocol: request.protocol, host: request.host, path: request.url }),
+      ),
     );
   });
 };

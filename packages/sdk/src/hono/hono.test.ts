@@ -9,7 +9,13 @@ import { describeAdapter } from "../test-support/adapter-suite.js";
 import type { Verifier } from "../verifier/create-verifier.js";
 import { authMiddleware, requireAuth, type AuthEnv } from "./index.js";
 
-describeAdapter("hono", async (verifier) => {
+// On @hono/node-server the adapter reads Node's headers (`c.env.incoming`); on other runtimes
+// the web Request. The suite runs both ways: the second hides the Node bindings.
+for (const runtime of ["node bindings", "web Request only"] as const) {
+  describeAdapter(`hono (${runtime})`, (verifier) => startApp(verifier, runtime));
+}
+
+async function startApp(verifier: Verifier | null, runtime: "node bindings" | "web Request only") {
   const app = new Hono<AuthEnv>();
   if (verifier) app.use(authMiddleware(verifier));
   app.get("/whoami", (c) => c.json(c.get("auth")));
@@ -20,7 +26,8 @@ describeAdapter("hono", async (verifier) => {
   app.get("/page", requireAuth({ refreshExpired: true, signInURL: "/sign-in" }), (c) => c.text("page"));
   app.onError((_error, c) => c.body(null, 500));
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
+    const fetch = runtime === "node bindings" ? app.fetch : (request: Request) => app.fetch(request);
+    const started = serve({ fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
   });
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -30,7 +37,7 @@ describeAdapter("hono", async (verifier) => {
         server.close(() => resolve());
       }),
   };
-});
+}
 
 describe("hono adapter setup", () => {
   it("throws ConfigurationError without a verifier or with an unusable signInURL", () => {

@@ -2,13 +2,15 @@
  * `@gatehouse/sdk/hono`: Hono middleware. `authMiddleware(verifier)` sets `c.get("auth")`;
  * `requireAuth()` refuses requests that are not signed in with a 401 problem+json (or a
  * redirect, when asked). Hono already speaks web `Request`, so the adapter hands `c.req.raw`
- * straight to the verifier.
+ * to the verifier; on @hono/node-server it reads Node's parsed headers instead, because the
+ * server builds `c.req.raw.headers` lazily and building them costs more than a cached check.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { ConfigurationError } from "../errors/index.js";
+import { nodeRequestView, type NodeHeaders } from "../lib/node-request.js";
 import { answerSignedOut, checkRequireAuthOptions, type RequireAuthOptions } from "../lib/respond.js";
 import type { AuthState } from "../verifier/auth-state.js";
-import type { Verifier } from "../verifier/create-verifier.js";
+import type { RequestLike, Verifier } from "../verifier/create-verifier.js";
 
 /** The context variables the middleware sets. */
 export interface AuthVariables {
@@ -43,9 +45,19 @@ export function authMiddleware(verifier: Verifier): MiddlewareHandler<AuthEnv> {
     throw new ConfigurationError("authMiddleware needs a verifier: authMiddleware(createVerifier({ url })).");
   }
   return async (c, next) => {
-    c.set("auth", await verifier.authenticateRequest(c.req.raw));
+    c.set("auth", await verifier.authenticateRequest(requestOf(c)));
     await next();
   };
+}
+
+/** @hono/node-server's bindings (`c.env.incoming` is the Node request); absent on other runtimes. */
+interface NodeBindings {
+  incoming?: { headers?: NodeHeaders };
+}
+
+function requestOf(c: Context): RequestLike {
+  const headers = (c.env as NodeBindings | undefined)?.incoming?.headers;
+  return headers ? nodeRequestView(c.req.method, headers, () => c.req.url) : c.req.raw;
 }
 
 /**

@@ -1,18 +1,17 @@
 /**
- * Turns a Node-style request (Express, Fastify) into the web `Request` the verifier reads:
- * method, absolute URL and headers, no body. Nothing a client sends can make it throw: a Host
- * header that is not a host, a method `Request` refuses, a header value `Headers` rejects.
+ * Node-style requests (Express, Fastify) as the verifier reads them: method, absolute URL and
+ * the credential headers, no body. Nothing a client sends can make it throw: a Host header that
+ * is not a host, an unusual method, a repeated header.
  */
+import type { RequestLike } from "../verifier/create-verifier.js";
 
-/** What the adapters know about a Node-style request. */
+/** What makes up a Node-style request's absolute URL. */
 export interface NodeRequestParts {
-  method: string | undefined;
   /** `http` or `https`, as the framework resolved it (trusting proxies as configured). */
   protocol: string;
   host: string | undefined;
   /** The request target as received: path and query. */
   path: string;
-  headers: Record<string, string | string[] | undefined>;
 }
 
 /**
@@ -24,7 +23,7 @@ export interface NodeRequestParts {
  * absoluteURL({ protocol: "https", host: "app.example.com", path: "/account?tab=1" }); // "https://app.example.com/account?tab=1"
  * ```
  */
-export function absoluteURL(parts: Pick<NodeRequestParts, "protocol" | "host" | "path">): string {
+export function absoluteURL(parts: NodeRequestParts): string {
   const protocol = parts.protocol === "https" ? "https" : "http";
   // Concatenated, not resolved: a target like `//other.example/x` must stay a path of this host.
   const path = parts.path.startsWith("/") ? parts.path : "/";
@@ -35,33 +34,33 @@ export function absoluteURL(parts: Pick<NodeRequestParts, "protocol" | "host" | 
   }
 }
 
+/** Headers as Node parses them. */
+export type NodeHeaders = Record<string, string | string[] | undefined>;
+
 /**
- * Builds the web `Request`.
+ * A view of a Node-style request as the verifier reads it: no `Headers` or `Request` is built
+ * (building them costs more than checking a cached token). Header values are read as Node
+ * parsed them; `url` is only called if the verifier needs the URL (a refresh link).
  *
  * @example
  * ```ts
- * const request = toWebRequest({ method: req.method, protocol: req.protocol, host: req.get("host"), path: req.originalUrl, headers: req.headers });
+ * const request = nodeRequestView(req.method, req.headers, () => absoluteURL({ protocol: req.protocol, host: req.get("host"), path: req.originalUrl }));
+ * request.headers.get("authorization"); // "Bearer eyJ…" or null
  * ```
  */
-export function toWebRequest(parts: NodeRequestParts): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(parts.headers)) {
-    // HTTP/2 pseudo-headers (`:path`) are not headers; Headers would refuse them.
-    if (value === undefined || name.startsWith(":")) continue;
-    for (const item of Array.isArray(value) ? value : [value]) {
-      try {
-        headers.append(name, item);
-      } catch {
-        // A value Headers refuses cannot be a credential the verifier would accept.
-      }
-    }
-  }
-  const url = absoluteURL(parts);
-  const method = (parts.method ?? "GET").toUpperCase();
-  try {
-    return new Request(url, { method, headers });
-  } catch {
-    // CONNECT, TRACE and TRACK are forbidden in fetch; the verifier only needs the headers.
-    return new Request(url, { method: "OPTIONS", headers });
-  }
+export function nodeRequestView(method: string | undefined, headers: NodeHeaders, url: () => string): RequestLike {
+  return {
+    method: (method ?? "GET").toUpperCase(),
+    get url() {
+      return url();
+    },
+    headers: {
+      get(name) {
+        const value = headers[name];
+        if (value === undefined) return null;
+        // Repeated headers read as `Headers` would combine them.
+        return Array.isArray(value) ? value.join(", ") : value;
+      },
+    },
+  };
 }

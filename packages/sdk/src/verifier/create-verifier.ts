@@ -25,7 +25,7 @@ import {
 import { parseSessionToken } from "../sessions/session-token.js";
 import { verifyAccessToken, type AccessTokenClaims, type TokenFailureReason } from "../tokens/verify-access-token.js";
 import type { AuthState, SignedOutReason, SignedOutState } from "./auth-state.js";
-import { cookieNamesFor, readCredential } from "./credentials.js";
+import { cookieNamesFor, readCredential, type HeaderReader } from "./credentials.js";
 import { createTokenCache } from "./token-cache.js";
 
 /** What to do once the revocation feed has been out of sync for longer than the limit. */
@@ -133,14 +133,30 @@ export interface VerifierOptions {
 
 /** A verifier; see {@link createVerifier}. */
 export interface Verifier {
-  /** Who the request belongs to. Never throws for a bad or missing credential. */
-  authenticateRequest(request: Request): Promise<AuthState>;
+  /**
+   * Who the request belongs to. Never throws for a bad or missing credential. Takes a web
+   * `Request`, or any {@link RequestLike} (the framework adapters pass a view of the framework's
+   * own request, so no `Request` is built per request).
+   */
+  authenticateRequest(request: RequestLike): Promise<AuthState>;
   /** The revocation feed's state (`off` when not following). */
   status(): FeedStatus;
   /** Resolves once the feed has first synced (or the startup wait is over); at once when not following. */
   ready(): Promise<void>;
   /** Stops the feed and every timer. Afterwards the outage policy applies to access tokens. */
   close(): Promise<void>;
+}
+
+/**
+ * What the verifier reads of a request: the `authorization` and `cookie` headers, and, only for
+ * the refresh link of an expired access cookie, the method and absolute URL. A web `Request` is
+ * one; adapters pass a lighter view of their framework's request.
+ */
+export interface RequestLike {
+  readonly method: string;
+  /** The absolute URL; read only when a refresh link is built, so it may be a getter. */
+  readonly url: string;
+  readonly headers: HeaderReader;
 }
 
 const ALGORITHMS = new Set(["EdDSA", "ES256"]);
@@ -367,12 +383,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return result;
   }
 
-  function refreshURLFor(request: Request): string | undefined {
+  function refreshURLFor(request: RequestLike): string | undefined {
     if (request.method !== "GET" && request.method !== "HEAD") return undefined;
     return `${baseHref}/v1/token/refresh?redirect_url=${encodeURIComponent(request.url)}`;
   }
 
-  async function authenticateAccessToken(token: string, request: Request | null): Promise<AuthState> {
+  async function authenticateAccessToken(token: string, request: RequestLike | null): Promise<AuthState> {
     if (follower) await follower.ready();
     const now = clock();
     let claims = tokenCache.get(token, now);

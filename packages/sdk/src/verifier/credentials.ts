@@ -14,6 +14,12 @@ export interface CookieNames {
   session: string;
 }
 
+/** The headers the verifier reads: a web `Headers`, or anything with the same `get`. */
+export interface HeaderReader {
+  /** The header's value, or null when absent. Names are lower case. */
+  get(name: string): string | null;
+}
+
 /** What a request presents. */
 export type PresentedCredential =
   | { kind: "none" }
@@ -48,7 +54,7 @@ export function cookieNamesFor(options: { secure: boolean; cookieDomain: string 
  * readCredential(new Headers({ authorization: "Bearer eyJ…" }), names); // { kind: "bearer", token: "eyJ…" }
  * ```
  */
-export function readCredential(headers: Headers, names: CookieNames): PresentedCredential {
+export function readCredential(headers: HeaderReader, names: CookieNames): PresentedCredential {
   const authorization = headers.get("authorization");
   if (authorization !== null) {
     const match = BEARER.exec(authorization.trim());
