@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import * as core from "./index.js";
 import * as errors from "./errors/index.js";
+import * as argon2Pool from "./adapters/argon2-pool/index.js";
 import * as nodeWebhooks from "./adapters/node-webhooks/index.js";
 
 describe("public exports", () => {
@@ -77,5 +78,9 @@ describe("public exports", () => {
 
   it("@gatehouse/core/adapters/node-webhooks", () => {
     expect(Object.keys(nodeWebhooks).sort()).toEqual(["createNodeWebhookSender"]);
+  });
+
+  it("@gatehouse/core/adapters/argon2-pool", () => {
+    expect(Object.keys(argon2Pool).sort()).toEqual(["HASHING_NICENESS", "createArgon2Pool"]);
   });
 });

@@ -46,7 +46,7 @@ export type {
 } from "./config.js";
 export type { Logger, LogMethod } from "./lib/logger.js";
 export type { GatehouseEvent, EventType, EventActor, EventListener } from "./events/bus.js";
-export type { PasswordHasher, Argon2Parameters } from "./passwords/hasher.js";
+export type { PasswordHasher, Argon2Parameters, Argon2Runner } from "./passwords/hasher.js";
 export type { EmailTransport, EmailMessage } from "./email/transport.js";
 export type {
   EmailTemplateName,

@@ -5,6 +5,7 @@
  * published), same encryption key.
  */
 import {
+  createArgon2idHasher,
   createGatehouse,
   type EmailTemplateOverrides,
   type EmailTransport,
@@ -14,6 +15,7 @@ import {
   type Observer,
   type WebhookSender,
 } from "@gatehouse/core";
+import { createArgon2Pool, type Argon2Pool } from "@gatehouse/core/adapters/argon2-pool";
 import type { ServerConfig } from "./config.js";
 import { resolveEncryptionKey } from "./encryption-key.js";
 import { openDatabase, type Storage } from "./storage.js";
@@ -38,10 +40,17 @@ export interface EngineParts {
   webhookSender?: WebhookSender;
 }
 
+/**
+ * One hashing pool per process, below the event loop's CPU priority: a sign-in storm then uses
+ * the idle cores without making every other request wait for one.
+ */
+let argon2Pool: Argon2Pool | undefined;
+
 /** The engine configuration for a server configuration; every unset setting keeps the engine's default. */
 export function engineConfig(config: ServerConfig, parts: EngineParts): GatehouseConfig {
   return {
     baseURL: config.url,
+    passwordHasher: createArgon2idHasher(undefined, { runner: (argon2Pool ??= createArgon2Pool()) }),
     database: parts.storage.database,
     sessionStore: parts.storage.sessionStore,
     rateLimiters: parts.storage.rateLimiters,

@@ -4,11 +4,13 @@
  * credential, and a shutdown that lets an in-flight request finish.
  */
 import { request as httpRequest } from "node:http";
+import { readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DestinationStream } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { HASHING_NICENESS } from "@gatehouse/core/adapters/argon2-pool";
 import { loadServerConfig, type ServerConfig } from "./config.js";
 import { startServer, type RunningServer } from "./server.js";
 import { postJSON, sessionCookie, strongPassword, uniqueEmail } from "./test-support/cli-process.js";
@@ -104,6 +106,27 @@ describe("metrics", () => {
       .find((line) => line.path === "/v1/sign-in/password");
     expect(signInLine?.route).toBe("/v1/sign-in/password");
   });
+});
+
+describe("password hashing", () => {
+  it.skipIf(process.platform !== "linux")(
+    "runs below the event loop's CPU priority, so a sign-in storm cannot starve other requests",
+    async () => {
+      const { base } = await start();
+      const niceOf = (file: string): number => {
+        const stat = readFileSync(file, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+      };
+      const own = niceOf("/proc/thread-self/stat");
+      const signUp = await postJSON(`${base}/v1/sign-up`, { email: uniqueEmail(), password: strongPassword() });
+      expect(signUp.status).toBe(201);
+      const lowered = readdirSync("/proc/self/task").filter(
+        (tid) => niceOf(`/proc/self/task/${tid}/stat`) === own + HASHING_NICENESS,
+      );
+      expect(lowered.length).toBeGreaterThanOrEqual(1);
+      expect(niceOf("/proc/thread-self/stat")).toBe(own);
+    },
+  );
 });
 
 describe("log redaction", () => {
