@@ -57,6 +57,8 @@ export interface SoftwareRegistration {
   credential: SoftwareCredential;
 }
 
+type CBORValue = Parameters<typeof isoCBOR.encode>[0];
+
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url");
 const sha256 = (data: Uint8Array | string): Buffer => createHash("sha256").update(data).digest();
 
@@ -81,13 +83,13 @@ function counterBytes(counter: number): Buffer {
 function coseKey(publicKey: KeyObject): Uint8Array {
   const jwk = publicKey.export({ format: "jwk" });
   return isoCBOR.encode(
-    new Map<number, number | Uint8Array>([
+    new Map<number, unknown>([
       [1, 2],
       [3, -7],
       [-1, 1],
       [-2, Buffer.from(jwk.x!, "base64url")],
       [-3, Buffer.from(jwk.y!, "base64url")],
-    ]),
+    ]) as CBORValue,
   );
 }
 
@@ -121,11 +123,11 @@ export function softwareRegister(
     coseKey(credential.publicKey),
   ]);
   const attestationObject = isoCBOR.encode(
-    new Map<string, string | Uint8Array | Map<string, never>>([
+    new Map<string, unknown>([
       ["fmt", "none"],
       ["attStmt", new Map()],
       ["authData", authData],
-    ]),
+    ]) as CBORValue,
   );
   const data = clientData(
     response.type ?? "webauthn.create",
