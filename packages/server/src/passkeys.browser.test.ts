@@ -157,7 +157,8 @@ describe.skipIf(!chromium.available)(`passkeys in Chromium with a virtual authen
     const creation = (started.json as { options: { rp: { id: string; name: string }; user: { id: string } } }).options;
     expect(creation.rp).toEqual({ id: "localhost", name: "Acme Passkeys" });
     const registration = await page.evaluate(
-      (options) => (window as unknown as { webauthnJSON: { create(o: unknown): Promise<unknown> } }).webauthnJSON.create(options),
+      (options) =>
+        (window as unknown as { webauthnJSON: { create(o: unknown): Promise<unknown> } }).webauthnJSON.create(options),
       creation,
     );
     const registered = await call(page, "POST", "/v1/passkeys/registration", {
@@ -182,7 +183,8 @@ describe.skipIf(!chromium.available)(`passkeys in Chromium with a virtual authen
     const request = (options.json as { options: { allowCredentials: unknown[] } }).options;
     expect(request.allowCredentials).toEqual([]);
     const assertion = await page.evaluate(
-      (options) => (window as unknown as { webauthnJSON: { get(o: unknown): Promise<unknown> } }).webauthnJSON.get(options),
+      (options) =>
+        (window as unknown as { webauthnJSON: { get(o: unknown): Promise<unknown> } }).webauthnJSON.get(options),
       request,
     );
     const signedIn = await call(page, "POST", "/v1/sign-in/passkey", { response: assertion });

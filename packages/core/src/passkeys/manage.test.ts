@@ -90,8 +90,12 @@ describe("renaming", () => {
       expect(await codeOf(response)).toBe("validation_failed");
     }
     expect(
-      (await engine.request("PATCH", `/v1/passkeys/${passkey.id}`, { cookie: user.token, json: { name: "x".repeat(64) } }))
-        .status,
+      (
+        await engine.request("PATCH", `/v1/passkeys/${passkey.id}`, {
+          cookie: user.token,
+          json: { name: "x".repeat(64) },
+        })
+      ).status,
     ).toBe(200);
   });
 
@@ -159,14 +163,17 @@ describe("announcements", () => {
     await engine.gatehouse.webhooks.deliverDue();
     const requests = await receiver.waitFor(2);
     const payloads = requests.map(
-      (request) => verifyReceived(endpoint.secret, request, engine.clock.now) as { type: string; data: Record<string, unknown> },
+      (request) =>
+        verifyReceived(endpoint.secret, request, engine.clock.now) as { type: string; data: Record<string, unknown> },
     );
     expect(payloads.map((payload) => payload.type).sort()).toEqual(["passkey.created", "passkey.deleted"]);
     for (const payload of payloads) {
       expect(payload.data).toMatchObject({ user_id: user.userId, passkey_id: passkey.id, passkey_name: "Desk key" });
     }
 
-    const notices = mail.messages.filter((message) => message.to === user.email && message.template === "passkey-added");
+    const notices = mail.messages.filter(
+      (message) => message.to === user.email && message.template === "passkey-added",
+    );
     expect(notices).toHaveLength(1);
     expect(notices[0]!.text).toContain('"Desk key"');
     expect(notices[0]!.subject).toContain("passkey");

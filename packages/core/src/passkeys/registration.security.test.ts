@@ -32,8 +32,7 @@ afterAll(() => engine.close());
 
 const codeOf = async (response: Response): Promise<string> => ((await response.json()) as { code: string }).code;
 const passkeysOf = async (token: string): Promise<unknown[]> =>
-  ((await (await engine.request("GET", "/v1/passkeys", { cookie: token })).json()) as { passkeys: unknown[] })
-    .passkeys;
+  ((await (await engine.request("GET", "/v1/passkeys", { cookie: token })).json()) as { passkeys: unknown[] }).passkeys;
 
 describe("registration options", () => {
   it("ask for a discoverable, user-verified credential for the configured RP, with a random user handle", async () => {
@@ -119,7 +118,10 @@ describe("registration", () => {
     expect((await registerPasskey(engine, user.token)).passkey.name).toBe("Passkey");
     for (const name of ["", "   ", "x".repeat(65), "two\nlines", 42]) {
       const options = await registrationOptions(engine, user.token);
-      const response = await postRegistration(engine, user.token, { response: softwareRegister(options).response, name });
+      const response = await postRegistration(engine, user.token, {
+        response: softwareRegister(options).response,
+        name,
+      });
       expect(response.status).toBe(422);
       expect(await codeOf(response)).toBe("validation_failed");
     }
@@ -133,7 +135,9 @@ describe("registration", () => {
     expect((await postRegistration(engine, user.token, { response })).status).toBe(201);
     await expectInvalidPasskey(await postRegistration(engine, user.token, { response }));
     // Another credential answering the same, used challenge: still refused.
-    await expectInvalidPasskey(await postRegistration(engine, user.token, { response: softwareRegister(options).response }));
+    await expectInvalidPasskey(
+      await postRegistration(engine, user.token, { response: softwareRegister(options).response }),
+    );
     expect(await passkeysOf(user.token)).toHaveLength(1);
   });
 
@@ -141,7 +145,9 @@ describe("registration", () => {
     const user = await engine.signUp();
     const options = await registrationOptions(engine, user.token);
     const answers = await Promise.all(
-      Array.from({ length: 6 }, () => postRegistration(engine, user.token, { response: softwareRegister(options).response })),
+      Array.from({ length: 6 }, () =>
+        postRegistration(engine, user.token, { response: softwareRegister(options).response }),
+      ),
     );
     expect(answers.map((answer) => answer.status).sort()).toEqual([201, 400, 400, 400, 400, 400]);
     expect(await passkeysOf(user.token)).toHaveLength(1);
@@ -151,7 +157,9 @@ describe("registration", () => {
     const user = await engine.signUp({});
     const options = await registrationOptions(engine, user.token);
     engine.clock.now += 5 * 60 * 1000;
-    await expectInvalidPasskey(await postRegistration(engine, user.token, { response: softwareRegister(options).response }));
+    await expectInvalidPasskey(
+      await postRegistration(engine, user.token, { response: softwareRegister(options).response }),
+    );
   });
 
   it("binds a challenge to its session: another session of the same user, or another user, cannot use it", async () => {
@@ -194,7 +202,9 @@ describe("registration", () => {
     const user = await engine.signUp();
     const options = await registrationOptions(engine, user.token);
     await expectInvalidPasskey(
-      await postRegistration(engine, user.token, { response: softwareRegister(options, { type: "webauthn.get" }).response }),
+      await postRegistration(engine, user.token, {
+        response: softwareRegister(options, { type: "webauthn.get" }).response,
+      }),
     );
   });
 
@@ -260,7 +270,10 @@ describe("registration", () => {
     }
     const contents = [
       { ...response, response: { ...response.response, clientDataJSON: "!!!" } },
-      { ...response, response: { ...response.response, clientDataJSON: Buffer.from("not json").toString("base64url") } },
+      {
+        ...response,
+        response: { ...response.response, clientDataJSON: Buffer.from("not json").toString("base64url") },
+      },
       { ...response, response: { ...response.response, attestationObject: "AAAA" } },
       { ...response, type: "password" },
     ];

@@ -43,7 +43,10 @@ describe("the relying party, from configuration only", () => {
     // What a page on that origin would produce: refused, for its origin and for its RP ID.
     const forOrigin = softwareAuthenticate(options, credential, { origin: "http://evil.example:4000" });
     await expectInvalidPasskey(await postSignIn(engine, forOrigin, { headers: { "auth-transport": "bearer" } }));
-    const forRP = softwareAuthenticate(options, credential, { origin: "http://evil.example:4000", rpID: "evil.example" });
+    const forRP = softwareAuthenticate(options, credential, {
+      origin: "http://evil.example:4000",
+      rpID: "evil.example",
+    });
     await expectInvalidPasskey(await postSignIn(engine, forRP, { headers: { "auth-transport": "bearer" } }));
   });
 

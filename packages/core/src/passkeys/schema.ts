@@ -126,5 +126,7 @@ export const registrationOptionsJSON = z.object({
 export const signInOptionsJSON = z.object({
   options: z
     .record(z.string(), z.unknown())
-    .describe("PublicKeyCredentialRequestOptionsJSON: empty `allowCredentials` (discoverable), `userVerification` required"),
+    .describe(
+      "PublicKeyCredentialRequestOptionsJSON: empty `allowCredentials` (discoverable), `userVerification` required",
+    ),
 });

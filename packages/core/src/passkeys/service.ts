@@ -237,7 +237,9 @@ export function createPasskeyService(options: PasskeyServiceOptions): PasskeySer
     if (!verification.verified) throw new InvalidPasskeyError();
     const { newCounter, credentialBackedUp } = verification.authenticationInfo;
     const now = clock();
-    if (!(await store.recordPasskeyUse(passkey.id, { counter: newCounter, backedUp: credentialBackedUp, usedAt: now }))) {
+    if (
+      !(await store.recordPasskeyUse(passkey.id, { counter: newCounter, backedUp: credentialBackedUp, usedAt: now }))
+    ) {
       events.emit({
         type: "passkey.counter_regressed",
         userId: passkey.userId,

@@ -11,7 +11,13 @@ import { createMemoryDatabase } from "../adapters/memory/index.js";
 import type { GatehouseEvent } from "../events/bus.js";
 import type { Database } from "../storage/ports.js";
 import { newSoftwareCredential, softwareAuthenticate, softwareRegister } from "../test-support/authenticator.js";
-import { TEST_ENCRYPTION_KEY, TEST_SECRET_KEY, cookieFrom, createTestEngine, type TestEngine } from "../test-support/engine.js";
+import {
+  TEST_ENCRYPTION_KEY,
+  TEST_SECRET_KEY,
+  cookieFrom,
+  createTestEngine,
+  type TestEngine,
+} from "../test-support/engine.js";
 import { enableTOTP } from "../test-support/mfa.js";
 import {
   expectInvalidPasskey,
@@ -147,7 +153,10 @@ describe("passkey sign-in", () => {
     );
     // Nor does a registration-typed response pass as a sign-in with a genuine sign-in challenge.
     await expectInvalidPasskey(
-      await postSignIn(engine, softwareAuthenticate(await signInOptions(engine), user.credential, { type: "webauthn.create" })),
+      await postSignIn(
+        engine,
+        softwareAuthenticate(await signInOptions(engine), user.credential, { type: "webauthn.create" }),
+      ),
     );
   });
 
@@ -186,7 +195,9 @@ describe("passkey sign-in", () => {
   it("refuses a credential presented with another user's handle, or with none", async () => {
     const alice = await userWithPasskey();
     const bob = await userWithPasskey();
-    await expectInvalidPasskey(await signInWithPasskey(engine, alice.credential, { userHandle: bob.credential.userHandle }));
+    await expectInvalidPasskey(
+      await signInWithPasskey(engine, alice.credential, { userHandle: bob.credential.userHandle }),
+    );
     await expectInvalidPasskey(await signInWithPasskey(engine, alice.credential, { userHandle: null }));
     expect((await signInWithPasskey(engine, alice.credential)).status).toBe(200);
   });
@@ -233,23 +244,26 @@ describe("passkey sign-in", () => {
 });
 
 describe("passkey sign-in across strategies and transports", () => {
-  it.each(["jwt", "hybrid"] as const)("%s: the access token says both factors were verified now (fva)", async (strategy) => {
-    const jwtEngine = await createTestEngine({ strategy });
-    try {
-      const user = await jwtEngine.signUp();
-      const { credential } = await registerPasskey(jwtEngine, user.token);
-      const response = await signInWithPasskey(jwtEngine, credential, {}, { "auth-transport": "bearer" });
-      expect(response.status).toBe(200);
-      const body = (await response.json()) as { access_token: string; refresh_token: string };
-      expect(body.refresh_token).toBeTruthy();
-      const claims = JSON.parse(Buffer.from(body.access_token.split(".")[1]!, "base64url").toString()) as {
-        fva?: number[];
-      };
-      expect(claims.fva).toEqual([0, 0]);
-    } finally {
-      await jwtEngine.close();
-    }
-  });
+  it.each(["jwt", "hybrid"] as const)(
+    "%s: the access token says both factors were verified now (fva)",
+    async (strategy) => {
+      const jwtEngine = await createTestEngine({ strategy });
+      try {
+        const user = await jwtEngine.signUp();
+        const { credential } = await registerPasskey(jwtEngine, user.token);
+        const response = await signInWithPasskey(jwtEngine, credential, {}, { "auth-transport": "bearer" });
+        expect(response.status).toBe(200);
+        const body = (await response.json()) as { access_token: string; refresh_token: string };
+        expect(body.refresh_token).toBeTruthy();
+        const claims = JSON.parse(Buffer.from(body.access_token.split(".")[1]!, "base64url").toString()) as {
+          fva?: number[];
+        };
+        expect(claims.fva).toEqual([0, 0]);
+      } finally {
+        await jwtEngine.close();
+      }
+    },
+  );
 
   it("requires a verified email when the engine does, like every sign-in path", async () => {
     const strict = await createTestEngine({});
@@ -307,8 +321,12 @@ describe("passkey sign-in across strategies and transports", () => {
     const user = await engine.signUp();
     const first = softwareRegister(await registrationOptions(engine, user.token));
     expect(
-      (await engine.request("POST", "/v1/passkeys/registration", { cookie: user.token, json: { response: first.response } }))
-        .status,
+      (
+        await engine.request("POST", "/v1/passkeys/registration", {
+          cookie: user.token,
+          json: { response: first.response },
+        })
+      ).status,
     ).toBe(201);
     await registerPasskey(engine, user.token);
     expect((await signInWithPasskey(engine, first.credential)).status).toBe(200);

@@ -2054,7 +2054,9 @@ export function describePasskeyStoreConformance(name: string, setup: () => Promi
       expect(await database().recordPasskeyUse(passkey.id, { counter: 0, backedUp: true, usedAt: 1 })).toBe(true);
       expect(await database().recordPasskeyUse(passkey.id, { counter: 0, backedUp: true, usedAt: 2 })).toBe(true);
       const parallel = await Promise.all(
-        Array.from({ length: 5 }, () => database().recordPasskeyUse(passkey.id, { counter: 5, backedUp: false, usedAt: 3 })),
+        Array.from({ length: 5 }, () =>
+          database().recordPasskeyUse(passkey.id, { counter: 5, backedUp: false, usedAt: 3 }),
+        ),
       );
       expect(parallel.filter(Boolean)).toHaveLength(1);
       for (const counter of [5, 4, 0]) {

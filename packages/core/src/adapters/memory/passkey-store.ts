@@ -85,7 +85,8 @@ export function createMemoryPasskeyStore(): PasskeyStore & { forgetUser(userId: 
 
     async createPasskeyChallenge(challenge) {
       for (const stored of challenges.values()) {
-        if (stored.challengeHash === challenge.challengeHash) throw new Error("A challenge with this hash already exists.");
+        if (stored.challengeHash === challenge.challengeHash)
+          throw new Error("A challenge with this hash already exists.");
       }
       if (challenges.has(challenge.id)) throw new Error(`A challenge with id ${challenge.id} already exists.`);
       challenges.set(challenge.id, { ...challenge });
