@@ -22,17 +22,16 @@
  *   `accounts.completeSignIn` (bans and email verification apply as on every path) as a
  *   multi-factor method: no second-factor challenge, and the session is second-factor verified.
  */
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+  VerifiedAuthenticationResponse,
+  VerifiedRegistrationResponse,
 } from "@simplewebauthn/server";
-import { decodeClientDataJSON, isoBase64URL } from "@simplewebauthn/server/helpers";
+import type * as WebAuthnServer from "@simplewebauthn/server";
+import type * as WebAuthnHelpers from "@simplewebauthn/server/helpers";
 import type { AccountService, SignInClient, SignInResult } from "../accounts/service.js";
 import type { ThrottleLimit } from "../config.js";
 import {
@@ -120,8 +119,24 @@ export interface PasskeyService {
   sweep(): Promise<void>;
 }
 
+type WebAuthnLibrary = typeof WebAuthnServer & typeof WebAuthnHelpers;
+let library: Promise<WebAuthnLibrary> | undefined;
+
+/**
+ * @simplewebauthn/server, loaded on the first passkey request: with its ASN.1 and X.509
+ * dependencies it takes longer to load than the rest of the engine's, and most processes (CLI
+ * commands, instances that never see a passkey) would pay that at every start for nothing.
+ */
+function webauthn(): Promise<WebAuthnLibrary> {
+  library ??= Promise.all([import("@simplewebauthn/server"), import("@simplewebauthn/server/helpers")]).then(
+    ([server, helpers]) => ({ ...server, ...helpers }),
+  );
+  return library;
+}
+
 /** The challenge a response echoes in its client data, or an {@link InvalidPasskeyError}. */
-function echoedChallenge(clientDataJSON: string): string {
+async function echoedChallenge(clientDataJSON: string): Promise<string> {
+  const { decodeClientDataJSON } = await webauthn();
   try {
     const { challenge } = decodeClientDataJSON(clientDataJSON);
     if (typeof challenge === "string" && challenge.length > 0 && challenge.length <= 512) return challenge;
@@ -181,7 +196,7 @@ export function createPasskeyService(options: PasskeyServiceOptions): PasskeySer
     client: SignInClient,
     caller: Caller | null,
   ): Promise<string> {
-    const challenge = echoedChallenge(clientDataJSON);
+    const challenge = await echoedChallenge(clientDataJSON);
     const record = await store.consumePasskeyChallenge(
       {
         challengeHash: await sha256base64url(challenge),
@@ -213,7 +228,8 @@ export function createPasskeyService(options: PasskeyServiceOptions): PasskeySer
     if (handle === null || typeof presented !== "string" || !constantTimeEqual(presented, handle)) {
       throw new InvalidPasskeyError();
     }
-    let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+    const { isoBase64URL, verifyAuthenticationResponse } = await webauthn();
+    let verification: VerifiedAuthenticationResponse;
     try {
       verification = await verifyAuthenticationResponse({
         response,
@@ -257,6 +273,7 @@ export function createPasskeyService(options: PasskeyServiceOptions): PasskeySer
   return {
     async registrationOptions(caller, client) {
       const party = rp();
+      const { generateRegistrationOptions, isoBase64URL } = await webauthn();
       const { user } = caller;
       const handle = await store.ensurePasskeyUserHandle(user.id, base64url(randomBytes(32)), clock());
       const existing = await store.listPasskeys(user.id);
@@ -284,7 +301,8 @@ export function createPasskeyService(options: PasskeyServiceOptions): PasskeySer
       const party = rp();
       const { response } = input;
       const challenge = await consumeChallenge(response.response.clientDataJSON, "registration", client, caller);
-      let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+      const { isoBase64URL, verifyRegistrationResponse } = await webauthn();
+      let verification: VerifiedRegistrationResponse;
       try {
         verification = await verifyRegistrationResponse({
           response,
@@ -364,6 +382,7 @@ export function createPasskeyService(options: PasskeyServiceOptions): PasskeySer
         if (!allowed.allowed) throw new RateLimitedError(allowed.retryAfterSeconds);
       }
       const challenge = await issueChallenge("authentication", client, null);
+      const { generateAuthenticationOptions } = await webauthn();
       return generateAuthenticationOptions({
         rpID: party.rpID,
         challenge,
