@@ -5,6 +5,7 @@
 import type { EmailTemplateOverrides } from "./email/templates.js";
 import { createEmailRenderer } from "./email/templates.js";
 import { formatEmailSender, parseEmailSender, type EmailTransport } from "./email/transport.js";
+import ipaddr from "ipaddr.js";
 import { ConfigurationError } from "./errors/index.js";
 import type { Logger } from "./lib/logger.js";
 import type { PasswordHasher } from "./passwords/hasher.js";
@@ -132,6 +133,27 @@ export interface GatehouseConfig {
   allowedOrigins?: string[];
   /** CIDRs of proxies whose `X-Forwarded-For` is believed (`GATEHOUSE_TRUSTED_PROXIES`). @default [] */
   trustedProxies?: string[];
+  /**
+   * Passkeys (WebAuthn). The relying party is only ever what is configured here, never taken from
+   * a request's `Host` or `Origin`.
+   */
+  passkeys?: {
+    /**
+     * RP ID (`GATEHOUSE_WEBAUTHN_RP_ID`): the domain passkeys are bound to, the host name of every
+     * origin or a parent domain of it (`example.com` serves `auth.example.com` and `app.example.com`).
+     * Never an IP address.
+     * @default the base URL's host name; when that is an IP address, passkeys are off (`not_available`)
+     */
+    rpID?: string;
+    /** Name the browser shows when creating a passkey (`GATEHOUSE_WEBAUTHN_RP_NAME`). @default the email app name */
+    rpName?: string;
+    /**
+     * Origins whose pages may create and use passkeys (`GATEHOUSE_WEBAUTHN_ORIGINS`); each on the RP ID.
+     * @default [the base URL's origin]
+     * @example ["https://auth.example.com", "https://app.example.com"]
+     */
+    origins?: string[];
+  };
   throttle?: {
     /** @default { points: 10, durationSeconds: 900 } */
     signInPerAccount?: ThrottleLimit;
@@ -244,6 +266,8 @@ export interface ResolvedConfig {
   cookie: { name: string; refreshName: string; domain: string | null; secure: boolean };
   allowedOrigins: Set<string>;
   trustedProxies: string[];
+  /** The WebAuthn relying party; null when passkeys are off (no RP ID configured and the base URL's host is an IP address). */
+  passkeys: { rpID: string; rpName: string; origins: string[] } | null;
   throttle: {
     signInPerAccount: ThrottleLimit;
     signInPerIP: ThrottleLimit;
@@ -422,6 +446,7 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
     cookie: { name: cookieName, refreshName: refreshCookieName, domain, secure },
     allowedOrigins,
     trustedProxies: config.trustedProxies ?? [],
+    passkeys: resolvePasskeys(config, baseURL),
     throttle: {
       signInPerAccount: limit(
         config.throttle?.signInPerAccount,
@@ -521,4 +546,45 @@ function resolveEmailConfig(
       "email.verificationPageURL",
     ),
   };
+}
+
+// An RFC 1123 host name, which is what an RP ID must be (no port, no scheme, no IP address).
+const RP_ID = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function isIPHost(hostname: string): boolean {
+  return hostname.startsWith("[") || ipaddr.isValid(hostname);
+}
+
+/** The WebAuthn relying party: only from the configuration, checked so browsers will accept it. */
+function resolvePasskeys(config: GatehouseConfig, baseURL: URL): ResolvedConfig["passkeys"] {
+  const configuredID = config.passkeys?.rpID?.trim().toLowerCase();
+  // Browsers refuse an IP address as RP ID. Left unconfigured on such a base URL (a local test
+  // server on 127.0.0.1), passkeys are simply off; configured so, it is a mistake to report.
+  if (configuredID === undefined && isIPHost(baseURL.hostname)) return null;
+  const rpID = configuredID ?? baseURL.hostname.toLowerCase();
+  if (isIPHost(rpID) || !RP_ID.test(rpID)) {
+    throw new ConfigurationError(
+      `passkeys.rpID (GATEHOUSE_WEBAUTHN_RP_ID) must be a domain name such as example.com, not an IP address or URL; got "${rpID}".`,
+    );
+  }
+  const configuredOrigins = config.passkeys?.origins;
+  if (configuredOrigins !== undefined && configuredOrigins.length === 0) {
+    throw new ConfigurationError("passkeys.origins (GATEHOUSE_WEBAUTHN_ORIGINS) needs at least one origin.");
+  }
+  const origins = (configuredOrigins ?? [baseURL.origin]).map(
+    (origin) => parseOrigin(origin, "passkeys.origins (GATEHOUSE_WEBAUTHN_ORIGINS)").origin,
+  );
+  for (const origin of origins) {
+    const host = new URL(origin).hostname;
+    if (host !== rpID && !host.endsWith(`.${rpID}`)) {
+      throw new ConfigurationError(
+        `Passkey origin ${origin} is not on the RP ID "${rpID}": set GATEHOUSE_WEBAUTHN_RP_ID to a domain every origin in GATEHOUSE_WEBAUTHN_ORIGINS shares.`,
+      );
+    }
+  }
+  const rpName = (config.passkeys?.rpName ?? config.email?.appName ?? baseURL.host).trim();
+  if (rpName === "" || /\p{Cc}/u.test(rpName)) {
+    throw new ConfigurationError("passkeys.rpName (GATEHOUSE_WEBAUTHN_RP_NAME) must be a non-empty single line.");
+  }
+  return { rpID, rpName, origins: [...new Set(origins)] };
 }

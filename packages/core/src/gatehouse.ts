@@ -19,6 +19,8 @@ import { createSigningKeyManager, KEY_RELOAD_INTERVAL_MS } from "./keys/service.
 import { keyRoutes } from "./keys/routes.js";
 import { mfaRoutes } from "./mfa/routes.js";
 import { createMFAService } from "./mfa/service.js";
+import { passkeyRoutes } from "./passkeys/routes.js";
+import { createPasskeyService } from "./passkeys/service.js";
 import { createEncrypter, createMAC } from "./lib/encryption.js";
 import { createSessionTransport } from "./sessions/transport.js";
 import { revocationFeedRoutes } from "./tokens/feed.js";
@@ -203,6 +205,17 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     limits: { emailPerAddress: resolved.throttle.emailPerAddress, emailPerIP: resolved.throttle.emailPerIP },
   });
 
+  const passkeys = createPasskeyService({
+    store: database,
+    users: database,
+    accounts,
+    events,
+    clock,
+    relyingParty: resolved.passkeys,
+    rateLimiters,
+    signInPerIP: resolved.throttle.signInPerIP,
+  });
+
   const secretKeys = createSecretKeyService({ keys: database, events, clock });
   const userAdmin = createUserAdminService({ users: database, sessions, hasher, events, clock });
   const userImporter = createUserImporter({ users: database, events, clock });
@@ -258,6 +271,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     ...webhookRoutes({ webhooks, clock }),
     ...emailRoutes({ email, transport, cookie: resolved.cookie, baseURL: resolved.baseURL }),
     ...mfaRoutes({ mfa, accounts, transport, cookie: resolved.cookie }),
+    ...passkeyRoutes({ passkeys, accounts, transport, cookie: resolved.cookie }),
   ];
   let openAPI: Record<string, unknown> | undefined;
   const openAPIDocument = (): Record<string, unknown> =>
@@ -308,6 +322,9 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     });
     mfa.sweep().catch((err: unknown) => {
       logger.warn({ err }, "sweeping expired second-factor challenges failed");
+    });
+    passkeys.sweep().catch((err: unknown) => {
+      logger.warn({ err }, "sweeping expired passkey challenges failed");
     });
   }, SWEEP_INTERVAL_MS);
   // The sweep must never keep a process alive on its own.

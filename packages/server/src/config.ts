@@ -84,6 +84,12 @@ export interface ServerConfig {
   cookieDomain: string | null;
   /** Extra origins whose cookie-authenticated writes are accepted (`GATEHOUSE_ALLOWED_ORIGINS`). @default [] */
   allowedOrigins: string[];
+  /** Passkey RP ID (`GATEHOUSE_WEBAUTHN_RP_ID`); null = the host name of `url`. */
+  webauthnRPID: string | null;
+  /** Name browsers show when creating a passkey (`GATEHOUSE_WEBAUTHN_RP_NAME`); null = the app name. */
+  webauthnRPName: string | null;
+  /** Origins whose pages may use passkeys (`GATEHOUSE_WEBAUTHN_ORIGINS`); null = the origin of `url`. */
+  webauthnOrigins: string[] | null;
   /** Idle timeout in seconds (`GATEHOUSE_SESSION_IDLE_TIMEOUT`); null = the engine's default (7 days). */
   sessionIdleTimeoutSeconds: number | null;
   /** Absolute session lifetime in seconds (`GATEHOUSE_SESSION_MAX_AGE`); null = the engine's default (30 days). */
@@ -280,6 +286,23 @@ export const SETTINGS: readonly SettingDoc[] = [
       "Comma-separated origins, besides GATEHOUSE_URL's, whose cookie-authenticated writes are accepted and that a magic link's redirect_url may point to.",
   },
   {
+    env: "GATEHOUSE_WEBAUTHN_RP_ID",
+    default: "host name of GATEHOUSE_URL",
+    description:
+      "Passkey RP ID: a domain every passkey origin is on (e.g. example.com for auth. and app.example.com). Never an IP address: with an IP in GATEHOUSE_URL and no RP ID, passkeys are off.",
+  },
+  {
+    env: "GATEHOUSE_WEBAUTHN_RP_NAME",
+    default: "GATEHOUSE_APP_NAME",
+    description: "Name browsers show when a passkey is created.",
+  },
+  {
+    env: "GATEHOUSE_WEBAUTHN_ORIGINS",
+    default: "origin of GATEHOUSE_URL",
+    description:
+      "Comma-separated origins whose pages may create and use passkeys (add an SPA's origin here), each on the RP ID. Request headers never change it.",
+  },
+  {
     env: "GATEHOUSE_SESSION_IDLE_TIMEOUT",
     default: "7d",
     description: "A session unused this long ends. Duration: 30m, 12h, 7d, 90s or plain seconds.",
@@ -422,6 +445,16 @@ function parseOrigin(value: string, what: string): string {
     throw new ServerConfigError(`${what} must list origins (scheme://host[:port], no path), got "${value}".`);
   }
   return url.origin;
+}
+
+function parseRPID(value: string, what: string): string {
+  // The engine checks it against the origins; this names the variable for the common mistakes.
+  if (isIP(value) !== 0 || value.startsWith(".") || !HOST_NAME.test(value)) {
+    throw new ServerConfigError(
+      `${what} must be a domain name such as example.com (no scheme, port or IP address), got "${value}".`,
+    );
+  }
+  return value.toLowerCase();
 }
 
 function parseConnectionURL(value: string, what: string, schemes: readonly string[]): string {
@@ -626,6 +659,9 @@ export function loadServerConfig(
   const rotationInterval = read(env, "GATEHOUSE_KEY_ROTATION_INTERVAL");
   const eventRetention = read(env, "GATEHOUSE_EVENT_RETENTION");
   const allowPrivateNetworks = read(env, "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS");
+  const webauthnRPID = read(env, "GATEHOUSE_WEBAUTHN_RP_ID");
+  const webauthnRPName = read(env, "GATEHOUSE_WEBAUTHN_RP_NAME");
+  const webauthnOrigins = read(env, "GATEHOUSE_WEBAUTHN_ORIGINS");
 
   if (cookieDomain !== undefined && !HOST_NAME.test(cookieDomain)) {
     throw new ServerConfigError(
@@ -670,6 +706,12 @@ export function loadServerConfig(
     allowedOrigins: parseList(read(env, "GATEHOUSE_ALLOWED_ORIGINS")).map((entry) =>
       parseOrigin(entry, "GATEHOUSE_ALLOWED_ORIGINS"),
     ),
+    webauthnRPID: webauthnRPID === undefined ? null : parseRPID(webauthnRPID, "GATEHOUSE_WEBAUTHN_RP_ID"),
+    webauthnRPName: webauthnRPName ?? null,
+    webauthnOrigins:
+      webauthnOrigins === undefined
+        ? null
+        : parseList(webauthnOrigins).map((entry) => parseOrigin(entry, "GATEHOUSE_WEBAUTHN_ORIGINS")),
     sessionIdleTimeoutSeconds: idle === undefined ? null : parseDuration(idle, "GATEHOUSE_SESSION_IDLE_TIMEOUT"),
     sessionMaxAgeSeconds: maxAge === undefined ? null : parseDuration(maxAge, "GATEHOUSE_SESSION_MAX_AGE"),
     logLevel: logLevel === undefined ? SERVER_DEFAULTS.logLevel : parseLogLevel(logLevel, "GATEHOUSE_LOG_LEVEL"),

@@ -70,6 +70,11 @@ export function engineConfig(config: ServerConfig, parts: EngineParts): Gatehous
     },
     cookie: { domain: config.cookieDomain ?? undefined },
     allowedOrigins: config.allowedOrigins,
+    passkeys: {
+      rpID: config.webauthnRPID ?? undefined,
+      rpName: config.webauthnRPName ?? undefined,
+      origins: config.webauthnOrigins ?? undefined,
+    },
     trustedProxies: config.trustedProxies,
     securityEvents: { retentionSeconds: config.eventRetentionSeconds ?? undefined },
     email: {

@@ -31,7 +31,14 @@ import { DEVICE_MEMORY_SECONDS, deviceKeyOf } from "./devices.js";
 import { normalizeEmail } from "./schema.js";
 
 /** How the user proved who they are. */
-export type SignInMethod = "password" | "magic_link" | "email_code";
+export type SignInMethod = "password" | "magic_link" | "email_code" | "passkey";
+
+/**
+ * Methods that prove two factors at once: a passkey with user verification is something the user
+ * has (the authenticator) and is or knows (biometric or PIN). They never get a second-factor
+ * challenge, and their session counts as second-factor verified from the start (`fva`).
+ */
+const MULTI_FACTOR_METHODS: ReadonlySet<SignInMethod> = new Set(["passkey"]);
 
 /** The client signing in: where from, how it holds credentials, and its device cookie. */
 export interface SignInClient extends ClientDetails {
@@ -84,8 +91,9 @@ export interface AccountService {
    * The one sign-in seam: every way of proving identity ends here. Refuses a banned user
    * (`user_banned`), and with `email_not_verified` while verification is required and missing;
    * answers a second-factor challenge (and creates nothing usable) when the user has a second
-   * factor or MFA is required; otherwise creates the session, recognises the device and emits
-   * `sign_in.succeeded` (with `new_device`).
+   * factor or MFA is required, unless the method proved two factors itself (a passkey: then the
+   * session is second-factor verified now); otherwise creates the session, recognises the device
+   * and emits `sign_in.succeeded` (with `new_device`).
    */
   completeSignIn(user: UserRecord, client: SignInClient, method: SignInMethod): Promise<SignInResult>;
   /** Completes a `needs_second_factor` challenge with a code and signs in with a fresh session. */
@@ -179,7 +187,7 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
     user: UserRecord,
     client: SignInClient,
     method: SignInMethod,
-    secondFactor: SecondFactorKind | null,
+    secondFactor: SecondFactorKind | "passkey" | null,
   ): Promise<SignedIn> {
     // Checked again after a second step: the user may have been banned in between.
     if (user.bannedAt !== null) throw new UserBannedError();
@@ -212,6 +220,7 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
     // learns why, instead of retrying.
     if (user.bannedAt !== null) throw new UserBannedError();
     if (requireEmailVerification && user.emailVerifiedAt === null) throw new EmailNotVerifiedError();
+    if (MULTI_FACTOR_METHODS.has(method)) return startSession(user, client, method, "passkey");
     const pending = await mfa.challengeFor(user, client, method);
     if (pending) return pending;
     return startSession(user, client, method, null);

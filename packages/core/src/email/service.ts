@@ -67,6 +67,7 @@ const METHOD_NAMES: Record<SignInMethod, string> = {
   password: "password",
   magic_link: "magic link",
   email_code: "email code",
+  passkey: "passkey",
 };
 
 /** A completed magic-link sign-in and where to send the browser next. */
@@ -180,7 +181,7 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
 
   /** Emails a notice about the account to its stored address. */
   function notify(
-    template: "password-changed" | "new-sign-in" | "mfa-disabled",
+    template: "password-changed" | "new-sign-in" | "mfa-disabled" | "passkey-added",
     user: UserRecord,
     client: ClientDetails,
     extra: Record<string, string> = {},
@@ -323,6 +324,10 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
     } else if (event.type === "mfa.disabled") {
       const user = await database.getUserById(event.userId);
       if (user) notify("mfa-disabled", user, { ip: event.ip ?? null, userAgent: event.userAgent ?? null });
+    } else if (event.type === "passkey.created") {
+      const user = await database.getUserById(event.userId);
+      const client = { ip: event.ip ?? null, userAgent: event.userAgent ?? null };
+      if (user) notify("passkey-added", user, client, { passkey_name: String(event.data?.passkeyName ?? "") });
     }
   });
 

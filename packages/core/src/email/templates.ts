@@ -20,7 +20,8 @@ export type EmailTemplateName =
   | "password-changed"
   | "new-sign-in"
   | "email-changed"
-  | "mfa-disabled";
+  | "mfa-disabled"
+  | "passkey-added";
 
 /** The names of every template, in documentation order. */
 export const EMAIL_TEMPLATE_NAMES: readonly EmailTemplateName[] = Object.freeze([
@@ -32,6 +33,7 @@ export const EMAIL_TEMPLATE_NAMES: readonly EmailTemplateName[] = Object.freeze(
   "new-sign-in",
   "email-changed",
   "mfa-disabled",
+  "passkey-added",
 ]);
 
 /** One template: each part may use the template's variables as `{{name}}`. */
@@ -63,6 +65,7 @@ export const EMAIL_TEMPLATE_VARIABLES: Readonly<Record<EmailTemplateName, readon
   "new-sign-in": [...COMMON_VARIABLES, "time", "ip", "user_agent", "method", "reset_link"],
   "email-changed": [...COMMON_VARIABLES, "new_email", "time"],
   "mfa-disabled": [...COMMON_VARIABLES, "time", "ip", "user_agent", "reset_link"],
+  "passkey-added": [...COMMON_VARIABLES, "passkey_name", "time", "ip", "user_agent", "reset_link"],
 });
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
@@ -249,6 +252,26 @@ ${DETAILS}
 <p>If this was you, there is nothing to do. If it was not, <a href="{{reset_link}}">reset your password now</a> and turn two-step verification back on.</p>`,
     ),
   },
+  "passkey-added": {
+    subject: "A passkey was added to your {{app_name}} account",
+    text: `Hi {{name}},
+
+A passkey named "{{passkey_name}}" was just added to your {{app_name}} account {{email}}. It can sign in to the account without a password.
+
+When: {{time}}
+IP address: {{ip}}
+Device: {{user_agent}}
+
+If this was you, there is nothing to do. If it was not, reset your password now and remove the passkey from your account settings: {{reset_link}}
+`,
+    html: layout(
+      "A passkey was added",
+      `<p>Hi {{name}},</p>
+<p>A passkey named <strong>{{passkey_name}}</strong> was just added to your {{app_name}} account <strong>{{email}}</strong>. It can sign in to the account without a password.</p>
+${DETAILS}
+<p>If this was you, there is nothing to do. If it was not, <a href="{{reset_link}}">reset your password now</a> and remove the passkey from your account settings.</p>`,
+    ),
+  },
 };
 
 const HTML_ESCAPES: Record<string, string> = {
@@ -379,6 +402,7 @@ export function renderEmailPreview(name: string, options: EmailPreviewOptions = 
     method: "password",
     reset_link: `${root}reset-password`,
     new_email: "ada.lovelace@example.org",
+    passkey_name: "MacBook Touch ID",
   };
   if (name === "magic-link") sample.link = `${root}v1/sign-in/magic-link/verify?token=SAMPLE-TOKEN-NOT-VALID`;
   if (name === "verify-email") sample.link = `${root}verify-email?token=SAMPLE-TOKEN-NOT-VALID`;

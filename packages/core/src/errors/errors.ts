@@ -26,6 +26,8 @@ export type ErrorCode =
   | "rate_limited"
   | "invalid_token"
   | "invalid_code"
+  | "invalid_passkey"
+  | "passkey_already_registered"
   | "invalid_redirect_url"
   | "email_not_verified"
   | "email_already_verified"
@@ -288,6 +290,24 @@ export class InvalidTokenError extends GatehouseError {
 export class InvalidCodeError extends GatehouseError {
   constructor() {
     super("invalid_code", 400, "The code is incorrect or has expired.");
+  }
+}
+
+/**
+ * A passkey response did not verify: unknown credential, wrong signature, origin or RP ID, a
+ * used, expired or foreign challenge, a counter that went backwards. One answer for all, so it
+ * tells nothing about which check failed. 400.
+ */
+export class InvalidPasskeyError extends GatehouseError {
+  constructor() {
+    super("invalid_passkey", 400, "The passkey could not be verified. Try again.");
+  }
+}
+
+/** The credential of a new passkey is already registered, to this account or another one. 409. */
+export class PasskeyAlreadyRegisteredError extends GatehouseError {
+  constructor() {
+    super("passkey_already_registered", 409, "This passkey is already registered.");
   }
 }
 

@@ -18,6 +18,8 @@ export {
   RateLimitedError,
   InvalidTokenError,
   InvalidCodeError,
+  InvalidPasskeyError,
+  PasskeyAlreadyRegisteredError,
   InvalidRedirectURLError,
   EmailNotVerifiedError,
   EmailAlreadyVerifiedError,

@@ -36,6 +36,12 @@ export const EVENT_TYPES = [
   "mfa.challenge_failed",
   "mfa.backup_codes_regenerated",
   "mfa.step_up",
+  // Passkeys; `data.passkey_id` names the passkey (`pk_…`), never its key or credential id.
+  "passkey.created",
+  "passkey.renamed",
+  "passkey.deleted",
+  // A sign-in with a valid signature whose counter did not move forward: possibly a cloned authenticator.
+  "passkey.counter_regressed",
 ] as const;
 
 /** One of {@link EVENT_TYPES}. */

@@ -17,6 +17,8 @@ import type {
   EmailTokenRecord,
   MFAChallengeRecord,
   NewUser,
+  PasskeyChallengeRecord,
+  PasskeyRecord,
   RateLimiterFactory,
   RevocationEntry,
   RevocationLog,
@@ -1903,6 +1905,226 @@ export function describeEmailStoreConformance(name: string, setup: () => Promise
         expect(await database().getMFAChallenge(challenge.id)).toBeNull();
         expect(await database().countUnusedBackupCodes(id)).toBe(0);
       });
+    });
+  });
+}
+
+/**
+ * Runs the passkey store's contract (`PasskeyStore` in `ports.ts`) against a database with
+ * migrations applied: one credential id across all users, single-use challenges that match
+ * their whole binding even under parallel calls, counters that only move forward, and cascades.
+ *
+ * @example
+ * ```ts
+ * describePasskeyStoreConformance("sqlite", async () => {
+ *   const database = createSQLiteDatabase({ filename: ":memory:" });
+ *   await database.migrate();
+ *   return { database, teardown: () => database.close() };
+ * });
+ * ```
+ */
+export function describePasskeyStoreConformance(name: string, setup: () => Promise<DatabaseConformanceSetup>): void {
+  describe(`${name}: passkey store conformance`, () => {
+    let context: DatabaseConformanceSetup | undefined;
+
+    beforeAll(async () => {
+      context = await setup();
+    });
+
+    afterAll(async () => {
+      await context?.teardown();
+    });
+
+    function database(): Database {
+      if (!context) throw new Error("setup() did not complete");
+      return context.database;
+    }
+
+    async function newUser(): Promise<string> {
+      const id = uniqueId("user");
+      await database().createUser({
+        id,
+        email: `${id}@example.com`,
+        emailNormalized: `${id}@example.com`,
+        name: null,
+        passwordHash: null,
+        emailVerifiedAt: null,
+        createdAt: SOME_INSTANT,
+      });
+      return id;
+    }
+
+    const passkeyOf = (userId: string, overrides: Partial<PasskeyRecord> = {}): PasskeyRecord => ({
+      id: uniqueId("pk"),
+      userId,
+      credentialId: `cred-${randomUUID()}`,
+      publicKey: `pub-${randomUUID()}`,
+      counter: 0,
+      transports: ["internal", "hybrid"],
+      deviceType: "multiDevice",
+      backedUp: true,
+      name: "Laptop",
+      createdAt: SOME_INSTANT,
+      lastUsedAt: null,
+      ...overrides,
+    });
+
+    const challengeOf = (overrides: Partial<PasskeyChallengeRecord> = {}): PasskeyChallengeRecord => ({
+      id: uniqueId("pkc"),
+      challengeHash: `challenge-${randomUUID()}`,
+      purpose: "authentication",
+      userId: null,
+      sessionId: null,
+      clientHash: `client-${randomUUID()}`,
+      createdAt: SOME_INSTANT,
+      expiresAt: SOME_INSTANT + HOUR,
+      usedAt: null,
+      ...overrides,
+    });
+
+    const matchOf = (challenge: PasskeyChallengeRecord) => ({
+      challengeHash: challenge.challengeHash,
+      purpose: challenge.purpose,
+      clientHash: challenge.clientHash,
+      sessionId: challenge.sessionId,
+    });
+
+    it("a user handle is stored once: later and parallel calls all get the first one", async () => {
+      const userId = await newUser();
+      expect(await database().getPasskeyUserHandle(userId)).toBeNull();
+      const handles = await Promise.all(
+        ["a", "b", "c", "d"].map((candidate) => database().ensurePasskeyUserHandle(userId, candidate, SOME_INSTANT)),
+      );
+      expect(new Set(handles).size).toBe(1);
+      expect(await database().ensurePasskeyUserHandle(userId, "later", SOME_INSTANT)).toBe(handles[0]);
+      expect(await database().getPasskeyUserHandle(userId)).toBe(handles[0]);
+    });
+
+    it("passkeys round-trip every field, list oldest first, and are found by credential id", async () => {
+      const userId = await newUser();
+      const older = passkeyOf(userId, { createdAt: SOME_INSTANT, lastUsedAt: SOME_INSTANT + 5, counter: 7 });
+      const newer = passkeyOf(userId, {
+        createdAt: SOME_INSTANT + 1,
+        backedUp: false,
+        deviceType: "singleDevice",
+        transports: [],
+      });
+      expect(await database().createPasskey(newer)).toBe(true);
+      expect(await database().createPasskey(older)).toBe(true);
+      expect(await database().listPasskeys(userId)).toStrictEqual([older, newer]);
+      expect(await database().getPasskeyByCredentialId(newer.credentialId)).toStrictEqual(newer);
+      expect(await database().getPasskeyByCredentialId("cred-unknown")).toBeNull();
+    });
+
+    it("a credential id is stored once across all users, also when two accounts race for it", async () => {
+      const alice = await newUser();
+      const mallory = await newUser();
+      const first = passkeyOf(alice);
+      expect(await database().createPasskey(first)).toBe(true);
+      expect(await database().createPasskey(passkeyOf(mallory, { credentialId: first.credentialId }))).toBe(false);
+      expect(await database().createPasskey(passkeyOf(alice, { credentialId: first.credentialId }))).toBe(false);
+      expect(await database().getPasskeyByCredentialId(first.credentialId)).toStrictEqual(first);
+      expect(await database().listPasskeys(mallory)).toEqual([]);
+      const contested = `cred-${randomUUID()}`;
+      const outcomes = await Promise.all(
+        [alice, mallory, alice, mallory].map((userId) =>
+          database().createPasskey(passkeyOf(userId, { credentialId: contested })),
+        ),
+      );
+      expect(outcomes.filter(Boolean)).toHaveLength(1);
+    });
+
+    it("renames and deletes only the owner's passkey", async () => {
+      const alice = await newUser();
+      const mallory = await newUser();
+      const passkey = passkeyOf(alice);
+      await database().createPasskey(passkey);
+      expect(await database().renamePasskey(mallory, passkey.id, "Mine")).toBeNull();
+      expect(await database().deletePasskey(mallory, passkey.id)).toBe(false);
+      expect(await database().renamePasskey(alice, passkey.id, "Desk")).toStrictEqual({ ...passkey, name: "Desk" });
+      expect(await database().deletePasskey(alice, passkey.id)).toBe(true);
+      expect(await database().deletePasskey(alice, passkey.id)).toBe(false);
+      expect(await database().getPasskeyByCredentialId(passkey.credentialId)).toBeNull();
+    });
+
+    it("a counter only moves forward (0 stays usable at 0); of parallel uses with one counter, one wins", async () => {
+      const userId = await newUser();
+      const passkey = passkeyOf(userId);
+      await database().createPasskey(passkey);
+      expect(await database().recordPasskeyUse(passkey.id, { counter: 0, backedUp: true, usedAt: 1 })).toBe(true);
+      expect(await database().recordPasskeyUse(passkey.id, { counter: 0, backedUp: true, usedAt: 2 })).toBe(true);
+      const parallel = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          database().recordPasskeyUse(passkey.id, { counter: 5, backedUp: false, usedAt: 3 }),
+        ),
+      );
+      expect(parallel.filter(Boolean)).toHaveLength(1);
+      for (const counter of [5, 4, 0]) {
+        expect(await database().recordPasskeyUse(passkey.id, { counter, backedUp: true, usedAt: 9 })).toBe(false);
+      }
+      expect(await database().getPasskeyByCredentialId(passkey.credentialId)).toStrictEqual({
+        ...passkey,
+        counter: 5,
+        backedUp: false,
+        lastUsedAt: 3,
+      });
+      expect(await database().recordPasskeyUse(passkey.id, { counter: 6, backedUp: true, usedAt: 4 })).toBe(true);
+      expect(await database().recordPasskeyUse(uniqueId("pk"), { counter: 1, backedUp: true, usedAt: 4 })).toBe(false);
+    });
+
+    it("a challenge is consumed once, even by parallel calls, and returned as stored", async () => {
+      const userId = await newUser();
+      const challenge = challengeOf({ purpose: "registration", userId, sessionId: uniqueId("sess") });
+      await database().createPasskeyChallenge(challenge);
+      const outcomes = await Promise.all(
+        Array.from({ length: 8 }, () => database().consumePasskeyChallenge(matchOf(challenge), SOME_INSTANT + 1)),
+      );
+      const won = outcomes.filter((outcome) => outcome !== null);
+      expect(won).toStrictEqual([{ ...challenge, usedAt: SOME_INSTANT + 1 }]);
+      expect(await database().consumePasskeyChallenge(matchOf(challenge), SOME_INSTANT + 2)).toBeNull();
+    });
+
+    it("a challenge matches only its whole binding: purpose, client and session", async () => {
+      const userId = await newUser();
+      const registration = challengeOf({ purpose: "registration", userId, sessionId: uniqueId("sess") });
+      const signIn = challengeOf();
+      await database().createPasskeyChallenge(registration);
+      await database().createPasskeyChallenge(signIn);
+      const misses = [
+        { ...matchOf(registration), purpose: "authentication" as const },
+        { ...matchOf(registration), clientHash: "client-other" },
+        { ...matchOf(registration), sessionId: uniqueId("sess") },
+        { ...matchOf(registration), sessionId: null },
+        { ...matchOf(signIn), purpose: "registration" as const },
+        { ...matchOf(signIn), sessionId: registration.sessionId },
+      ];
+      for (const match of misses) {
+        expect(await database().consumePasskeyChallenge(match, SOME_INSTANT), JSON.stringify(match)).toBeNull();
+      }
+      // The misses used nothing up.
+      expect(await database().consumePasskeyChallenge(matchOf(registration), SOME_INSTANT)).not.toBeNull();
+      expect(await database().consumePasskeyChallenge(matchOf(signIn), SOME_INSTANT)).not.toBeNull();
+    });
+
+    it("an expired challenge cannot be consumed and is swept", async () => {
+      const challenge = challengeOf({ expiresAt: SOME_INSTANT + 10 });
+      await database().createPasskeyChallenge(challenge);
+      expect(await database().consumePasskeyChallenge(matchOf(challenge), SOME_INSTANT + 10)).toBeNull();
+      expect(await database().deleteExpiredPasskeyChallenges(SOME_INSTANT + 10)).toBeGreaterThanOrEqual(1);
+      expect(await database().consumePasskeyChallenge(matchOf(challenge), SOME_INSTANT)).toBeNull();
+    });
+
+    it("deleting a user removes their passkeys, handle and challenges", async () => {
+      const userId = await newUser();
+      const passkey = passkeyOf(userId);
+      await database().createPasskey(passkey);
+      await database().ensurePasskeyUserHandle(userId, `handle-${randomUUID()}`, SOME_INSTANT);
+      const challenge = challengeOf({ purpose: "registration", userId, sessionId: uniqueId("sess") });
+      await database().createPasskeyChallenge(challenge);
+      await database().deleteUser(userId);
+      expect(await database().getPasskeyByCredentialId(passkey.credentialId)).toBeNull();
+      expect(await database().getPasskeyUserHandle(userId)).toBeNull();
+      expect(await database().consumePasskeyChallenge(matchOf(challenge), SOME_INSTANT)).toBeNull();
     });
   });
 }

@@ -12,6 +12,8 @@ import { sql } from "kysely";
 import type { Generated, Kysely, Selectable } from "kysely";
 import { EmailTakenError } from "../errors/index.js";
 import { createKyselyWebhookStore } from "./kysely-webhook-store.js";
+import { createKyselyPasskeyStore } from "./kysely-passkey-store.js";
+import type { PasskeyChallengesTable, PasskeysTable, PasskeyUserHandlesTable } from "./kysely-passkey-store.js";
 import type {
   WebhookDeliveriesTable,
   WebhookDeliveryAttemptsTable,
@@ -168,6 +170,9 @@ export interface GatehouseTables {
   mfa_backup_codes: MFABackupCodesTable;
   mfa_challenges: MFAChallengesTable;
   mfa_attempts: MFAAttemptsTable;
+  passkey_user_handles: PasskeyUserHandlesTable;
+  passkeys: PasskeysTable;
+  passkey_challenges: PasskeyChallengesTable;
 }
 
 /** The `mfa_totp` table as the database returns it. */
@@ -489,6 +494,7 @@ export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
     sessions,
     revocations,
     ...createKyselyWebhookStore(db, { skipLocked: options.skipLocked ?? false }),
+    ...createKyselyPasskeyStore(db),
 
     async createUser(user: NewUser): Promise<UserRecord> {
       const record: UserRecord = {

@@ -18,6 +18,7 @@ import { tokensMigration } from "../tokens/migrations.js";
 import { adminMigration } from "../admin/migrations.js";
 import { webhooksMigration } from "../webhooks/migrations.js";
 import { mfaMigration } from "../mfa/migrations.js";
+import { passkeysMigration } from "../passkeys/migrations.js";
 
 /** Table where Kysely records which migrations ran. */
 export const MIGRATION_TABLE = "gatehouse_migrations";
@@ -91,6 +92,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   "0004_admin": adminMigration,
   "0005_webhooks": webhooksMigration,
   "0006_mfa": mfaMigration,
+  "0008_passkeys": passkeysMigration,
 });
 
 const inCodeMigrationProvider: MigrationProvider = {

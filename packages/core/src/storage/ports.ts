@@ -683,7 +683,8 @@ export interface Database
     EmailTokenStore,
     KnownDeviceStore,
     WebhookStore,
-    MFAStore {
+    MFAStore,
+    PasskeyStore {
   /** Short name for logs and readiness reports: `sqlite`, `postgres`, `memory`. */
   readonly kind: string;
   /** The database-backed session store. */
@@ -719,3 +720,101 @@ export interface RateLimiterOptions {
 
 /** Creates limiters on one backend (memory for one instance, Redis for many). */
 export type RateLimiterFactory = (options: RateLimiterOptions) => RateLimiter;
+
+/** Whether a passkey lives on one device only or can be synced (WebAuthn's backup eligibility). */
+export type PasskeyDeviceType = "singleDevice" | "multiDevice";
+
+/** A registered passkey (WebAuthn credential). Only its public key is stored. */
+export interface PasskeyRecord {
+  /** Public id, `pk_…`; what the API shows and takes in URLs. */
+  id: string;
+  userId: string;
+  /** The WebAuthn credential id, base64url. Unique across all users. */
+  credentialId: string;
+  /** The credential's COSE public key, base64url. */
+  publicKey: string;
+  /** The signature counter last seen (0 for authenticators that keep none). */
+  counter: number;
+  /** How the browser can reach the authenticator (`internal`, `hybrid`, `usb`, …), as it reported. */
+  transports: string[];
+  deviceType: PasskeyDeviceType;
+  /** Whether the authenticator said the credential is backed up (synced). */
+  backedUp: boolean;
+  /** A label the user chose, 1–64 characters. */
+  name: string;
+  createdAt: number;
+  /** The last sign-in with it, or null. */
+  lastUsedAt: number | null;
+}
+
+/** What a WebAuthn challenge was issued for; one never verifies the other. */
+export type PasskeyChallengePurpose = "registration" | "authentication";
+
+/**
+ * A WebAuthn challenge handed to a browser, stored as a hash. A registration challenge is bound
+ * to the user and session that asked for it; both kinds to the client (transport and user agent).
+ */
+export interface PasskeyChallengeRecord {
+  /** `pkc_…`. */
+  id: string;
+  /** base64url SHA-256 of the challenge as the browser echoes it (base64url). Unique. */
+  challengeHash: string;
+  purpose: PasskeyChallengePurpose;
+  /** The registering user; null for sign-in (the user is not known until the passkey says so). */
+  userId: string | null;
+  /** The session that asked for a registration; null for sign-in. */
+  sessionId: string | null;
+  /** base64url SHA-256 of what identifies the client (transport and user agent). */
+  clientHash: string;
+  createdAt: number;
+  expiresAt: number;
+  /** When it was used; null while unused. */
+  usedAt: number | null;
+}
+
+/** The binding a challenge must match to be used: all of it, in one conditional statement. */
+export interface PasskeyChallengeMatch {
+  challengeHash: string;
+  purpose: PasskeyChallengePurpose;
+  clientHash: string;
+  /** The presenting session (registration), or null (sign-in). */
+  sessionId: string | null;
+}
+
+/**
+ * Passkeys: credentials, the per-user WebAuthn user handle and challenges. Every method that
+ * decides a race is one conditional statement, so parallel requests cannot use a challenge twice,
+ * store one credential id twice, or move a counter backwards.
+ */
+export interface PasskeyStore {
+  /**
+   * The user's WebAuthn user handle: the stored one, or `candidate` stored now when there is none
+   * (of parallel calls, all get the one that was stored).
+   */
+  ensurePasskeyUserHandle(userId: string, candidate: string, createdAt: number): Promise<string>;
+  /** The user's WebAuthn user handle, or null when they never registered a passkey. */
+  getPasskeyUserHandle(userId: string): Promise<string | null>;
+  /** Stores a passkey; false (and nothing stored) when its credential id is already stored, for any user. */
+  createPasskey(passkey: PasskeyRecord): Promise<boolean>;
+  getPasskeyByCredentialId(credentialId: string): Promise<PasskeyRecord | null>;
+  /** The user's passkeys, oldest first. */
+  listPasskeys(userId: string): Promise<PasskeyRecord[]>;
+  /** Renames the user's passkey `id`; null when the user has no such passkey. */
+  renamePasskey(userId: string, id: string, name: string): Promise<PasskeyRecord | null>;
+  /** Deletes the user's passkey `id`; false when the user has no such passkey. */
+  deletePasskey(userId: string, id: string): Promise<boolean>;
+  /**
+   * Records a sign-in with passkey `id`: the new counter, backup state and `lastUsedAt`, only if the
+   * counter moves forward (or both it and the stored one are 0: authenticators without a counter).
+   * @returns false (and nothing changed) when the counter did not move forward: a possible clone.
+   */
+  recordPasskeyUse(id: string, use: { counter: number; backedUp: boolean; usedAt: number }): Promise<boolean>;
+  createPasskeyChallenge(challenge: PasskeyChallengeRecord): Promise<void>;
+  /**
+   * Uses the challenge that matches all of `match`, unused and unexpired at `now`, and returns it;
+   * null when there is none. Of parallel calls, at most one gets it.
+   */
+  consumePasskeyChallenge(match: PasskeyChallengeMatch, now: number): Promise<PasskeyChallengeRecord | null>;
+  /** Removes challenges expired at `now`; returns how many. */
+  deleteExpiredPasskeyChallenges(now: number): Promise<number>;
+}

@@ -12,6 +12,7 @@ import type { EmailMessage, EmailTransport } from "../../email/transport.js";
 import { EmailTakenError } from "../../errors/index.js";
 import { fromFlexibleRateLimiter } from "../../storage/rate-limiter.js";
 import { createMemoryWebhookStore } from "./webhook-store.js";
+import { createMemoryPasskeyStore } from "./passkey-store.js";
 import type {
   BackupCodeRecord,
   Database,
@@ -412,6 +413,7 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
   const signingKeys = new Map<string, SigningKeyRecord>();
   const securityEvents: SecurityEventRecord[] = [];
   const { forgetUser, ...mfa } = createMemoryMFAStore();
+  const { forgetUser: forgetPasskeyUser, ...passkeys } = createMemoryPasskeyStore();
 
   function findSecretKeyByHash(keyHash: string): SecretKeyRecord | undefined {
     for (const key of secretKeysById.values()) if (key.keyHash === keyHash) return key;
@@ -422,6 +424,7 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
     kind: "memory",
     sessions: createMemorySessionStore(),
     ...createMemoryWebhookStore(),
+    ...passkeys,
     revocations: createMemoryRevocationLog(),
 
     async createUser(user: NewUser): Promise<UserRecord> {
@@ -489,6 +492,7 @@ export function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Datab
       usersById.delete(id);
       userIdsByEmail.delete(user.emailNormalized);
       forgetUser(id);
+      forgetPasskeyUser(id);
       return true;
     },
 

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   describeDatabaseConformance,
   describeEmailStoreConformance,
+  describePasskeyStoreConformance,
   describeRateLimiterConformance,
   describeRevocationLogConformance,
   describeSessionStoreConformance,
@@ -20,6 +21,11 @@ describeDatabaseConformance("memory", async () => {
 });
 
 describeEmailStoreConformance("memory", async () => {
+  const database = createMemoryDatabase();
+  return { database, teardown: () => database.close() };
+});
+
+describePasskeyStoreConformance("memory", async () => {
   const database = createMemoryDatabase();
   return { database, teardown: () => database.close() };
 });

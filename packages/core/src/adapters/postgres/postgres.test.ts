@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   describeDatabaseConformance,
   describeEmailStoreConformance,
+  describePasskeyStoreConformance,
   describeRevocationLogConformance,
   describeSessionStoreConformance,
   describeSigningKeyStoreConformance,
@@ -46,6 +47,19 @@ describe.skipIf(!probe.available)(`PostgreSQL adapter ${probe.reason}`, () => {
   });
 
   describeEmailStoreConformance("postgres", async () => {
+    const testDatabase = await createTestDatabase();
+    const database = createPostgresDatabase({ connectionString: testDatabase.url, max: 8 });
+    await database.migrate();
+    return {
+      database,
+      teardown: async () => {
+        await database.close();
+        await testDatabase.drop();
+      },
+    };
+  });
+
+  describePasskeyStoreConformance("postgres", async () => {
     const testDatabase = await createTestDatabase();
     const database = createPostgresDatabase({ connectionString: testDatabase.url, max: 8 });
     await database.migrate();

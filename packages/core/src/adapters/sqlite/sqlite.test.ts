@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   describeDatabaseConformance,
   describeEmailStoreConformance,
+  describePasskeyStoreConformance,
   describeRevocationLogConformance,
   describeSessionStoreConformance,
   describeSigningKeyStoreConformance,
@@ -59,6 +60,12 @@ describeDatabaseConformance("sqlite :memory:", async () => {
 });
 
 describeEmailStoreConformance("sqlite file", async () => {
+  const database = createSQLiteDatabase({ filename: newDatabaseFile() });
+  await database.migrate();
+  return { database, teardown: () => database.close() };
+});
+
+describePasskeyStoreConformance("sqlite file", async () => {
   const database = createSQLiteDatabase({ filename: newDatabaseFile() });
   await database.migrate();
   return { database, teardown: () => database.close() };
