@@ -19,6 +19,7 @@ import { createSigningKeyManager, KEY_RELOAD_INTERVAL_MS } from "./keys/service.
 import { keyRoutes } from "./keys/routes.js";
 import { mfaRoutes } from "./mfa/routes.js";
 import { createMFAService } from "./mfa/service.js";
+import { createSMSCodes } from "./mfa/sms.js";
 import { createEncrypter, createMAC } from "./lib/encryption.js";
 import { createSessionTransport } from "./sessions/transport.js";
 import { revocationFeedRoutes } from "./tokens/feed.js";
@@ -162,6 +163,17 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     mac: resolved.encryptionKey ? await createMAC(resolved.encryptionKey, "backup-codes") : null,
     issuer: resolved.mfa.issuer,
     required: resolved.mfa.required,
+    sms: createSMSCodes({
+      store: database,
+      provider: resolved.sms,
+      encrypter: resolved.encryptionKey ? await createEncrypter(resolved.encryptionKey, "sms-phone-numbers") : null,
+      mac: resolved.encryptionKey ? await createMAC(resolved.encryptionKey, "sms-codes") : null,
+      throttle,
+      clock,
+      logger,
+      appName: resolved.email.appName,
+      host: resolved.baseURL.host,
+    }),
   });
   const accounts = createAccountService({
     users: database,
@@ -257,7 +269,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     ...securityEventRoutes({ log: securityEvents }),
     ...webhookRoutes({ webhooks, clock }),
     ...emailRoutes({ email, transport, cookie: resolved.cookie, baseURL: resolved.baseURL }),
-    ...mfaRoutes({ mfa, accounts, transport, cookie: resolved.cookie }),
+    ...mfaRoutes({ mfa, accounts, transport, cookie: resolved.cookie, clock }),
   ];
   let openAPI: Record<string, unknown> | undefined;
   const openAPIDocument = (): Record<string, unknown> =>

@@ -8,6 +8,7 @@ import {
   InvalidQueryError,
   MethodNotAllowedError,
   RateLimitedError,
+  SMSDeliveryFailedError,
   ValidationError,
   type ErrorCode,
   type FieldIssue,
@@ -45,6 +46,8 @@ const TITLES: Record<number, string> = {
   422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
 };
 
 /** Builds the problem body for an error Gatehouse raised on purpose. */
@@ -75,7 +78,7 @@ export function problemJSON(error: GatehouseError): ProblemDetails {
  */
 export function toProblemResponse(error: unknown, onUnexpected?: (error: unknown) => void): Response {
   const known =
-    error instanceof GatehouseError && error.status < 500
+    error instanceof GatehouseError && (error.status < 500 || error instanceof SMSDeliveryFailedError)
       ? error
       : (onUnexpected?.(error), new GatehouseError("internal_error", 500, "Something went wrong on our side."));
   const headers = new Headers({
