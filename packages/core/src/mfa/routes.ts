@@ -61,7 +61,9 @@ const smsSendErrors = {
     description:
       "`validation_failed`, or `invalid_phone_number`: not a valid mobile number in international format (+ and the country code)",
   },
-  429: { description: "`rate_limited`: too many texts to this number (3 per 15 minutes, 10 a day) or from this network" },
+  429: {
+    description: "`rate_limited`: too many texts to this number (3 per 15 minutes, 10 a day) or from this network",
+  },
   502: { description: "`sms_delivery_failed`: the SMS provider refused the message" },
   503: { description: "`sms_delivery_failed`: the SMS provider could not be reached" },
 };
@@ -142,7 +144,10 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
       },
       async handle(context) {
         const client = signInClientOf(context, cookie);
-        const { backupCodes, ...result } = await accounts.completeEnrollment({ ...context.body, factor: "totp" }, client);
+        const { backupCodes, ...result } = await accounts.completeEnrollment(
+          { ...context.body, factor: "totp" },
+          client,
+        );
         await transport.endPresentedSession(context.request, context.transport, "replaced_by_sign_in");
         return signedInResponse(200, context, result, transport, cookie, { backup_codes: backupCodes });
       },
@@ -155,13 +160,19 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
       auth: "none",
       body: enrollmentChallengeBody,
       responses: {
-        200: { description: "Sent; complete with `POST /v1/sign-in/second-factor` and `factor: \"sms\"`", schema: smsSentJSON },
+        200: {
+          description: 'Sent; complete with `POST /v1/sign-in/second-factor` and `factor: "sms"`',
+          schema: smsSentJSON,
+        },
         400: { description: "`invalid_challenge`" },
         409: { description: "`mfa_not_enabled` (no phone number), `not_available` (no SMS provider)" },
         ...smsSendErrors,
       },
       async handle(context) {
-        return smsSentResponse(await mfa.sendSignInSMS(context.body.challenge, signInClientOf(context, cookie)), clock());
+        return smsSentResponse(
+          await mfa.sendSignInSMS(context.body.challenge, signInClientOf(context, cookie)),
+          clock(),
+        );
       },
     }),
     defineRoute({
@@ -172,7 +183,10 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
       auth: "none",
       body: enrollmentPhoneNumberBody,
       responses: {
-        200: { description: "Sent; confirm with `POST /v1/sign-in/second-factor/enroll/sms/confirm`", schema: smsSentJSON },
+        200: {
+          description: "Sent; confirm with `POST /v1/sign-in/second-factor/enroll/sms/confirm`",
+          schema: smsSentJSON,
+        },
         400: { description: "`invalid_challenge`" },
         409: { description: "`not_available` (no SMS provider), `mfa_already_enabled`" },
         ...smsSendErrors,
@@ -200,7 +214,10 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
       },
       async handle(context) {
         const client = signInClientOf(context, cookie);
-        const { backupCodes, ...result } = await accounts.completeEnrollment({ ...context.body, factor: "sms" }, client);
+        const { backupCodes, ...result } = await accounts.completeEnrollment(
+          { ...context.body, factor: "sms" },
+          client,
+        );
         await transport.endPresentedSession(context.request, context.transport, "replaced_by_sign_in");
         return signedInResponse(200, context, result, transport, cookie, { backup_codes: backupCodes });
       },
@@ -294,7 +311,8 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
     defineRoute({
       method: "POST",
       path: "/v1/mfa/sms",
-      summary: "Start enrolling a phone number for text-message codes: texts it a code (replaces an unconfirmed number)",
+      summary:
+        "Start enrolling a phone number for text-message codes: texts it a code (replaces an unconfirmed number)",
       tag: "MFA",
       auth: "session",
       body: phoneNumberBody,
@@ -358,7 +376,7 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
     defineRoute({
       method: "POST",
       path: "/v1/mfa/sms/send",
-      summary: "Text a code for a step-up of the current session; then `POST /v1/mfa/verify` with `factor: \"sms\"`",
+      summary: 'Text a code for a step-up of the current session; then `POST /v1/mfa/verify` with `factor: "sms"`',
       tag: "MFA",
       auth: "session",
       responses: {

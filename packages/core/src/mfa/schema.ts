@@ -57,7 +57,9 @@ const phoneNumberField = z
   .string({ error: "phone_number must be a string." })
   .min(1, { error: "phone_number cannot be empty." })
   .max(40, { error: "phone_number is too long." })
-  .describe("International format: + and the country code, e.g. `+44 7911 123456` (spaces, dashes, dots and parentheses are ignored)");
+  .describe(
+    "International format: + and the country code, e.g. `+44 7911 123456` (spaces, dashes, dots and parentheses are ignored)",
+  );
 
 /** `POST /v1/mfa/sms`. */
 export const phoneNumberBody = z.object({ phone_number: phoneNumberField });
@@ -67,7 +69,9 @@ export const enrollmentPhoneNumberBody = z.object({ challenge: challengeField, p
 
 /** A text message with a code was sent. */
 export const smsSentJSON = z.object({
-  phone_number_hint: z.string().describe("The number the code went to: country code and last 3 digits, e.g. `+44 ••••••• 456`"),
+  phone_number_hint: z
+    .string()
+    .describe("The number the code went to: country code and last 3 digits, e.g. `+44 ••••••• 456`"),
   expires_in: z.number().int().describe("Seconds the code is valid (300)"),
 });
 

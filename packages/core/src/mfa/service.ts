@@ -397,7 +397,8 @@ export function createMFAService(options: MFAServiceOptions): MFAService {
   ): Promise<string> {
     const phone = await store.getSMS(user.id);
     if (phone == null) throw new MFANotEnabledError("Send a code to a phone number first.");
-    if (phone.confirmedAt !== null) throw new MFAAlreadyEnabledError("A phone number is already set up for this account.");
+    if (phone.confirmedAt !== null)
+      throw new MFAAlreadyEnabledError("A phone number is already set up for this account.");
     await reserveAccountAttempt(user.id);
     if (!(await sms.use(user, phone, "enrollment", boundTo, code))) {
       failed(user, client, { factor: "sms", reason: "invalid_code", enrollment: true });
@@ -416,7 +417,8 @@ export function createMFAService(options: MFAServiceOptions): MFAService {
 
   function smsAvailable(): void {
     keys();
-    if (!sms.available) throw new NotAvailableError("Text-message codes are not available: no SMS provider is configured.");
+    if (!sms.available)
+      throw new NotAvailableError("Text-message codes are not available: no SMS provider is configured.");
   }
 
   return {

@@ -17,7 +17,14 @@ import type { Logger } from "../lib/logger.js";
 import type { ClientDetails } from "../sessions/service.js";
 import type { MFAStore, SMSCodePurpose, SMSFactorRecord, UserRecord } from "../storage/ports.js";
 import type { Throttle } from "../throttle/throttle.js";
-import { hashPhoneNumber, hashSMSCode, newSMSCode, normalizePhoneNumber, phoneNumberHint, smsCodeBody } from "./lib/sms.js";
+import {
+  hashPhoneNumber,
+  hashSMSCode,
+  newSMSCode,
+  normalizePhoneNumber,
+  phoneNumberHint,
+  smsCodeBody,
+} from "./lib/sms.js";
 import type { SMSProvider } from "./sms-provider.js";
 
 /** How long a sent code can be used. */
@@ -76,7 +83,13 @@ export interface SMSCodes {
     client: ClientDetails,
   ): Promise<SentSMSCode>;
   /** Uses up the code if it is the live one for this purpose, binding and number. */
-  use(user: UserRecord, factor: SMSFactorRecord, purpose: SMSCodePurpose, boundTo: string, code: string): Promise<boolean>;
+  use(
+    user: UserRecord,
+    factor: SMSFactorRecord,
+    purpose: SMSCodePurpose,
+    boundTo: string,
+    code: string,
+  ): Promise<boolean>;
 }
 
 /** Creates the SMS factor's operations. */
@@ -125,7 +138,9 @@ export function createSMSCodes(options: SMSCodesOptions): SMSCodes {
         },
         "text message not delivered",
       );
-      throw known ?? new SMSDeliveryFailedError({ status: 503, providerStatus: null, providerCode: null, cause: error });
+      throw (
+        known ?? new SMSDeliveryFailedError({ status: 503, providerStatus: null, providerCode: null, cause: error })
+      );
     }
     return { phoneNumberHint: phoneNumberHint(e164), expiresAt: now + SMS_CODE_TTL_MS };
   }

@@ -1961,12 +1961,12 @@ export function describeEmailStoreConformance(name: string, setup: () => Promise
         await database().saveSMSCode(first);
         const second = smsCodeOf(id, { purpose: "enrollment", boundTo: "session:s1" });
         await database().saveSMSCode(second);
-        expect(
-          await database().useSMSCode(id, first.purpose, first.boundTo, first.codeHash, SOME_INSTANT + 1),
-        ).toBe(false);
-        expect(
-          await database().useSMSCode(id, second.purpose, second.boundTo, second.codeHash, second.expiresAt),
-        ).toBe(false);
+        expect(await database().useSMSCode(id, first.purpose, first.boundTo, first.codeHash, SOME_INSTANT + 1)).toBe(
+          false,
+        );
+        expect(await database().useSMSCode(id, second.purpose, second.boundTo, second.codeHash, second.expiresAt)).toBe(
+          false,
+        );
         expect(await database().deleteExpiredSMSCodes(second.expiresAt)).toBeGreaterThanOrEqual(1);
         expect(await database().useSMSCode(id, second.purpose, second.boundTo, second.codeHash, SOME_INSTANT)).toBe(
           false,
