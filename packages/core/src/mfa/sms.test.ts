@@ -220,6 +220,16 @@ describe("SMS enrolment", () => {
   });
 });
 
+describe("configuration", () => {
+  it("an SMS provider without an encryption key, or one without send, stops the start", async () => {
+    const sms = { send: async () => {} };
+    await expect(createTestEngine({ sms })).rejects.toMatchObject({ code: "configuration_error" });
+    await expect(
+      createTestEngine({ encryptionKey: TEST_ENCRYPTION_KEY, sms: {} as unknown as typeof sms }),
+    ).rejects.toMatchObject({ code: "configuration_error" });
+  });
+});
+
 describe("SMS codes at sign-in", () => {
   it("a user with only SMS gets a challenge listing sms; a texted code completes it once", async () => {
     const user = await smsUser();
