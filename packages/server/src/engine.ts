@@ -12,6 +12,7 @@ import {
   type GatehouseConfig,
   type Logger,
   type Observer,
+  type SMSProvider,
   type WebhookSender,
 } from "@gatehouse/core";
 import type { ServerConfig } from "./config.js";
@@ -36,6 +37,8 @@ export interface EngineParts {
    * process about to exit.
    */
   webhookSender?: WebhookSender;
+  /** Sends text-message codes (`GATEHOUSE_SMS_PROVIDER`); one-off commands send none. */
+  sms?: SMSProvider;
 }
 
 /** The engine configuration for a server configuration; every unset setting keeps the engine's default. */
@@ -75,6 +78,7 @@ export function engineConfig(config: ServerConfig, parts: EngineParts): Gatehous
       allowPrivateNetworks: config.webhooksAllowPrivateNetworks,
     },
     mfa: { required: config.requireMFA },
+    sms: parts.sms,
     logger: parts.logger,
     observer: parts.observer,
   };
