@@ -1,7 +1,8 @@
 /**
  * Maps errors to RFC 9457 `application/problem+json` responses. This is the only place an
- * error becomes HTTP: known errors keep their public code and message, anything else becomes
- * a generic 500 whose detail goes only to the log.
+ * error becomes HTTP: known errors keep their public code and message (4xx, and the 502/503 of
+ * a failed SMS delivery, whose message is written to be safe), anything else becomes a generic
+ * 500 whose detail goes only to the log.
  */
 import {
   GatehouseError,
