@@ -513,7 +513,7 @@ export function createMFAService(options: MFAServiceOptions): MFAService {
         totp: { enabled: totpConfirmedAt !== null, confirmedAt: totpConfirmedAt },
         sms: {
           enabled: smsConfirmedAt !== null,
-          phoneNumberHint: phone && smsConfirmedAt !== null && encrypter ? await sms.hint(phone) : null,
+          phoneNumberHint: phone && smsConfirmedAt !== null ? await sms.hint(phone) : null,
           confirmedAt: smsConfirmedAt,
         },
         backupCodes: { remaining: enabledAny ? await store.countUnusedBackupCodes(user.id) : 0 },

@@ -230,6 +230,33 @@ describe("configuration", () => {
   });
 });
 
+describe("switching the provider off", () => {
+  it("keeps SMS users challenged (no bypass): sends are not_available, a backup code completes", async () => {
+    const user = await smsUser();
+    const off = await createTestEngine({ database, encryptionKey: TEST_ENCRYPTION_KEY });
+    try {
+      const status = await json(await off.request("GET", "/v1/mfa", { cookie: user.token }));
+      expect(status.sms).toMatchObject({
+        enabled: true,
+        phone_number_hint: `+44 ••••••• ${user.phoneNumber.slice(-3)}`,
+      });
+      const response = await off.request("POST", "/v1/sign-in/password", {
+        json: { email: user.email, password: user.password },
+      });
+      expect(((await response.clone().json()) as { factors: string[] }).factors).toEqual(["sms", "backup_code"]);
+      const challenge = await expectChallengeOnly(response);
+      const send = await off.request("POST", "/v1/sign-in/second-factor/sms", { json: { challenge } });
+      expect(await codeOf(send)).toBe("not_available");
+      const completed = await off.request("POST", "/v1/sign-in/second-factor", {
+        json: { challenge, factor: "backup_code", code: user.backupCodes[0] },
+      });
+      expect(completed.status).toBe(200);
+    } finally {
+      await off.close();
+    }
+  });
+});
+
 describe("SMS codes at sign-in", () => {
   it("a user with only SMS gets a challenge listing sms; a texted code completes it once", async () => {
     const user = await smsUser();

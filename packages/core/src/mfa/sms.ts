@@ -151,7 +151,9 @@ export function createSMSCodes(options: SMSCodesOptions): SMSCodes {
     factor: (userId) => store.getSMS(userId),
 
     async hint(factor) {
-      return phoneNumberHint(await parts().encrypter.decrypt(factor.encryptedPhoneNumber));
+      // Only the key is needed: the hint still shows while the provider is switched off.
+      if (!encrypter) throw new NotAvailableError("Phone numbers need the engine's encryption key.");
+      return phoneNumberHint(await encrypter.decrypt(factor.encryptedPhoneNumber));
     },
 
     async startEnrollment(user, phoneNumber, boundTo, client) {
