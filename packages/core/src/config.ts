@@ -13,6 +13,7 @@ import type { SigningAlgorithm } from "./keys/service.js";
 import type { Database, RateLimiterFactory, RevocationLog, SessionStore } from "./storage/ports.js";
 import { parseEncryptionKey } from "./lib/encryption.js";
 import type { WebhookSender } from "./webhooks/sender.js";
+import type { SMSProvider } from "./mfa/sms-provider.js";
 
 /**
  * How clients stay signed in: `session` (opaque token, checked against the store), `jwt`
@@ -169,6 +170,12 @@ export interface GatehouseConfig {
     emailPerAddress?: ThrottleLimit;
     /** Email requests of every kind from one client network. @default { points: 30, durationSeconds: 900 } */
     emailPerIP?: ThrottleLimit;
+    /** Text messages to one phone number, short window. @default { points: 3, durationSeconds: 900 } */
+    smsPerNumber?: ThrottleLimit;
+    /** Text messages to one phone number per day. @default { points: 10, durationSeconds: 86400 } */
+    smsPerNumberPerDay?: ThrottleLimit;
+    /** Text messages requested from one client network. @default { points: 10, durationSeconds: 3600 } */
+    smsPerIP?: ThrottleLimit;
   };
   /** Email delivery and the email flows. */
   email?: {
@@ -210,7 +217,14 @@ export interface GatehouseConfig {
   };
   /** Webhook delivery; see {@link WebhooksConfig}. */
   webhooks?: WebhooksConfig;
-  /** Second factors (TOTP, backup codes). They need `encryptionKey` to protect their secrets. */
+  /**
+   * Sends text-message codes, the `sms` second factor: `createTwilioSMSProvider(…)`, the
+   * development mailbox's `mailbox.sms` (`@gatehouse/core/adapters/mailbox`) or your own
+   * {@link SMSProvider}. Needs `encryptionKey` (phone numbers are stored encrypted).
+   * @default none: the SMS endpoints answer `not_available`
+   */
+  sms?: SMSProvider;
+  /** Second factors (TOTP, SMS codes, backup codes). They need `encryptionKey` to protect their secrets. */
   mfa?: {
     /**
      * Every user must have a second factor (`GATEHOUSE_REQUIRE_MFA`): a user without one enrols
@@ -274,6 +288,9 @@ export interface ResolvedConfig {
     signUpPerIP: ThrottleLimit;
     emailPerAddress: ThrottleLimit;
     emailPerIP: ThrottleLimit;
+    smsPerNumber: ThrottleLimit;
+    smsPerNumberPerDay: ThrottleLimit;
+    smsPerIP: ThrottleLimit;
   };
   email: {
     transport: EmailTransport | null;
@@ -297,6 +314,8 @@ export interface ResolvedConfig {
     retentionMs: number;
   };
   mfa: { required: boolean; issuer: string };
+  /** The SMS provider, or null when text-message codes are off. */
+  sms: SMSProvider | null;
   clock: () => number;
 }
 
@@ -310,6 +329,9 @@ export const DEFAULTS = {
   signUpPerIP: { points: 20, durationSeconds: 3600 },
   emailPerAddress: { points: 5, durationSeconds: 900 },
   emailPerIP: { points: 30, durationSeconds: 900 },
+  smsPerNumber: { points: 3, durationSeconds: 900 },
+  smsPerNumberPerDay: { points: 10, durationSeconds: 86_400 },
+  smsPerIP: { points: 10, durationSeconds: 3600 },
   emailRetryDelaysMs: [5_000, 30_000, 120_000, 600_000, 1_800_000],
   jwtAccessTokenTTLSeconds: 600,
   hybridAccessTokenTTLSeconds: 60,
@@ -429,6 +451,14 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
       "Requiring MFA (GATEHOUSE_REQUIRE_MFA) needs encryptionKey (GATEHOUSE_ENCRYPTION_KEY): it protects the TOTP secrets.",
     );
   }
+  if (config.sms !== undefined && encryptionKey === null) {
+    throw new ConfigurationError(
+      "Text-message codes (sms) need encryptionKey (GATEHOUSE_ENCRYPTION_KEY): phone numbers are stored encrypted.",
+    );
+  }
+  if (config.sms !== undefined && typeof config.sms?.send !== "function") {
+    throw new ConfigurationError("sms must be an SMS provider: an object with a send({ to, body }) method.");
+  }
   const allowedOrigins = new Set([baseURL.origin]);
   for (const origin of config.allowedOrigins ?? []) {
     allowedOrigins.add(parseOrigin(origin, "allowedOrigins (GATEHOUSE_ALLOWED_ORIGINS)").origin);
@@ -457,9 +487,17 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
       signUpPerIP: limit(config.throttle?.signUpPerIP, DEFAULTS.signUpPerIP, "throttle.signUpPerIP"),
       emailPerAddress: limit(config.throttle?.emailPerAddress, DEFAULTS.emailPerAddress, "throttle.emailPerAddress"),
       emailPerIP: limit(config.throttle?.emailPerIP, DEFAULTS.emailPerIP, "throttle.emailPerIP"),
+      smsPerNumber: limit(config.throttle?.smsPerNumber, DEFAULTS.smsPerNumber, "throttle.smsPerNumber"),
+      smsPerNumberPerDay: limit(
+        config.throttle?.smsPerNumberPerDay,
+        DEFAULTS.smsPerNumberPerDay,
+        "throttle.smsPerNumberPerDay",
+      ),
+      smsPerIP: limit(config.throttle?.smsPerIP, DEFAULTS.smsPerIP, "throttle.smsPerIP"),
     },
     email: resolveEmailConfig(config.email, baseURL, allowedOrigins),
     mfa: { required: requireMFA, issuer: config.mfa?.issuer?.trim() || (config.email?.appName ?? baseURL.host).trim() },
+    sms: config.sms ?? null,
     bodyLimitBytes: positiveInteger(config.bodyLimitBytes, DEFAULTS.bodyLimitBytes, "bodyLimitBytes"),
     securityEvents: {
       retentionSeconds: positiveInteger(

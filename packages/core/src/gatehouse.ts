@@ -21,6 +21,7 @@ import { mfaRoutes } from "./mfa/routes.js";
 import { createMFAService } from "./mfa/service.js";
 import { passkeyRoutes } from "./passkeys/routes.js";
 import { createPasskeyService } from "./passkeys/service.js";
+import { createSMSCodes } from "./mfa/sms.js";
 import { createEncrypter, createMAC } from "./lib/encryption.js";
 import { createSessionTransport } from "./sessions/transport.js";
 import { revocationFeedRoutes } from "./tokens/feed.js";
@@ -164,6 +165,17 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     mac: resolved.encryptionKey ? await createMAC(resolved.encryptionKey, "backup-codes") : null,
     issuer: resolved.mfa.issuer,
     required: resolved.mfa.required,
+    sms: createSMSCodes({
+      store: database,
+      provider: resolved.sms,
+      encrypter: resolved.encryptionKey ? await createEncrypter(resolved.encryptionKey, "sms-phone-numbers") : null,
+      mac: resolved.encryptionKey ? await createMAC(resolved.encryptionKey, "sms-codes") : null,
+      throttle,
+      clock,
+      logger,
+      appName: resolved.email.appName,
+      host: resolved.baseURL.host,
+    }),
   });
   const accounts = createAccountService({
     users: database,
@@ -270,7 +282,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     ...securityEventRoutes({ log: securityEvents }),
     ...webhookRoutes({ webhooks, clock }),
     ...emailRoutes({ email, transport, cookie: resolved.cookie, baseURL: resolved.baseURL }),
-    ...mfaRoutes({ mfa, accounts, transport, cookie: resolved.cookie }),
+    ...mfaRoutes({ mfa, accounts, transport, cookie: resolved.cookie, clock }),
     ...passkeyRoutes({ passkeys, accounts, transport, cookie: resolved.cookie }),
   ];
   let openAPI: Record<string, unknown> | undefined;

@@ -1,7 +1,7 @@
 /**
  * `@gatehouse/core`: the Gatehouse engine. Storage adapters are separate subpath exports
  * (`@gatehouse/core/adapters/sqlite`, `/postgres`, `/redis`, `/memory`), as are the email
- * transports (`/adapters/smtp`, `/adapters/mailbox`) and the Node webhook sender
+ * transports (`/adapters/smtp`, `/adapters/mailbox`, whose `sms` also takes text messages) and the Node webhook sender
  * (`/adapters/node-webhooks`); errors are under `@gatehouse/core/errors`.
  */
 export { createGatehouse } from "./gatehouse.js";
@@ -26,6 +26,7 @@ export { parseEncryptionKey } from "./lib/encryption.js";
 export { checkWebhookAddress } from "./webhooks/address-policy.js";
 export { WebhookSendError } from "./webhooks/sender.js";
 export { safeRedirect } from "./http/redirects.js";
+export { createTwilioSMSProvider } from "./mfa/sms-provider.js";
 
 export type { Gatehouse, GatehouseAdmin, RequestContext, ReadinessReport } from "./types.js";
 export type { ImportedHashAlgorithm } from "./passwords/imported.js";
@@ -56,6 +57,7 @@ export type {
   RenderedEmail,
 } from "./email/templates.js";
 export type { SignInMethod } from "./accounts/service.js";
+export type { SMSProvider, SMSMessage, TwilioSMSProviderOptions } from "./mfa/sms-provider.js";
 export type { AddressVerdict } from "./webhooks/address-policy.js";
 export type { WebhookSender, WebhookRequest, WebhookResponse, WebhookSendFailure } from "./webhooks/sender.js";
 export type {

@@ -50,6 +50,7 @@ describe("loadServerConfig", () => {
       appName: null,
       requireEmailVerification: false,
       requireMFA: false,
+      sms: { provider: "mailbox" },
       production: false,
       webhooksAllowPrivateNetworks: false,
     });
@@ -90,6 +91,11 @@ describe("loadServerConfig", () => {
         GATEHOUSE_APP_NAME: "Acme",
         GATEHOUSE_REQUIRE_EMAIL_VERIFICATION: "TRUE",
         GATEHOUSE_REQUIRE_MFA: "true",
+        GATEHOUSE_SMS_PROVIDER: "Twilio",
+        GATEHOUSE_TWILIO_ACCOUNT_SID: `AC${"0a".repeat(16)}`,
+        GATEHOUSE_TWILIO_AUTH_TOKEN: "0123456789abcdef0123456789abcdef",
+        GATEHOUSE_TWILIO_FROM: `MG${"1b".repeat(16)}`,
+        GATEHOUSE_TWILIO_API_URL: "https://api.dublin.ie1.twilio.com/",
         NODE_ENV: "production",
         GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: "TRUE",
       },
@@ -127,6 +133,13 @@ describe("loadServerConfig", () => {
       appName: "Acme",
       requireEmailVerification: true,
       requireMFA: true,
+      sms: {
+        provider: "twilio",
+        accountSID: `AC${"0a".repeat(16)}`,
+        authToken: "0123456789abcdef0123456789abcdef",
+        from: `MG${"1b".repeat(16)}`,
+        apiURL: "https://api.dublin.ie1.twilio.com",
+      },
       production: true,
       webhooksAllowPrivateNetworks: true,
     });
@@ -259,11 +272,73 @@ describe("loadServerConfig", () => {
       "GATEHOUSE_APP_NAME",
       "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION",
       "GATEHOUSE_REQUIRE_MFA",
+      "GATEHOUSE_SMS_PROVIDER",
+      "GATEHOUSE_TWILIO_ACCOUNT_SID",
+      "GATEHOUSE_TWILIO_AUTH_TOKEN",
+      "GATEHOUSE_TWILIO_FROM",
+      "GATEHOUSE_TWILIO_API_URL",
       "NODE_ENV",
     ]) {
       expect(documented.has(name), name).toBe(true);
     }
     for (const setting of SETTINGS) expect(setting.description).not.toContain("\n");
+  });
+});
+
+describe("GATEHOUSE_SMS_PROVIDER", () => {
+  const twilio = {
+    GATEHOUSE_SMS_PROVIDER: "twilio",
+    GATEHOUSE_TWILIO_ACCOUNT_SID: `AC${"0a".repeat(16)}`,
+    GATEHOUSE_TWILIO_AUTH_TOKEN: "0123456789abcdef0123456789abcdef",
+    GATEHOUSE_TWILIO_FROM: "+15017122661",
+  };
+
+  it("defaults to the mailbox exactly when email goes there outside production, else off", () => {
+    expect(loadServerConfig({}, {}, "/srv").sms).toEqual({ provider: "mailbox" });
+    expect(loadServerConfig({ SMTP_URL: "smtp://smtp.example.com" }, {}, "/srv").sms).toBeNull();
+    expect(loadServerConfig({ NODE_ENV: "production" }, {}, "/srv").sms).toBeNull();
+    expect(
+      loadServerConfig({ SMTP_URL: "smtp://smtp.example.com", GATEHOUSE_SMS_PROVIDER: "mailbox" }, {}, "/srv").sms,
+    ).toEqual({ provider: "mailbox" });
+    expect(loadServerConfig(twilio, {}, "/srv").sms).toEqual({
+      provider: "twilio",
+      accountSID: twilio.GATEHOUSE_TWILIO_ACCOUNT_SID,
+      authToken: twilio.GATEHOUSE_TWILIO_AUTH_TOKEN,
+      from: "+15017122661",
+      apiURL: "https://api.twilio.com",
+    });
+  });
+
+  it.each([
+    [{ GATEHOUSE_SMS_PROVIDER: "mailbox", NODE_ENV: "production" }, /not in production/],
+    [{ GATEHOUSE_SMS_PROVIDER: "carrier-pigeon" }, /must be twilio or mailbox/],
+    [
+      { GATEHOUSE_SMS_PROVIDER: "twilio" },
+      /needs GATEHOUSE_TWILIO_ACCOUNT_SID, GATEHOUSE_TWILIO_AUTH_TOKEN, GATEHOUSE_TWILIO_FROM/,
+    ],
+    [{ ...twilio, GATEHOUSE_TWILIO_FROM: "" }, /needs GATEHOUSE_TWILIO_FROM/],
+    [{ ...twilio, GATEHOUSE_TWILIO_ACCOUNT_SID: "AC123" }, /GATEHOUSE_TWILIO_ACCOUNT_SID must be AC/],
+    [{ ...twilio, GATEHOUSE_TWILIO_FROM: "15017122661" }, /GATEHOUSE_TWILIO_FROM must be an E.164 number/],
+    [{ ...twilio, GATEHOUSE_TWILIO_AUTH_TOKEN: "short" }, /GATEHOUSE_TWILIO_AUTH_TOKEN must be/],
+    [{ ...twilio, GATEHOUSE_TWILIO_API_URL: "ftp://api.example.com" }, /GATEHOUSE_TWILIO_API_URL/],
+    [
+      { GATEHOUSE_TWILIO_AUTH_TOKEN: twilio.GATEHOUSE_TWILIO_AUTH_TOKEN },
+      /GATEHOUSE_TWILIO_AUTH_TOKEN is set but GATEHOUSE_SMS_PROVIDER is not twilio/,
+    ],
+  ])("refuses %j with a clear message", (env, message) => {
+    expect(() => loadServerConfig(env, {}, "/srv")).toThrow(message);
+  });
+
+  it("never echoes the auth token", () => {
+    const token = "secret token with spaces";
+    let message = "";
+    try {
+      loadServerConfig({ ...twilio, GATEHOUSE_TWILIO_AUTH_TOKEN: token }, {}, "/srv");
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain("GATEHOUSE_TWILIO_AUTH_TOKEN");
+    expect(message).not.toContain(token);
   });
 });
 

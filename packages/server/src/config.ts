@@ -4,7 +4,7 @@
  * variable (or flag) at fault instead of a stack trace from deep inside the engine.
  *
  * Values that can carry credentials (DATABASE_URL, REDIS_URL, SMTP_URL, GATEHOUSE_SECRET_KEY,
- * GATEHOUSE_ENCRYPTION_KEY) are never echoed back in an error message: a typo in a connection
+ * GATEHOUSE_ENCRYPTION_KEY, GATEHOUSE_TWILIO_AUTH_TOKEN) are never echoed back in an error message: a typo in a connection
  * string must not print its password.
  */
 import { isIP } from "node:net";
@@ -23,6 +23,13 @@ export type ServerSigningAlgorithm = "EdDSA" | "ES256";
 
 /** pino's levels, plus `silent` to turn logging off (`GATEHOUSE_LOG_LEVEL`). */
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+/**
+ * Where text-message codes go (`GATEHOUSE_SMS_PROVIDER`): the development mailbox, or Twilio's
+ * Messages API (or a service speaking it) with its credentials.
+ */
+export type ServerSMSConfig =
+  { provider: "mailbox" } | { provider: "twilio"; accountSID: string; authToken: string; from: string; apiURL: string };
 
 /** Everything `startServer` needs, with every default applied. */
 export interface ServerConfig {
@@ -111,6 +118,11 @@ export interface ServerConfig {
   requireEmailVerification: boolean;
   /** Every user must have a second factor (`GATEHOUSE_REQUIRE_MFA`); needs the encryption key. @default false */
   requireMFA: boolean;
+  /**
+   * How text-message codes are sent; null = SMS codes are off (`not_available`).
+   * @default the development mailbox when email goes there too outside production, else null
+   */
+  sms: ServerSMSConfig | null;
   /**
    * `NODE_ENV` is `production`: no `/dev/mailbox`, and the development mailbox prints no links.
    * @default false
@@ -355,7 +367,34 @@ export const SETTINGS: readonly SettingDoc[] = [
     env: "GATEHOUSE_REQUIRE_MFA",
     default: "false",
     description:
-      "true: every user must have a second factor; one without enrols an authenticator app during sign-in before getting a session. Needs GATEHOUSE_ENCRYPTION_KEY.",
+      "true: every user must have a second factor; one without enrols an authenticator app (or, with an SMS provider, a phone number) during sign-in before getting a session. Needs GATEHOUSE_ENCRYPTION_KEY.",
+  },
+  {
+    env: "GATEHOUSE_SMS_PROVIDER",
+    default: "mailbox when SMTP_URL is unset outside production, else none (SMS codes off)",
+    description:
+      "twilio | mailbox. How text-message codes (the sms second factor) are sent: twilio through Twilio's Messages API (set the GATEHOUSE_TWILIO_* variables), mailbox into the development mailbox at /dev/mailbox (refused in production).",
+  },
+  {
+    env: "GATEHOUSE_TWILIO_ACCOUNT_SID",
+    default: "none",
+    description: "Twilio account SID (AC followed by 32 hex digits); needed with GATEHOUSE_SMS_PROVIDER=twilio.",
+  },
+  {
+    env: "GATEHOUSE_TWILIO_AUTH_TOKEN",
+    default: "none",
+    description: "Twilio auth token; needed with GATEHOUSE_SMS_PROVIDER=twilio. A credential: never printed or logged.",
+  },
+  {
+    env: "GATEHOUSE_TWILIO_FROM",
+    default: "none",
+    description:
+      "Sender of the texts: an E.164 number of the Twilio account (+15017122661) or a messaging service SID (MG followed by 32 hex digits).",
+  },
+  {
+    env: "GATEHOUSE_TWILIO_API_URL",
+    default: "https://api.twilio.com",
+    description: "Base URL of the Messages API: a regional edge, or a service that speaks the same protocol.",
   },
   {
     env: "NODE_ENV",
@@ -583,6 +622,65 @@ function parseSender(value: string, what: string): string {
   return value;
 }
 
+const TWILIO_VARIABLES = [
+  "GATEHOUSE_TWILIO_ACCOUNT_SID",
+  "GATEHOUSE_TWILIO_AUTH_TOKEN",
+  "GATEHOUSE_TWILIO_FROM",
+  "GATEHOUSE_TWILIO_API_URL",
+] as const;
+
+/** `GATEHOUSE_SMS_PROVIDER` and the Twilio variables; see {@link ServerSMSConfig}. */
+function parseSMS(env: NodeJS.ProcessEnv, options: { smtp: boolean; production: boolean }): ServerSMSConfig | null {
+  const provider = read(env, "GATEHOUSE_SMS_PROVIDER")?.toLowerCase();
+  const stray = TWILIO_VARIABLES.filter((name) => read(env, name) !== undefined);
+  if (provider !== "twilio" && stray.length > 0) {
+    throw new ServerConfigError(
+      `${stray.join(", ")} ${stray.length === 1 ? "is" : "are"} set but GATEHOUSE_SMS_PROVIDER is not twilio.`,
+    );
+  }
+  if (provider === undefined) return !options.smtp && !options.production ? { provider: "mailbox" } : null;
+  if (provider === "mailbox") {
+    if (options.production) {
+      throw new ServerConfigError(
+        "GATEHOUSE_SMS_PROVIDER=mailbox keeps texts in a local folder and reaches nobody: not in production (NODE_ENV=production). Use twilio.",
+      );
+    }
+    return { provider: "mailbox" };
+  }
+  if (provider !== "twilio") {
+    throw new ServerConfigError(`GATEHOUSE_SMS_PROVIDER must be twilio or mailbox, got "${provider}".`);
+  }
+  const missing = TWILIO_VARIABLES.slice(0, 3).filter((name) => read(env, name) === undefined);
+  if (missing.length > 0) {
+    throw new ServerConfigError(`GATEHOUSE_SMS_PROVIDER=twilio needs ${missing.join(", ")}.`);
+  }
+  const accountSID = read(env, "GATEHOUSE_TWILIO_ACCOUNT_SID")!;
+  const authToken = read(env, "GATEHOUSE_TWILIO_AUTH_TOKEN")!;
+  const from = read(env, "GATEHOUSE_TWILIO_FROM")!;
+  if (!/^AC[0-9a-fA-F]{32}$/.test(accountSID)) {
+    throw new ServerConfigError(
+      `GATEHOUSE_TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits, got "${accountSID}".`,
+    );
+  }
+  // Not echoed: it is the credential.
+  if (!/^\S{16,}$/.test(authToken)) {
+    throw new ServerConfigError("GATEHOUSE_TWILIO_AUTH_TOKEN must be the account's auth token (32 characters).");
+  }
+  if (!/^\+[1-9]\d{6,14}$/.test(from) && !/^MG[0-9a-fA-F]{32}$/.test(from)) {
+    throw new ServerConfigError(
+      `GATEHOUSE_TWILIO_FROM must be an E.164 number such as +15017122661 or a messaging service SID (MG...), got "${from}".`,
+    );
+  }
+  const apiURL = read(env, "GATEHOUSE_TWILIO_API_URL");
+  return {
+    provider: "twilio",
+    accountSID,
+    authToken,
+    from,
+    apiURL: apiURL === undefined ? "https://api.twilio.com" : parsePublicURL(apiURL, "GATEHOUSE_TWILIO_API_URL"),
+  };
+}
+
 function parseList(value: string | undefined): string[] {
   if (value === undefined) return [];
   return value
@@ -662,6 +760,7 @@ export function loadServerConfig(
   const webauthnRPID = read(env, "GATEHOUSE_WEBAUTHN_RP_ID");
   const webauthnRPName = read(env, "GATEHOUSE_WEBAUTHN_RP_NAME");
   const webauthnOrigins = read(env, "GATEHOUSE_WEBAUTHN_ORIGINS");
+  const production = env.NODE_ENV?.trim() === "production";
 
   if (cookieDomain !== undefined && !HOST_NAME.test(cookieDomain)) {
     throw new ServerConfigError(
@@ -725,7 +824,8 @@ export function loadServerConfig(
         ? false
         : parseBoolean(requireVerification, "GATEHOUSE_REQUIRE_EMAIL_VERIFICATION"),
     requireMFA: requireMFA === undefined ? false : parseBoolean(requireMFA, "GATEHOUSE_REQUIRE_MFA"),
-    production: env.NODE_ENV?.trim() === "production",
+    sms: parseSMS(env, { smtp: smtpURL !== undefined, production }),
+    production,
     webhooksAllowPrivateNetworks:
       allowPrivateNetworks === undefined
         ? false

@@ -1,7 +1,8 @@
 /**
- * The server's side of email: choosing the transport (SMTP when `SMTP_URL` is set, otherwise
- * the development mailbox in the data directory), reading template overrides from the data
- * directory, and serving the mailbox at `/dev/mailbox` outside production.
+ * The server's side of email and text messages: choosing the transport (SMTP when `SMTP_URL` is
+ * set, otherwise the development mailbox in the data directory) and the SMS provider
+ * (`GATEHOUSE_SMS_PROVIDER`: Twilio, or the same mailbox), reading template overrides from the
+ * data directory, and serving the mailbox at `/dev/mailbox` outside production.
  *
  * Template overrides are files in `<data dir>/templates/`: `<template>.subject`,
  * `<template>.txt` and `<template>.html`, each replacing that part of the built-in template.
@@ -18,6 +19,8 @@ import {
   type EmailTemplateName,
   type EmailTemplateOverrides,
   type EmailTransport,
+  type SMSProvider,
+  createTwilioSMSProvider,
 } from "@gatehouse/core";
 import { createFileMailbox, type FileMailbox, type StoredEmail } from "@gatehouse/core/adapters/mailbox";
 import { createSMTPTransport } from "@gatehouse/core/adapters/smtp";
@@ -96,7 +99,7 @@ export function createServerEmailTransport(
     );
     return { transport, mailbox: null };
   }
-  const directory = join(config.dataDir, "mailbox");
+  const directory = mailboxDirectory(config);
   if (config.production) {
     logger.warn(
       { directory },
@@ -105,8 +108,18 @@ export function createServerEmailTransport(
   } else {
     logger.info({ directory }, "SMTP_URL is not set: email goes to the development mailbox at /dev/mailbox");
   }
-  const mailbox = createFileMailbox({
-    directory,
+  const mailbox = devMailbox(config, output);
+  return { transport: mailbox, mailbox };
+}
+
+function mailboxDirectory(config: ServerConfig): string {
+  return join(config.dataDir, "mailbox");
+}
+
+/** The development mailbox in the data directory; outside production it points the developer at each message. */
+function devMailbox(config: ServerConfig, output: { write(line: string): void }): FileMailbox {
+  return createFileMailbox({
+    directory: mailboxDirectory(config),
     onMessage: config.production
       ? undefined
       : (message) => {
@@ -116,7 +129,40 @@ export function createServerEmailTransport(
           output.write(`[dev mailbox] ${message.template} to ${message.to}: ${where}\n`);
         },
   });
-  return { transport: mailbox, mailbox };
+}
+
+/** The SMS provider the server uses (null: SMS codes are off), and the mailbox when texts go there. */
+export interface ServerSMSProvider {
+  provider: SMSProvider | null;
+  mailbox: FileMailbox | null;
+}
+
+/**
+ * The provider `GATEHOUSE_SMS_PROVIDER` chose: Twilio, or the development mailbox (the email
+ * one when mail goes there too). The configuration already refused the mailbox in production.
+ */
+export function createServerSMSProvider(
+  config: ServerConfig,
+  email: ServerEmailTransport,
+  logger: Logger,
+  output: { write(line: string): void },
+): ServerSMSProvider {
+  if (config.sms === null) {
+    logger.info({}, "text-message codes are off: set GATEHOUSE_SMS_PROVIDER to offer them");
+    return { provider: null, mailbox: null };
+  }
+  if (config.sms.provider === "twilio") {
+    // The sender and endpoint only: the auth token never reaches a log line.
+    logger.info({ from: config.sms.from, apiURL: config.sms.apiURL }, "text-message codes are sent through Twilio");
+    const { accountSID, authToken, from, apiURL } = config.sms;
+    return { provider: createTwilioSMSProvider({ accountSID, authToken, from, apiURL }), mailbox: null };
+  }
+  logger.info(
+    { directory: mailboxDirectory(config) },
+    "text-message codes go to the development mailbox at /dev/mailbox",
+  );
+  const mailbox = email.mailbox ?? devMailbox(config, output);
+  return { provider: mailbox.sms, mailbox };
 }
 
 function escapeHTML(value: string): string {
@@ -163,7 +209,7 @@ export function serveDevMailbox<E extends Env>(app: Hono<E>, mailbox: FileMailbo
       )
       .join("\n");
     const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Development mailbox</title></head>
-<body><h1>Development mailbox</h1><p>Email Gatehouse would have sent (SMTP_URL is not set). Newest first; not served in production.</p>
+<body><h1>Development mailbox</h1><p>Email and text messages Gatehouse would have sent (to the address, or to the phone number). Newest first; not served in production.</p>
 <table border="1" cellpadding="6"><thead><tr><th>Sent</th><th>To</th><th>Subject</th><th>Links</th></tr></thead><tbody>
 ${rows || '<tr><td colspan="4">No messages yet.</td></tr>'}
 </tbody></table></body></html>`;

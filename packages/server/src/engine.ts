@@ -13,6 +13,7 @@ import {
   type GatehouseConfig,
   type Logger,
   type Observer,
+  type SMSProvider,
   type WebhookSender,
 } from "@gatehouse/core";
 import { createArgon2Pool, type Argon2Pool } from "@gatehouse/core/adapters/argon2-pool";
@@ -38,6 +39,8 @@ export interface EngineParts {
    * process about to exit.
    */
   webhookSender?: WebhookSender;
+  /** Sends text-message codes (`GATEHOUSE_SMS_PROVIDER`); one-off commands send none. */
+  sms?: SMSProvider;
 }
 
 /**
@@ -89,6 +92,7 @@ export function engineConfig(config: ServerConfig, parts: EngineParts): Gatehous
       allowPrivateNetworks: config.webhooksAllowPrivateNetworks,
     },
     mfa: { required: config.requireMFA },
+    sms: parts.sms,
     logger: parts.logger,
     observer: parts.observer,
   };

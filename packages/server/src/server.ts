@@ -17,7 +17,12 @@ import type { Gatehouse, SignInOutcome } from "@gatehouse/core";
 import { toProblemResponse } from "@gatehouse/core/errors";
 import { createNodeWebhookSender } from "@gatehouse/core/adapters/node-webhooks";
 import type { LogLevel, ServerConfig } from "./config.js";
-import { createServerEmailTransport, loadTemplateOverrides, serveDevMailbox } from "./email.js";
+import {
+  createServerEmailTransport,
+  createServerSMSProvider,
+  loadTemplateOverrides,
+  serveDevMailbox,
+} from "./email.js";
 import { resolveEncryptionKey } from "./encryption-key.js";
 import { serveHostedPages } from "./hosted-pages.js";
 import { startEngine } from "./engine.js";
@@ -250,6 +255,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 
   const storage = await openStorage(config, logger);
   const email = createServerEmailTransport(config, logger, options.output ?? process.stdout);
+  const sms = createServerSMSProvider(config, email, logger, options.output ?? process.stdout);
   let engine: Gatehouse;
   let generatedSecretKey: string | null;
   try {
@@ -257,6 +263,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       storage,
       encryptionKey: encryptionKey.key,
       email: { transport: email.transport, templates },
+      sms: sms.provider ?? undefined,
       // Webhooks go out with the SSRF-guarded Node sender (GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS).
       webhookSender: createNodeWebhookSender(),
       logger,
@@ -357,7 +364,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   });
 
   // Messages hold live links and codes: only ever readable on a development machine.
-  if (email.mailbox !== null && !config.production) serveDevMailbox(app, email.mailbox);
+  const mailbox = email.mailbox ?? sms.mailbox;
+  if (mailbox !== null && !config.production) serveDevMailbox(app, mailbox);
 
   // Before the engine: these pages replace the engine's plain reset and verification pages.
   await serveHostedPages(

@@ -20,7 +20,7 @@ import {
   UserBannedError,
 } from "../errors/index.js";
 import type { Caller, Transport } from "../http/route.js";
-import type { MFAService, PendingSecondFactor, SecondFactorKind } from "../mfa/service.js";
+import type { EnrollableFactor, MFAService, PendingSecondFactor, SecondFactorKind } from "../mfa/service.js";
 import { randomId } from "../lib/encoding.js";
 import type { PasswordHasher } from "../passwords/hasher.js";
 import { checkNewPassword, exceedsPasswordCap, normalizePassword } from "../passwords/policy.js";
@@ -102,11 +102,11 @@ export interface AccountService {
     client: SignInClient,
   ): Promise<SignedIn>;
   /**
-   * Completes a `needs_second_factor_enrollment` challenge: confirms the authenticator enrolled
-   * with it and signs in with a fresh session; returns the backup codes to show once.
+   * Completes a `needs_second_factor_enrollment` challenge: confirms the factor (authenticator
+   * or phone number) enrolled with it and signs in with a fresh session; returns the backup codes to show once.
    */
   completeEnrollment(
-    input: { challenge: string; code: string },
+    input: { challenge: string; code: string; factor: EnrollableFactor },
     client: SignInClient,
   ): Promise<SignedIn & { backupCodes: string[] }>;
   /**
@@ -236,7 +236,10 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
     },
 
     async completeEnrollment(input, client) {
-      const { completed, backupCodes } = await mfa.confirmEnrollmentForChallenge(input, client);
+      const { completed, backupCodes } =
+        input.factor === "sms"
+          ? await mfa.confirmSMSEnrollmentForChallenge(input, client)
+          : await mfa.confirmEnrollmentForChallenge(input, client);
       const signedIn = await startSession(completed.user, client, completed.method, completed.factor);
       return { ...signedIn, backupCodes };
     },

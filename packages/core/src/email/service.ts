@@ -323,7 +323,8 @@ export function createEmailService(options: EmailServiceOptions): EmailService {
       notify("new-sign-in", user, { ip: event.ip ?? null, userAgent: event.userAgent ?? null }, { method });
     } else if (event.type === "mfa.disabled") {
       const user = await database.getUserById(event.userId);
-      if (user) notify("mfa-disabled", user, { ip: event.ip ?? null, userAgent: event.userAgent ?? null });
+      const factor = event.data?.factor === "sms" ? "text-message codes" : "authenticator app";
+      if (user) notify("mfa-disabled", user, { ip: event.ip ?? null, userAgent: event.userAgent ?? null }, { factor });
     } else if (event.type === "passkey.created") {
       const user = await database.getUserById(event.userId);
       const client = { ip: event.ip ?? null, userAgent: event.userAgent ?? null };

@@ -64,7 +64,7 @@ export const EMAIL_TEMPLATE_VARIABLES: Readonly<Record<EmailTemplateName, readon
   "password-changed": [...COMMON_VARIABLES, "time", "ip", "user_agent", "reset_link"],
   "new-sign-in": [...COMMON_VARIABLES, "time", "ip", "user_agent", "method", "reset_link"],
   "email-changed": [...COMMON_VARIABLES, "new_email", "time"],
-  "mfa-disabled": [...COMMON_VARIABLES, "time", "ip", "user_agent", "reset_link"],
+  "mfa-disabled": [...COMMON_VARIABLES, "time", "ip", "user_agent", "reset_link", "factor"],
   "passkey-added": [...COMMON_VARIABLES, "passkey_name", "time", "ip", "user_agent", "reset_link"],
 });
 
@@ -233,10 +233,10 @@ If you did not make this change, contact support right away: someone else may co
     ),
   },
   "mfa-disabled": {
-    subject: "Two-step verification was turned off for your {{app_name}} account",
+    subject: "A two-step verification method was turned off for your {{app_name}} account",
     text: `Hi {{name}},
 
-Two-step verification (the authenticator app and its backup codes) was just turned off for your {{app_name}} account {{email}}. Signing in now needs only your password, link or email code.
+Two-step verification by {{factor}} was just turned off for your {{app_name}} account {{email}}. It can no longer be used to sign in; if it was your last method, signing in now needs only your password, link or email code.
 
 When: {{time}}
 IP address: {{ip}}
@@ -247,7 +247,7 @@ If this was you, there is nothing to do. If it was not, reset your password now 
     html: layout(
       "Two-step verification turned off",
       `<p>Hi {{name}},</p>
-<p>Two-step verification (the authenticator app and its backup codes) was just turned off for your {{app_name}} account <strong>{{email}}</strong>. Signing in now needs only your password, link or email code.</p>
+<p>Two-step verification by {{factor}} was just turned off for your {{app_name}} account <strong>{{email}}</strong>. It can no longer be used to sign in; if it was your last method, signing in now needs only your password, link or email code.</p>
 ${DETAILS}
 <p>If this was you, there is nothing to do. If it was not, <a href="{{reset_link}}">reset your password now</a> and turn two-step verification back on.</p>`,
     ),
@@ -402,6 +402,7 @@ export function renderEmailPreview(name: string, options: EmailPreviewOptions = 
     method: "password",
     reset_link: `${root}reset-password`,
     new_email: "ada.lovelace@example.org",
+    factor: "authenticator app",
     passkey_name: "MacBook Touch ID",
   };
   if (name === "magic-link") sample.link = `${root}v1/sign-in/magic-link/verify?token=SAMPLE-TOKEN-NOT-VALID`;

@@ -48,6 +48,8 @@ export type ErrorCode =
   | "mfa_already_enabled"
   | "mfa_not_enabled"
   | "unsupported_grant_type"
+  | "invalid_phone_number"
+  | "sms_delivery_failed"
   | "internal_error";
 
 /** One field-level problem inside a `validation_failed` error. */
@@ -394,6 +396,45 @@ export class MFANotEnabledError extends GatehouseError {
 export class NotAvailableError extends GatehouseError {
   constructor(message: string) {
     super("not_available", 409, message);
+  }
+}
+
+/** A phone number is not a valid E.164 number that can receive text messages. 422. */
+export class InvalidPhoneNumberError extends GatehouseError {
+  constructor(
+    message = "phone_number must be a mobile number in international format, starting with + and the country code.",
+  ) {
+    super("invalid_phone_number", 422, message);
+  }
+}
+
+/**
+ * The SMS provider did not take a message: it refused it (502) or could not be reached in time
+ * (503). The message names the provider's status and error code, never the number, the text or
+ * a credential. Unlike other 5xx errors it reaches the client as is: the request was fine and a
+ * retry later may work.
+ */
+export class SMSDeliveryFailedError extends GatehouseError {
+  /** The provider's HTTP status, or null when it was not reached. */
+  readonly providerStatus: number | null;
+  /** The provider's own error code (e.g. Twilio's `21614`), when it gave one. */
+  readonly providerCode: string | null;
+
+  constructor(options: {
+    status: 502 | 503;
+    providerStatus: number | null;
+    providerCode: string | null;
+    cause?: unknown;
+  }) {
+    const what =
+      options.providerStatus === null
+        ? "could not be reached"
+        : `refused the message (HTTP ${options.providerStatus}${options.providerCode === null ? "" : `, error ${options.providerCode}`})`;
+    super("sms_delivery_failed", options.status, `The text message could not be sent: the SMS provider ${what}.`, {
+      cause: options.cause,
+    });
+    this.providerStatus = options.providerStatus;
+    this.providerCode = options.providerCode;
   }
 }
 

@@ -40,6 +40,8 @@ export {
   InvalidChallengeError,
   MFAAlreadyEnabledError,
   MFANotEnabledError,
+  InvalidPhoneNumberError,
+  SMSDeliveryFailedError,
 } from "./errors.js";
 export { toProblemResponse, problemJSON } from "./problem.js";
 export type { ErrorCode, FieldIssue } from "./errors.js";

@@ -1,13 +1,15 @@
 /**
  * Maps errors to RFC 9457 `application/problem+json` responses. This is the only place an
- * error becomes HTTP: known errors keep their public code and message, anything else becomes
- * a generic 500 whose detail goes only to the log.
+ * error becomes HTTP: known errors keep their public code and message (4xx, and the 502/503 of
+ * a failed SMS delivery, whose message is written to be safe), anything else becomes a generic
+ * 500 whose detail goes only to the log.
  */
 import {
   GatehouseError,
   InvalidQueryError,
   MethodNotAllowedError,
   RateLimitedError,
+  SMSDeliveryFailedError,
   ValidationError,
   type ErrorCode,
   type FieldIssue,
@@ -45,6 +47,8 @@ const TITLES: Record<number, string> = {
   422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
 };
 
 /** Builds the problem body for an error Gatehouse raised on purpose. */
@@ -75,7 +79,7 @@ export function problemJSON(error: GatehouseError): ProblemDetails {
  */
 export function toProblemResponse(error: unknown, onUnexpected?: (error: unknown) => void): Response {
   const known =
-    error instanceof GatehouseError && error.status < 500
+    error instanceof GatehouseError && (error.status < 500 || error instanceof SMSDeliveryFailedError)
       ? error
       : (onUnexpected?.(error), new GatehouseError("internal_error", 500, "Something went wrong on our side."));
   const headers = new Headers({

@@ -30,7 +30,7 @@ export const EVENT_TYPES = [
   "users.imported",
   "secret_key.created",
   "secret_key.revoked",
-  // Second factors; `data.factor` names the factor (`totp`, `backup_code`), never a code.
+  // Second factors; `data.factor` names the factor (`totp`, `sms`, `backup_code`), never a code or number.
   "mfa.enabled",
   "mfa.disabled",
   "mfa.challenge_failed",

@@ -158,7 +158,7 @@ describe("second-factor challenges", () => {
   it("refuse malformed input with 4xx and change nothing", async () => {
     for (const json of [
       {},
-      { challenge: "x", factor: "sms", code: "1" },
+      { challenge: "x", factor: "passkey", code: "1" },
       { challenge: 1, factor: "totp", code: "123456" },
       { challenge: "x".repeat(500), factor: "totp", code: "123456" },
     ]) {

@@ -66,3 +66,37 @@ export const mfaMigration: Migration = {
     await db.schema.alterTable("sessions").dropColumn("second_factor_verified_at").execute();
   },
 };
+
+/**
+ * The `0007_sms` migration: phone numbers for SMS codes (encrypted, with a keyed hash for
+ * throttling) and each user's one live SMS code (hashed, bound to its purpose).
+ */
+export const smsMigration: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable("mfa_sms")
+      .addColumn("user_id", "text", (column) => column.primaryKey().references("users.id").onDelete("cascade"))
+      .addColumn("encrypted_phone_number", "text", (column) => column.notNull())
+      .addColumn("phone_number_hash", "text", (column) => column.notNull())
+      .addColumn("created_at", "bigint", (column) => column.notNull())
+      .addColumn("confirmed_at", "bigint")
+      .execute();
+
+    await db.schema
+      .createTable("mfa_sms_codes")
+      .addColumn("user_id", "text", (column) => column.primaryKey().references("users.id").onDelete("cascade"))
+      .addColumn("purpose", "text", (column) => column.notNull())
+      .addColumn("bound_to", "text", (column) => column.notNull())
+      .addColumn("code_hash", "text", (column) => column.notNull())
+      .addColumn("created_at", "bigint", (column) => column.notNull())
+      .addColumn("expires_at", "bigint", (column) => column.notNull())
+      .addColumn("used_at", "bigint")
+      .execute();
+    await db.schema.createIndex("mfa_sms_codes_expires_at_index").on("mfa_sms_codes").column("expires_at").execute();
+  },
+
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable("mfa_sms_codes").execute();
+    await db.schema.dropTable("mfa_sms").execute();
+  },
+};

@@ -17,6 +17,7 @@ import {
   type TestEngine,
 } from "../test-support/engine.js";
 import { currentCode, enableTOTP, expectChallengeOnly } from "../test-support/mfa.js";
+import { createSMSTestEngine, uniqueMobileNumber } from "../test-support/sms.js";
 import { totpCode } from "./lib/totp.js";
 
 const engines: TestEngine[] = [];
@@ -98,6 +99,76 @@ describe("GATEHOUSE_REQUIRE_MFA", () => {
       await expectChallengeOnly(next);
     },
   );
+});
+
+describe("GATEHOUSE_REQUIRE_MFA with an SMS provider", () => {
+  it("offers totp and sms; a phone number enrolled with the challenge signs in with backup codes", async () => {
+    const engine = await createSMSTestEngine({ mfa: { required: true } });
+    engines.push(engine);
+    const email = uniqueEmail();
+    const password = strongPassword();
+    const signUp = await engine.request("POST", "/v1/sign-up", { json: { email, password } });
+    expect(((await signUp.clone().json()) as { factors: string[] }).factors).toEqual(["totp", "sms"]);
+    await expectChallengeOnly(signUp, "needs_second_factor_enrollment");
+    const challengeOf = async () =>
+      expectChallengeOnly(
+        await engine.request("POST", "/v1/sign-in/password", { json: { email, password }, headers: BEARER }),
+        "needs_second_factor_enrollment",
+      );
+    const [challenge, other] = [await challengeOf(), await challengeOf()];
+    const phoneNumber = uniqueMobileNumber();
+    const bad = await engine.request("POST", "/v1/sign-in/second-factor/enroll/sms", {
+      json: { challenge, phone_number: "+44 123" },
+      headers: BEARER,
+    });
+    expect((await json(bad)).code).toBe("invalid_phone_number");
+    const sent = await engine.request("POST", "/v1/sign-in/second-factor/enroll/sms", {
+      json: { challenge, phone_number: phoneNumber },
+      headers: BEARER,
+    });
+    expect(sent.status).toBe(200);
+    expect(await json(sent)).toEqual({ phone_number_hint: `+44 ••••••• ${phoneNumber.slice(-3)}`, expires_in: 300 });
+    const code = engine.twilio.lastCodeTo(phoneNumber);
+    // Neither the other enrolment challenge nor a sign-in completion takes this code.
+    const elsewhere = await engine.request("POST", "/v1/sign-in/second-factor/enroll/sms/confirm", {
+      json: { challenge: other, code },
+      headers: BEARER,
+    });
+    expect((await json(elsewhere)).code).toBe("invalid_code");
+    const misuse = await engine.request("POST", "/v1/sign-in/second-factor", {
+      json: { challenge, factor: "sms", code },
+      headers: BEARER,
+    });
+    expect((await json(misuse)).code).toBe("invalid_challenge");
+    const confirmed = await engine.request("POST", "/v1/sign-in/second-factor/enroll/sms/confirm", {
+      json: { challenge, code },
+      headers: BEARER,
+    });
+    expect(confirmed.status).toBe(200);
+    const body = await json(confirmed);
+    expect(body.access_token).toBeTruthy();
+    expect(body.backup_codes).toHaveLength(10);
+    const replay = await engine.request("POST", "/v1/sign-in/second-factor/enroll/sms/confirm", {
+      json: { challenge, code },
+      headers: BEARER,
+    });
+    expect((await json(replay)).code).toBe("invalid_challenge");
+    const next = await engine.request("POST", "/v1/sign-in/password", { json: { email, password } });
+    expect(((await next.clone().json()) as { factors: string[] }).factors).toEqual(["sms", "backup_code"]);
+    await expectChallengeOnly(next);
+  });
+
+  it("without a provider the enrolment challenge offers totp only and the SMS enrolment is not_available", async () => {
+    const engine = await engineWith({ mfa: { required: true } });
+    const email = uniqueEmail();
+    const signUp = await engine.request("POST", "/v1/sign-up", { json: { email, password: strongPassword() } });
+    const { factors, challenge } = (await signUp.json()) as { factors: string[]; challenge: string };
+    expect(factors).toEqual(["totp"]);
+    const response = await engine.request("POST", "/v1/sign-in/second-factor/enroll/sms", {
+      json: { challenge, phone_number: uniqueMobileNumber() },
+    });
+    expect((await json(response)).code).toBe("not_available");
+  });
 });
 
 describe("step-up: the fva claim", () => {

@@ -1,7 +1,7 @@
 /**
  * HTTP routes of second factors: completing a sign-in's challenge (and, with MFA required,
- * enrolling during sign-in), and the signed-in user's own factors: status, TOTP enrolment,
- * disabling, backup codes and step-up.
+ * enrolling during sign-in), and the signed-in user's own factors: status, TOTP and SMS
+ * enrolment, disabling, backup codes and step-up.
  */
 import { z } from "zod";
 import { signedInResponse, signInClientOf } from "../accounts/routes.js";
@@ -16,13 +16,17 @@ import {
   codeBody,
   enrollmentChallengeBody,
   enrollmentConfirmBody,
+  enrollmentPhoneNumberBody,
   mfaStatusJSON,
+  phoneNumberBody,
   reauthenticationBody,
   secondFactorBody,
+  smsSentJSON,
   stepUpBody,
   totpEnrollmentJSON,
 } from "./schema.js";
 import type { MFAService, TOTPEnrollment } from "./service.js";
+import type { SentSMSCode } from "./sms.js";
 
 /** What the MFA routes need. */
 export interface MFARouteDependencies {
@@ -30,6 +34,7 @@ export interface MFARouteDependencies {
   accounts: AccountService;
   transport: SessionTransport;
   cookie: CookieSettings;
+  clock: () => number;
 }
 
 const signedIn = {
@@ -50,6 +55,25 @@ const challengeErrors = {
 const notAvailable = {
   409: { description: "`not_available`: the engine has no encryption key (`GATEHOUSE_ENCRYPTION_KEY`)" },
 };
+/** What every route that sends a text message can answer besides its own errors. */
+const smsSendErrors = {
+  422: {
+    description:
+      "`validation_failed`, or `invalid_phone_number`: not a valid mobile number in international format (+ and the country code)",
+  },
+  429: {
+    description: "`rate_limited`: too many texts to this number (3 per 15 minutes, 10 a day) or from this network",
+  },
+  502: { description: "`sms_delivery_failed`: the SMS provider refused the message" },
+  503: { description: "`sms_delivery_failed`: the SMS provider could not be reached" },
+};
+const signedInWithBackupCodes = {
+  200: {
+    description: "Signed in with a fresh session, as any sign-in answers, plus `backup_codes` (shown only now)",
+    schema: z.union([cookieSignInJSON.extend(backupCodesJSON.shape), bearerTokenJSON.extend(backupCodesJSON.shape)]),
+  },
+};
+const noContent = (): Response => new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
 
 function clientOf(context: RouteContext<unknown>): ClientDetails {
   return { ip: context.clientIP, userAgent: context.request.headers.get("user-agent") };
@@ -59,13 +83,22 @@ function enrollmentJSON(enrollment: TOTPEnrollment): z.infer<typeof totpEnrollme
   return { secret: enrollment.secret, otpauth_url: enrollment.otpauthURL, qr_svg: enrollment.qrSVG };
 }
 
+function smsSentResponse(sent: SentSMSCode, now: number): Response {
+  return jsonResponse(200, {
+    phone_number_hint: sent.phoneNumberHint,
+    expires_in: Math.round((sent.expiresAt - now) / 1000),
+  } satisfies z.infer<typeof smsSentJSON>);
+}
+
+const isoOrNull = (at: number | null): string | null => (at === null ? null : new Date(at).toISOString());
+
 /** The MFA routes. */
-export function mfaRoutes({ mfa, accounts, transport, cookie }: MFARouteDependencies): AnyRoute[] {
+export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteDependencies): AnyRoute[] {
   return [
     defineRoute({
       method: "POST",
       path: "/v1/sign-in/second-factor",
-      summary: "Complete a sign-in's second-factor challenge with a TOTP or backup code",
+      summary: "Complete a sign-in's second-factor challenge with a TOTP, SMS or backup code",
       tag: "MFA",
       auth: "none",
       body: secondFactorBody,
@@ -105,19 +138,86 @@ export function mfaRoutes({ mfa, accounts, transport, cookie }: MFARouteDependen
       auth: "none",
       body: enrollmentConfirmBody,
       responses: {
-        200: {
-          description: "Signed in with a fresh session, as any sign-in answers, plus `backup_codes` (shown only now)",
-          schema: z.union([
-            cookieSignInJSON.extend(backupCodesJSON.shape),
-            bearerTokenJSON.extend(backupCodesJSON.shape),
-          ]),
-        },
+        ...signedInWithBackupCodes,
         ...challengeErrors,
         409: { description: "`mfa_not_enabled`: no enrolment was started with this challenge" },
       },
       async handle(context) {
         const client = signInClientOf(context, cookie);
-        const { backupCodes, ...result } = await accounts.completeEnrollment(context.body, client);
+        const { backupCodes, ...result } = await accounts.completeEnrollment(
+          { ...context.body, factor: "totp" },
+          client,
+        );
+        await transport.endPresentedSession(context.request, context.transport, "replaced_by_sign_in");
+        return signedInResponse(200, context, result, transport, cookie, { backup_codes: backupCodes });
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/sign-in/second-factor/sms",
+      summary: "Text a code for a sign-in's second-factor challenge to the user's phone (replaces an earlier code)",
+      tag: "MFA",
+      auth: "none",
+      body: enrollmentChallengeBody,
+      responses: {
+        200: {
+          description: 'Sent; complete with `POST /v1/sign-in/second-factor` and `factor: "sms"`',
+          schema: smsSentJSON,
+        },
+        400: { description: "`invalid_challenge`" },
+        409: { description: "`mfa_not_enabled` (no phone number), `not_available` (no SMS provider)" },
+        ...smsSendErrors,
+      },
+      async handle(context) {
+        return smsSentResponse(
+          await mfa.sendSignInSMS(context.body.challenge, signInClientOf(context, cookie)),
+          clock(),
+        );
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/sign-in/second-factor/enroll/sms",
+      summary: "With MFA required: text a code to a phone number to enrol it during sign-in (enrolment challenge)",
+      tag: "MFA",
+      auth: "none",
+      body: enrollmentPhoneNumberBody,
+      responses: {
+        200: {
+          description: "Sent; confirm with `POST /v1/sign-in/second-factor/enroll/sms/confirm`",
+          schema: smsSentJSON,
+        },
+        400: { description: "`invalid_challenge`" },
+        409: { description: "`not_available` (no SMS provider), `mfa_already_enabled`" },
+        ...smsSendErrors,
+      },
+      async handle(context) {
+        const sent = await mfa.startSMSEnrollmentForChallenge(
+          context.body.challenge,
+          context.body.phone_number,
+          signInClientOf(context, cookie),
+        );
+        return smsSentResponse(sent, clock());
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/sign-in/second-factor/enroll/sms/confirm",
+      summary: "With MFA required: confirm the phone number with its code and sign in",
+      tag: "MFA",
+      auth: "none",
+      body: enrollmentConfirmBody,
+      responses: {
+        ...signedInWithBackupCodes,
+        ...challengeErrors,
+        409: { description: "`mfa_not_enabled`: no number was enrolled with this challenge; `not_available`" },
+      },
+      async handle(context) {
+        const client = signInClientOf(context, cookie);
+        const { backupCodes, ...result } = await accounts.completeEnrollment(
+          { ...context.body, factor: "sms" },
+          client,
+        );
         await transport.endPresentedSession(context.request, context.transport, "replaced_by_sign_in");
         return signedInResponse(200, context, result, transport, cookie, { backup_codes: backupCodes });
       },
@@ -137,9 +237,11 @@ export function mfaRoutes({ mfa, accounts, transport, cookie }: MFARouteDependen
         return jsonResponse(200, {
           enabled: status.enabled,
           required: status.required,
-          totp: {
-            enabled: status.totp.enabled,
-            confirmed_at: status.totp.confirmedAt === null ? null : new Date(status.totp.confirmedAt).toISOString(),
+          totp: { enabled: status.totp.enabled, confirmed_at: isoOrNull(status.totp.confirmedAt) },
+          sms: {
+            enabled: status.sms.enabled,
+            phone_number_hint: status.sms.phoneNumberHint,
+            confirmed_at: isoOrNull(status.sms.confirmedAt),
           },
           backup_codes: { remaining: status.backupCodes.remaining },
         });
@@ -168,7 +270,11 @@ export function mfaRoutes({ mfa, accounts, transport, cookie }: MFARouteDependen
       auth: "session",
       body: codeBody,
       responses: {
-        200: { description: "Enabled; the backup codes are shown only now", schema: backupCodesJSON },
+        200: {
+          description:
+            "Enabled. The first factor answers 10 new backup codes (shown only now); a further factor answers `[]` and the existing codes stay valid",
+          schema: backupCodesJSON,
+        },
         400: { description: "`invalid_code`" },
         401: { description: "`unauthenticated`" },
         409: { description: "`mfa_already_enabled`, `mfa_not_enabled` (nothing to confirm), `not_available`" },
@@ -182,7 +288,8 @@ export function mfaRoutes({ mfa, accounts, transport, cookie }: MFARouteDependen
     defineRoute({
       method: "POST",
       path: "/v1/mfa/totp/disable",
-      summary: "Turn the authenticator off (and void the backup codes); needs fresh re-authentication",
+      summary:
+        "Turn the authenticator off (the backup codes go too when it was the last factor); needs fresh re-authentication",
       tag: "MFA",
       auth: "session",
       body: reauthenticationBody,
@@ -198,7 +305,88 @@ export function mfaRoutes({ mfa, accounts, transport, cookie }: MFARouteDependen
         const caller = context.caller!;
         await accounts.requireReauthentication(caller, context.body.current_password, clientOf(context));
         await mfa.disableTOTP(caller.user, clientOf(context));
-        return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+        return noContent();
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/mfa/sms",
+      summary:
+        "Start enrolling a phone number for text-message codes: texts it a code (replaces an unconfirmed number)",
+      tag: "MFA",
+      auth: "session",
+      body: phoneNumberBody,
+      responses: {
+        200: { description: "Sent; confirm with `POST /v1/mfa/sms/confirm`", schema: smsSentJSON },
+        401: { description: "`unauthenticated`" },
+        409: { description: "`mfa_already_enabled`, or `not_available` (no SMS provider or no encryption key)" },
+        ...smsSendErrors,
+      },
+      async handle(context) {
+        const sent = await mfa.startSMSEnrollment(context.caller!, context.body.phone_number, clientOf(context));
+        return smsSentResponse(sent, clock());
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/mfa/sms/confirm",
+      summary: "Confirm the phone number with the texted code: sign-in can ask for a code from now on",
+      tag: "MFA",
+      auth: "session",
+      body: codeBody,
+      responses: {
+        200: {
+          description:
+            "Enabled. The first factor answers 10 new backup codes (shown only now); a further factor answers `[]` and the existing codes stay valid",
+          schema: backupCodesJSON,
+        },
+        400: { description: "`invalid_code`" },
+        401: { description: "`unauthenticated`" },
+        409: { description: "`mfa_already_enabled`, `mfa_not_enabled` (nothing to confirm), `not_available`" },
+        429: { description: "`rate_limited`" },
+      },
+      async handle(context) {
+        const codes = await mfa.confirmSMSEnrollment(context.caller!, context.body.code, clientOf(context));
+        return jsonResponse(200, { backup_codes: codes });
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/mfa/sms/disable",
+      summary:
+        "Turn text-message codes off (the backup codes go too when it was the last factor); needs fresh re-authentication",
+      tag: "MFA",
+      auth: "session",
+      body: reauthenticationBody,
+      responses: {
+        204: { description: "Disabled; a notice is emailed" },
+        401: { description: "`unauthenticated`" },
+        403: {
+          description: "`reauthentication_required`: `current_password` missing or wrong, and the session is not fresh",
+        },
+        409: { description: "`mfa_not_enabled`, `not_available`" },
+      },
+      async handle(context) {
+        const caller = context.caller!;
+        await accounts.requireReauthentication(caller, context.body.current_password, clientOf(context));
+        await mfa.disableSMS(caller.user, clientOf(context));
+        return noContent();
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/v1/mfa/sms/send",
+      summary: 'Text a code for a step-up of the current session; then `POST /v1/mfa/verify` with `factor: "sms"`',
+      tag: "MFA",
+      auth: "session",
+      responses: {
+        200: { description: "Sent", schema: smsSentJSON },
+        401: { description: "`unauthenticated`" },
+        409: { description: "`mfa_not_enabled` (no confirmed number), `not_available`" },
+        ...smsSendErrors,
+      },
+      async handle(context) {
+        return smsSentResponse(await mfa.sendStepUpSMS(context.caller!, clientOf(context)), clock());
       },
     }),
     defineRoute({

@@ -5,7 +5,9 @@
 import { z } from "zod";
 import { MFA_CHALLENGE_TTL_MS, type PendingSecondFactor } from "./service.js";
 
-const factorKind = z.enum(["totp", "backup_code"], { error: 'factor must be "totp" or "backup_code".' });
+const factorKind = z.enum(["totp", "backup_code", "sms"], {
+  error: 'factor must be "totp", "backup_code" or "sms".',
+});
 const challengeField = z
   .string({ error: "challenge must be a string." })
   .min(1, { error: "challenge cannot be empty." })
@@ -20,7 +22,7 @@ export const secondFactorChallengeJSON = z.object({
   status: z
     .enum(["needs_second_factor", "needs_second_factor_enrollment"])
     .describe(
-      "`needs_second_factor`: complete with `POST /v1/sign-in/second-factor`. `needs_second_factor_enrollment`: MFA is required and the account has no factor; enrol with `POST /v1/sign-in/second-factor/enroll/totp`",
+      "`needs_second_factor`: complete with `POST /v1/sign-in/second-factor` (for `sms`, first have a code sent with `POST /v1/sign-in/second-factor/sms`). `needs_second_factor_enrollment`: MFA is required and the account has no factor; enrol with `POST /v1/sign-in/second-factor/enroll/totp` or `…/enroll/sms`",
     ),
   challenge: z.string().describe("Opaque, single-use, valid for 5 minutes, only from the client that received it"),
   factors: z
@@ -48,8 +50,30 @@ export const enrollmentChallengeBody = z.object({ challenge: challengeField });
 /** `POST /v1/sign-in/second-factor/enroll/totp/confirm`. */
 export const enrollmentConfirmBody = z.object({ challenge: challengeField, code: codeField });
 
-/** `POST /v1/mfa/totp/confirm`. */
+/** `POST /v1/mfa/totp/confirm`, `POST /v1/mfa/sms/confirm`. */
 export const codeBody = z.object({ code: codeField });
+
+const phoneNumberField = z
+  .string({ error: "phone_number must be a string." })
+  .min(1, { error: "phone_number cannot be empty." })
+  .max(40, { error: "phone_number is too long." })
+  .describe(
+    "International format: + and the country code, e.g. `+44 7911 123456` (spaces, dashes, dots and parentheses are ignored)",
+  );
+
+/** `POST /v1/mfa/sms`. */
+export const phoneNumberBody = z.object({ phone_number: phoneNumberField });
+
+/** `POST /v1/sign-in/second-factor/enroll/sms`. */
+export const enrollmentPhoneNumberBody = z.object({ challenge: challengeField, phone_number: phoneNumberField });
+
+/** A text message with a code was sent. */
+export const smsSentJSON = z.object({
+  phone_number_hint: z
+    .string()
+    .describe("The number the code went to: country code and last 3 digits, e.g. `+44 ••••••• 456`"),
+  expires_in: z.number().int().describe("Seconds the code is valid (300)"),
+});
 
 /** `POST /v1/mfa/verify` (step-up). */
 export const stepUpBody = z.object({ factor: factorKind, code: codeField });
@@ -71,7 +95,11 @@ export const totpEnrollmentJSON = z.object({
 
 /** New backup codes, shown once. */
 export const backupCodesJSON = z.object({
-  backup_codes: z.array(z.string()).describe("10 single-use codes (`xxxxx-xxxxx`); shown only now"),
+  backup_codes: z
+    .array(z.string())
+    .describe(
+      "Single-use codes (`xxxxx-xxxxx`), shown only now: 10 for a new set; none when a factor was added to one that was already on (the existing codes stay valid)",
+    ),
 });
 
 /** `GET /v1/mfa`. */
@@ -79,5 +107,10 @@ export const mfaStatusJSON = z.object({
   enabled: z.boolean().describe("Whether sign-in asks this user for a second factor"),
   required: z.boolean().describe("Whether every user must have one (`GATEHOUSE_REQUIRE_MFA`)"),
   totp: z.object({ enabled: z.boolean(), confirmed_at: z.string().nullable().describe("ISO 8601") }),
+  sms: z.object({
+    enabled: z.boolean(),
+    phone_number_hint: z.string().nullable().describe("Country code and last 3 digits of the confirmed number"),
+    confirmed_at: z.string().nullable().describe("ISO 8601"),
+  }),
   backup_codes: z.object({ remaining: z.number().int() }),
 });

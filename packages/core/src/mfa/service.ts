@@ -1,6 +1,6 @@
 /**
- * Second factors: TOTP authenticators and backup codes, the challenges that stand between a
- * proven first factor and a session, and step-up verification on a live session.
+ * Second factors: TOTP authenticators, text-message codes and backup codes, the challenges that
+ * stand between a proven first factor and a session, and step-up verification on a live session.
  *
  * Rules kept here, each with a test:
  * - A user with a confirmed factor (or anyone, when MFA is required) gets a challenge instead of
@@ -13,9 +13,13 @@
  * - A TOTP code is accepted for the current step ±1, once: the newest step used is stored and a
  *   code of that step or an older one is refused (atomically, so two parallel uses of one code
  *   cannot both pass).
- * - TOTP secrets are encrypted at rest (AES-256-GCM, purpose `totp-secrets`); backup codes are
- *   stored as HMACs (purpose `backup-codes`). Without an encryption key there is no MFA
- *   (`not_available`), and requiring it is a configuration error.
+ * - An SMS code is good for what it was sent for only: confirming the number from that session or
+ *   enrolment challenge, that one sign-in challenge, or a step-up of that session (`sms.ts`).
+ * - TOTP secrets and phone numbers are encrypted at rest (AES-256-GCM, purposes `totp-secrets`
+ *   and `sms-phone-numbers`); backup codes and SMS codes are stored as HMACs. Without an
+ *   encryption key there is no MFA (`not_available`), and requiring it is a configuration error.
+ * - Backup codes come with the first factor (its confirmation answers 10 codes; a further
+ *   factor's answers none and keeps them), work while any factor is on, and go with the last.
  *
  * This service never creates a session: `AccountService` does, through the sign-in seam, once a
  * challenge here is completed.
@@ -37,6 +41,7 @@ import type { ClientDetails, SessionService } from "../sessions/service.js";
 import type { MFAChallengePurpose, MFAChallengeRecord, MFAStore, UserRecord, UserStore } from "../storage/ports.js";
 import { hashBackupCode, looksLikeBackupCode, newBackupCodeSet } from "./lib/backup-codes.js";
 import { newTOTPSecret, qrSVG, totpStepOf, totpURL } from "./lib/totp.js";
+import type { SentSMSCode, SMSCodes } from "./sms.js";
 
 /** How long a challenge can be completed. */
 export const MFA_CHALLENGE_TTL_MS = 5 * 60 * 1000;
@@ -48,7 +53,10 @@ export const MFA_ACCOUNT_MAX_ATTEMPTS = 10;
 export const MFA_ACCOUNT_WINDOW_MS = 15 * 60 * 1000;
 
 /** A factor that completes a challenge or a step-up. */
-export type SecondFactorKind = "totp" | "backup_code";
+export type SecondFactorKind = "totp" | "backup_code" | "sms";
+
+/** A factor that can be enrolled (backup codes come with the first one). */
+export type EnrollableFactor = "totp" | "sms";
 
 /** The answer to a first step that needs a second one; carries nothing usable as a session. */
 export interface PendingSecondFactor {
@@ -81,6 +89,7 @@ export interface CompletedChallenge {
 /** The user's second factors, as `GET /v1/mfa` shows them. */
 export interface MFAStatus {
   totp: { enabled: boolean; confirmedAt: number | null };
+  sms: { enabled: boolean; phoneNumberHint: string | null; confirmedAt: number | null };
   backupCodes: { remaining: number };
   /** Whether sign-in asks for a second factor. */
   enabled: boolean;
@@ -103,6 +112,8 @@ export interface MFAServiceOptions {
   issuer: string;
   /** Every user must have a second factor (`GATEHOUSE_REQUIRE_MFA`). */
   required: boolean;
+  /** The text-message factor (available only with a provider). */
+  sms: SMSCodes;
 }
 
 /** Second factors and their challenges. */
@@ -130,6 +141,15 @@ export interface MFAService {
     input: { challenge: string; code: string },
     client: SignInClient,
   ): Promise<{ completed: CompletedChallenge; backupCodes: string[] }>;
+  /** Sends a code for a `needs_second_factor` challenge to the user's number. */
+  sendSignInSMS(challenge: string, client: SignInClient): Promise<SentSMSCode>;
+  /** With MFA required: stores the number of an enrolment challenge's user and sends a code to it. */
+  startSMSEnrollmentForChallenge(challenge: string, phoneNumber: string, client: SignInClient): Promise<SentSMSCode>;
+  /** With MFA required: confirms the number with its code and completes the enrolment challenge. */
+  confirmSMSEnrollmentForChallenge(
+    input: { challenge: string; code: string },
+    client: SignInClient,
+  ): Promise<{ completed: CompletedChallenge; backupCodes: string[] }>;
   status(user: UserRecord): Promise<MFAStatus>;
   /** Starts (or restarts) enrolling an authenticator. @throws MFAAlreadyEnabledError, NotAvailableError */
   startTOTPEnrollment(user: UserRecord): Promise<TOTPEnrollment>;
@@ -138,8 +158,19 @@ export interface MFAService {
    * verification of the caller's session); returns the backup codes (shown once).
    */
   confirmTOTPEnrollment(caller: Caller, code: string, client: ClientDetails): Promise<string[]>;
-  /** Removes the authenticator and the backup codes. Re-authentication is the caller's job. */
+  /** Removes the authenticator (and the backup codes if it was the last factor). Re-authentication is the caller's job. */
   disableTOTP(user: UserRecord, client: ClientDetails): Promise<void>;
+  /**
+   * Starts (or restarts) enrolling a phone number from the caller's session: sends a code.
+   * @throws InvalidPhoneNumberError, MFAAlreadyEnabledError, NotAvailableError, RateLimitedError
+   */
+  startSMSEnrollment(caller: Caller, phoneNumber: string, client: ClientDetails): Promise<SentSMSCode>;
+  /** Confirms the pending number with its code (also verifies the session); returns backup codes (empty unless first factor). */
+  confirmSMSEnrollment(caller: Caller, code: string, client: ClientDetails): Promise<string[]>;
+  /** Removes the number (and the backup codes if it was the last factor). Re-authentication is the caller's job. */
+  disableSMS(user: UserRecord, client: ClientDetails): Promise<void>;
+  /** Sends a code for a step-up of the caller's session. */
+  sendStepUpSMS(caller: Caller, client: ClientDetails): Promise<SentSMSCode>;
   /** A new set of backup codes; the old set stops working. Re-authentication is the caller's job. */
   regenerateBackupCodes(user: UserRecord, client: ClientDetails): Promise<string[]>;
   /** Verifies a factor again on a live session and records it there (the `fva` claim). */
@@ -148,11 +179,12 @@ export interface MFAService {
   sweep(): Promise<void>;
 }
 
+const NO_FACTOR = "No second factor is set up for this account.";
 const CHALLENGE_FORMAT = /^(mfac_[A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
 /** Creates the second-factor service. */
 export function createMFAService(options: MFAServiceOptions): MFAService {
-  const { store, users, sessions, events, clock, encrypter, mac, issuer, required } = options;
+  const { store, users, sessions, events, clock, encrypter, mac, issuer, required, sms } = options;
 
   function keys(): { encrypter: Encrypter; mac: MAC } {
     if (!encrypter || !mac) {
@@ -166,12 +198,26 @@ export function createMFAService(options: MFAServiceOptions): MFAService {
   const clientHashOf = (client: SignInClient): Promise<string> =>
     sha256base64url(`mfa-client.${client.transport}.${client.userAgent ?? ""}`);
 
-  async function factorsOf(userId: string): Promise<SecondFactorKind[]> {
-    const totp = await store.getTOTP(userId);
-    if (totp?.confirmedAt == null) return [];
-    const factors: SecondFactorKind[] = ["totp"];
-    if ((await store.countUnusedBackupCodes(userId)) > 0) factors.push("backup_code");
+  /** The user's confirmed factors (not backup codes). */
+  async function enabledFactors(userId: string): Promise<EnrollableFactor[]> {
+    const [totp, phone] = await Promise.all([store.getTOTP(userId), store.getSMS(userId)]);
+    const factors: EnrollableFactor[] = [];
+    if (totp?.confirmedAt != null) factors.push("totp");
+    if (phone?.confirmedAt != null) factors.push("sms");
     return factors;
+  }
+
+  async function factorsOf(userId: string): Promise<SecondFactorKind[]> {
+    const factors: SecondFactorKind[] = await enabledFactors(userId);
+    if (factors.length > 0 && (await store.countUnusedBackupCodes(userId)) > 0) factors.push("backup_code");
+    return factors;
+  }
+
+  /** The user's confirmed number, or an error that says there is none. */
+  async function confirmedPhone(userId: string) {
+    const factor = await store.getSMS(userId);
+    if (factor?.confirmedAt == null) throw new MFANotEnabledError("No phone number is set up for this account.");
+    return factor;
   }
 
   async function issueChallenge(
@@ -236,16 +282,29 @@ export function createMFAService(options: MFAServiceOptions): MFAService {
     return keys().encrypter.decrypt(totp.encryptedSecret);
   }
 
-  /** Checks a code of a confirmed factor and uses it up. Counted tries are the caller's job. */
-  async function verifyFactor(user: UserRecord, factor: SecondFactorKind, code: string): Promise<boolean> {
+  /**
+   * Checks a code of a confirmed factor and uses it up; an SMS code only if it was sent for
+   * `smsPurpose`. Counted tries are the caller's job.
+   */
+  async function verifyFactor(
+    user: UserRecord,
+    factor: SecondFactorKind,
+    code: string,
+    smsPurpose: { purpose: "sign_in" | "step_up"; boundTo: string },
+  ): Promise<boolean> {
     if (factor === "totp") {
       const secret = await decryptedSecret(user.id, { confirmed: true });
       if (secret === null) return false;
       const step = totpStepOf(secret, code.replace(/\s/g, ""), clock());
       return step !== null && (await store.useTOTPStep(user.id, step));
     }
-    // Backup codes only count while an authenticator is set up: disabling removes both.
-    if (!looksLikeBackupCode(code) || (await store.getTOTP(user.id))?.confirmedAt == null) return false;
+    if (factor === "sms") {
+      const phone = await store.getSMS(user.id);
+      if (phone?.confirmedAt == null || !sms.available) return false;
+      return sms.use(user, phone, smsPurpose.purpose, smsPurpose.boundTo, code);
+    }
+    // Backup codes only count while a factor is on: disabling the last one removes them.
+    if (!looksLikeBackupCode(code) || (await enabledFactors(user.id)).length === 0) return false;
     return store.useBackupCode(user.id, await hashBackupCode(keys().mac, user.id, code), clock());
   }
 
@@ -293,19 +352,73 @@ export function createMFAService(options: MFAServiceOptions): MFAService {
     return step;
   }
 
-  /** Confirms the pending authenticator with a proven step; returns the backup codes. */
-  async function confirm(user: UserRecord, step: number, client: ClientDetails): Promise<string[]> {
-    if (!(await store.confirmTOTP(user.id, step, clock()))) throw new MFAAlreadyEnabledError();
+  /**
+   * After a factor was confirmed: the backup codes (a new set when it is the first factor, none
+   * otherwise: the set made with the first stays valid) and the event.
+   */
+  async function enabled(user: UserRecord, factor: EnrollableFactor, client: ClientDetails): Promise<string[]> {
     await store.resetMFAAttempts(user.id);
-    const backupCodes = await newBackupCodes(user);
+    const others = (await enabledFactors(user.id)).filter((other) => other !== factor);
+    const backupCodes = others.length === 0 ? await newBackupCodes(user) : [];
     events.emit({
       type: "mfa.enabled",
       userId: user.id,
       ip: client.ip,
       userAgent: client.userAgent,
-      data: { factor: "totp" },
+      data: { factor },
     });
     return backupCodes;
+  }
+
+  /** Confirms the pending authenticator with a proven step; returns the backup codes. */
+  async function confirm(user: UserRecord, step: number, client: ClientDetails): Promise<string[]> {
+    if (!(await store.confirmTOTP(user.id, step, clock()))) throw new MFAAlreadyEnabledError();
+    return enabled(user, "totp", client);
+  }
+
+  /** Removes a factor: the backup codes go with the last one; a notice follows the event. */
+  async function disabled(user: UserRecord, factor: EnrollableFactor, client: ClientDetails): Promise<void> {
+    if ((await enabledFactors(user.id)).length === 0) await store.deleteBackupCodes(user.id);
+    events.emit({
+      type: "mfa.disabled",
+      userId: user.id,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      data: { factor },
+    });
+  }
+
+  /** The user's pending number and a counted try of its enrolment code, or an error. */
+  async function pendingPhoneCode(
+    user: UserRecord,
+    code: string,
+    boundTo: string,
+    client: ClientDetails,
+  ): Promise<string> {
+    const phone = await store.getSMS(user.id);
+    if (phone == null) throw new MFANotEnabledError("Send a code to a phone number first.");
+    if (phone.confirmedAt !== null)
+      throw new MFAAlreadyEnabledError("A phone number is already set up for this account.");
+    await reserveAccountAttempt(user.id);
+    if (!(await sms.use(user, phone, "enrollment", boundTo, code))) {
+      failed(user, client, { factor: "sms", reason: "invalid_code", enrollment: true });
+      throw new InvalidCodeError();
+    }
+    return phone.phoneNumberHash;
+  }
+
+  /** Confirms the pending number proven by a code; returns the backup codes. */
+  async function confirmPhone(user: UserRecord, phoneNumberHash: string, client: ClientDetails): Promise<string[]> {
+    if (!(await store.confirmSMS(user.id, phoneNumberHash, clock()))) {
+      throw new MFAAlreadyEnabledError("A phone number is already set up for this account.");
+    }
+    return enabled(user, "sms", client);
+  }
+
+  function smsAvailable(): void {
+    keys();
+    if (!sms.available)
+      throw new NotAvailableError("Text-message codes are not available: no SMS provider is configured.");
   }
 
   return {
@@ -317,7 +430,8 @@ export function createMFAService(options: MFAServiceOptions): MFAService {
       }
       if (!required) return null;
       const { challenge, expiresAt } = await issueChallenge(user, client, method, "enrollment");
-      return { status: "needs_second_factor_enrollment", user, challenge, factors: ["totp"], expiresAt };
+      const enrollable: SecondFactorKind[] = sms.available ? ["totp", "sms"] : ["totp"];
+      return { status: "needs_second_factor_enrollment", user, challenge, factors: enrollable, expiresAt };
     },
 
     async completeChallenge(input, client) {
@@ -333,7 +447,8 @@ export function createMFAService(options: MFAServiceOptions): MFAService {
         failed(user, client, { factor: input.factor, reason: "rate_limited" });
         throw error;
       }
-      if (!(await verifyFactor(user, input.factor, input.code))) {
+      const boundTo = `challenge:${record.id}`;
+      if (!(await verifyFactor(user, input.factor, input.code, { purpose: "sign_in", boundTo }))) {
         failed(user, client, { factor: input.factor, reason: "invalid_code" });
         throw new InvalidCodeError();
       }
@@ -362,13 +477,47 @@ export function createMFAService(options: MFAServiceOptions): MFAService {
       return { completed: { user, method: record.method as SignInMethod, factor: "totp" }, backupCodes };
     },
 
+    async sendSignInSMS(challenge, client) {
+      smsAvailable();
+      const { record, user } = await presentedChallenge(challenge, "sign_in", client);
+      return sms.send(user, await confirmedPhone(user.id), "sign_in", `challenge:${record.id}`, client);
+    },
+
+    async startSMSEnrollmentForChallenge(challenge, phoneNumber, client) {
+      smsAvailable();
+      const { record, user } = await presentedChallenge(challenge, "enrollment", client);
+      const sent = await sms.startEnrollment(user, phoneNumber, `challenge:${record.id}`, client);
+      if (sent === null) throw new MFAAlreadyEnabledError("A phone number is already set up for this account.");
+      return sent;
+    },
+
+    async confirmSMSEnrollmentForChallenge(input, client) {
+      smsAvailable();
+      const { record, user } = await presentedChallenge(input.challenge, "enrollment", client);
+      if (!(await store.reserveMFAChallengeAttempt(record.id, MFA_CHALLENGE_MAX_ATTEMPTS, clock()))) {
+        throw new InvalidChallengeError();
+      }
+      const phoneNumberHash = await pendingPhoneCode(user, input.code, `challenge:${record.id}`, client);
+      // Completed before the number is confirmed: of parallel confirmations only one signs in.
+      if (!(await store.consumeMFAChallenge(record.id, clock()))) throw new InvalidChallengeError();
+      const backupCodes = await confirmPhone(user, phoneNumberHash, client);
+      return { completed: { user, method: record.method as SignInMethod, factor: "sms" }, backupCodes };
+    },
+
     async status(user) {
-      const totp = await store.getTOTP(user.id);
-      const confirmedAt = totp?.confirmedAt ?? null;
+      const [totp, phone] = await Promise.all([store.getTOTP(user.id), store.getSMS(user.id)]);
+      const totpConfirmedAt = totp?.confirmedAt ?? null;
+      const smsConfirmedAt = phone?.confirmedAt ?? null;
+      const enabledAny = totpConfirmedAt !== null || smsConfirmedAt !== null;
       return {
-        totp: { enabled: confirmedAt !== null, confirmedAt },
-        backupCodes: { remaining: confirmedAt === null ? 0 : await store.countUnusedBackupCodes(user.id) },
-        enabled: confirmedAt !== null,
+        totp: { enabled: totpConfirmedAt !== null, confirmedAt: totpConfirmedAt },
+        sms: {
+          enabled: smsConfirmedAt !== null,
+          phoneNumberHint: phone && smsConfirmedAt !== null ? await sms.hint(phone) : null,
+          confirmedAt: smsConfirmedAt,
+        },
+        backupCodes: { remaining: enabledAny ? await store.countUnusedBackupCodes(user.id) : 0 },
+        enabled: enabledAny,
         required,
       };
     },
@@ -384,19 +533,41 @@ export function createMFAService(options: MFAServiceOptions): MFAService {
       keys();
       if ((await store.getTOTP(user.id))?.confirmedAt == null) throw new MFANotEnabledError();
       await store.deleteTOTP(user.id);
-      await store.deleteBackupCodes(user.id);
-      events.emit({
-        type: "mfa.disabled",
-        userId: user.id,
-        ip: client.ip,
-        userAgent: client.userAgent,
-        data: { factor: "totp" },
-      });
+      await disabled(user, "totp", client);
+    },
+
+    async startSMSEnrollment({ user, session }, phoneNumber, client) {
+      smsAvailable();
+      const alreadyOn = new MFAAlreadyEnabledError("A phone number is already set up for this account.");
+      if ((await store.getSMS(user.id))?.confirmedAt != null) throw alreadyOn;
+      const sent = await sms.startEnrollment(user, phoneNumber, `session:${session.id}`, client);
+      if (sent === null) throw alreadyOn;
+      return sent;
+    },
+
+    async confirmSMSEnrollment({ user, session }, code, client) {
+      smsAvailable();
+      const phoneNumberHash = await pendingPhoneCode(user, code, `session:${session.id}`, client);
+      const codes = await confirmPhone(user, phoneNumberHash, client);
+      await sessions.markSecondFactorVerified(session, clock());
+      return codes;
+    },
+
+    async disableSMS(user, client) {
+      keys();
+      await confirmedPhone(user.id);
+      await store.deleteSMS(user.id);
+      await disabled(user, "sms", client);
+    },
+
+    async sendStepUpSMS({ user, session }, client) {
+      smsAvailable();
+      return sms.send(user, await confirmedPhone(user.id), "step_up", `session:${session.id}`, client);
     },
 
     async regenerateBackupCodes(user, client) {
       keys();
-      if ((await store.getTOTP(user.id))?.confirmedAt == null) throw new MFANotEnabledError();
+      if ((await enabledFactors(user.id)).length === 0) throw new MFANotEnabledError(NO_FACTOR);
       const codes = await newBackupCodes(user);
       events.emit({
         type: "mfa.backup_codes_regenerated",
@@ -410,9 +581,10 @@ export function createMFAService(options: MFAServiceOptions): MFAService {
     async stepUp(caller, input, client) {
       keys();
       const { user, session } = caller;
-      if ((await factorsOf(user.id)).length === 0) throw new MFANotEnabledError();
+      if ((await factorsOf(user.id)).length === 0) throw new MFANotEnabledError(NO_FACTOR);
       await reserveAccountAttempt(user.id);
-      if (!(await verifyFactor(user, input.factor, input.code))) {
+      const boundTo = `session:${session.id}`;
+      if (!(await verifyFactor(user, input.factor, input.code, { purpose: "step_up", boundTo }))) {
         failed(user, client, { factor: input.factor, reason: "invalid_code", step_up: true });
         throw new InvalidCodeError();
       }
@@ -430,6 +602,7 @@ export function createMFAService(options: MFAServiceOptions): MFAService {
 
     async sweep() {
       await store.deleteExpiredMFAChallenges(clock());
+      await store.deleteExpiredSMSCodes(clock());
     },
   };
 }

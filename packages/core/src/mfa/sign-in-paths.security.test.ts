@@ -1,36 +1,61 @@
 /**
- * The second factor is enforced on every sign-in path, for every strategy and transport: the
- * first step answers a challenge and nothing usable (no Set-Cookie, no token), and only
+ * The second factor is enforced on every sign-in path, for every strategy and transport, for a
+ * user with an authenticator and for one with only a phone number: the first step answers a
+ * challenge and nothing usable (no Set-Cookie, no token), and only
  * `POST /v1/sign-in/second-factor` creates the session, a fresh one, through the sign-in seam.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Strategy } from "../config.js";
 import { cookieFrom, TEST_ENCRYPTION_KEY } from "../test-support/engine.js";
-import { codeIn, createMailTestEngine, tokenIn, type MailTestEngine } from "../test-support/mail.js";
+import { codeIn, tokenIn } from "../test-support/mail.js";
 import { currentCode, enableTOTP, expectChallengeOnly, type TOTPUser } from "../test-support/mfa.js";
+import { createSMSTestEngine, enableSMS, type SMSTestEngine } from "../test-support/sms.js";
 
 type Transport = "cookie" | "bearer";
 const BEARER = { "auth-transport": "bearer" };
 
 describe.each<Strategy>(["session", "jwt", "hybrid"])("second factor on every sign-in path (%s)", (strategy) => {
-  let engine: MailTestEngine;
-  let user: { email: string; password: string; userId: string; token: string };
+  type User = { email: string; password: string; userId: string; token: string };
+  let engine: SMSTestEngine;
+  let user: User;
   let totp: TOTPUser;
+  let smsUser: User & { phoneNumber: string };
 
   beforeAll(async () => {
-    engine = await createMailTestEngine({ strategy, encryptionKey: TEST_ENCRYPTION_KEY });
+    engine = await createSMSTestEngine({
+      strategy,
+      encryptionKey: TEST_ENCRYPTION_KEY,
+      // Six first steps per transport text this user; the send limits have their own tests.
+      throttle: {
+        smsPerNumber: { points: 100, durationSeconds: 900 },
+        smsPerNumberPerDay: { points: 100, durationSeconds: 86_400 },
+      },
+    });
     user = await engine.signUp();
     totp = await enableTOTP(engine, user.token);
+    const phoneUser = await engine.signUp();
+    smsUser = { ...phoneUser, ...(await enableSMS(engine, phoneUser.token)) };
   });
   afterAll(() => engine.close());
 
   const headersFor = (transport: Transport): Record<string, string> => (transport === "bearer" ? BEARER : {});
 
-  /** Completes a challenge and checks the answer carries working credentials. */
-  async function complete(challenge: string, transport: Transport): Promise<void> {
+  /** Completes a challenge (with a TOTP code, or a texted code for the SMS user) and checks the answer carries working credentials. */
+  async function complete(challenge: string, transport: Transport, factor: "totp" | "sms" = "totp"): Promise<void> {
     engine.clock.now += 30_000;
+    let code: string;
+    if (factor === "sms") {
+      const sent = await engine.request("POST", "/v1/sign-in/second-factor/sms", {
+        json: { challenge },
+        headers: headersFor(transport),
+      });
+      expect(sent.status).toBe(200);
+      code = engine.twilio.lastCodeTo(smsUser.phoneNumber);
+    } else {
+      code = currentCode(engine, totp.secret);
+    }
     const response = await engine.request("POST", "/v1/sign-in/second-factor", {
-      json: { challenge, factor: "totp", code: currentCode(engine, totp.secret) },
+      json: { challenge, factor, code },
       headers: headersFor(transport),
     });
     expect(response.status).toBe(200);
@@ -50,25 +75,25 @@ describe.each<Strategy>(["session", "jwt", "hybrid"])("second factor on every si
     expect(session.second_factor_verified_at).toBe(new Date(engine.clock.now).toISOString());
   }
 
-  const firstSteps: Record<string, (transport: Transport) => Promise<Response>> = {
-    password: (transport) =>
+  const firstSteps: Record<string, (transport: Transport, who: User) => Promise<Response>> = {
+    password: (transport, who) =>
       engine.request("POST", "/v1/sign-in/password", {
-        json: { email: user.email, password: user.password },
+        json: { email: who.email, password: who.password },
         headers: headersFor(transport),
       }),
-    magic_link: async (transport) => {
-      await engine.request("POST", "/v1/sign-in/magic-link", { json: { email: user.email } });
-      const token = tokenIn(await engine.lastMailTo(user.email), "/v1/sign-in/magic-link/verify");
+    magic_link: async (transport, who) => {
+      await engine.request("POST", "/v1/sign-in/magic-link", { json: { email: who.email } });
+      const token = tokenIn(await engine.lastMailTo(who.email), "/v1/sign-in/magic-link/verify");
       return engine.request("POST", "/v1/sign-in/magic-link/verify", {
         json: { token },
         headers: headersFor(transport),
       });
     },
-    email_code: async (transport) => {
-      await engine.request("POST", "/v1/sign-in/email-code", { json: { email: user.email } });
-      const code = codeIn(await engine.lastMailTo(user.email));
+    email_code: async (transport, who) => {
+      await engine.request("POST", "/v1/sign-in/email-code", { json: { email: who.email } });
+      const code = codeIn(await engine.lastMailTo(who.email));
       return engine.request("POST", "/v1/sign-in/email-code/verify", {
-        json: { email: user.email, code },
+        json: { email: who.email, code },
         headers: headersFor(transport),
       });
     },
@@ -77,8 +102,14 @@ describe.each<Strategy>(["session", "jwt", "hybrid"])("second factor on every si
   for (const [path, firstStep] of Object.entries(firstSteps)) {
     for (const transport of ["cookie", "bearer"] as const) {
       it(`${path} over ${transport}: a challenge and nothing usable, then a session only with the code`, async () => {
-        const challenge = await expectChallengeOnly(await firstStep(transport));
+        const challenge = await expectChallengeOnly(await firstStep(transport, user));
         await complete(challenge, transport);
+      });
+      it(`${path} over ${transport}, SMS-only user: a challenge and nothing usable, then a session only with the texted code`, async () => {
+        const response = await firstStep(transport, smsUser);
+        expect(((await response.clone().json()) as { factors: string[] }).factors).toEqual(["sms", "backup_code"]);
+        const challenge = await expectChallengeOnly(response);
+        await complete(challenge, transport, "sms");
       });
     }
   }
@@ -99,7 +130,7 @@ describe.each<Strategy>(["session", "jwt", "hybrid"])("second factor on every si
   });
 
   it("a session presented with the completing request is ended, never adopted", async () => {
-    const challenge = await expectChallengeOnly(await firstSteps.password!("cookie"));
+    const challenge = await expectChallengeOnly(await firstSteps.password!("cookie", user));
     const old = await engine.signUp();
     engine.clock.now += 30_000;
     const response = await engine.request("POST", "/v1/sign-in/second-factor", {

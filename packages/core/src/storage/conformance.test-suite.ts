@@ -16,6 +16,8 @@ import type {
   Database,
   EmailTokenRecord,
   MFAChallengeRecord,
+  SMSCodeRecord,
+  SMSFactorRecord,
   NewUser,
   PasskeyChallengeRecord,
   PasskeyRecord,
@@ -1892,6 +1894,90 @@ export function describeEmailStoreConformance(name: string, setup: () => Promise
         expect((await database().reserveMFAAttempt(id, 4, window, SOME_INSTANT + window)).allowed).toBe(true);
       });
 
+      const smsOf = (userId: string, overrides: Partial<SMSFactorRecord> = {}): SMSFactorRecord => ({
+        userId,
+        encryptedPhoneNumber: `v1.${randomUUID()}`,
+        phoneNumberHash: `number-hash-${randomUUID()}`,
+        createdAt: SOME_INSTANT,
+        confirmedAt: null,
+        ...overrides,
+      });
+      const smsCodeOf = (userId: string, overrides: Partial<SMSCodeRecord> = {}): SMSCodeRecord => ({
+        userId,
+        purpose: "sign_in",
+        boundTo: `challenge:${uniqueId("mfac")}`,
+        codeHash: `code-hash-${randomUUID()}`,
+        createdAt: SOME_INSTANT,
+        expiresAt: SOME_INSTANT + 5 * 60 * 1000,
+        usedAt: null,
+        ...overrides,
+      });
+
+      it("a pending phone number round-trips, is replaced while pending, confirms only as the same number", async () => {
+        const { id } = await newUser();
+        expect(await database().getSMS(id)).toBeNull();
+        const first = smsOf(id);
+        expect(await database().savePendingSMS(first)).toBe(true);
+        expect(await database().getSMS(id)).toStrictEqual(first);
+        const second = smsOf(id, { createdAt: SOME_INSTANT + 1 });
+        expect(await database().savePendingSMS(second)).toBe(true);
+        expect(await database().getSMS(id)).toStrictEqual(second);
+        // The replaced number cannot be confirmed any more.
+        expect(await database().confirmSMS(id, first.phoneNumberHash, SOME_INSTANT + 2)).toBe(false);
+        const confirmations = await Promise.all(
+          Array.from({ length: 4 }, () => database().confirmSMS(id, second.phoneNumberHash, SOME_INSTANT + 2)),
+        );
+        expect(confirmations.filter(Boolean)).toHaveLength(1);
+        expect(await database().savePendingSMS(smsOf(id))).toBe(false);
+        expect(await database().getSMS(id)).toStrictEqual({ ...second, confirmedAt: SOME_INSTANT + 2 });
+        const code = smsCodeOf(id);
+        await database().saveSMSCode(code);
+        await database().deleteSMS(id);
+        expect(await database().getSMS(id)).toBeNull();
+        expect(await database().useSMSCode(id, code.purpose, code.boundTo, code.codeHash, SOME_INSTANT)).toBe(false);
+      });
+
+      it("an SMS code is used once, only for its purpose and binding, and of parallel uses exactly one wins", async () => {
+        const { id } = await newUser();
+        const code = smsCodeOf(id);
+        await database().saveSMSCode(code);
+        const use = (overrides: Partial<SMSCodeRecord> = {}, now = SOME_INSTANT + 1) => {
+          const { purpose, boundTo, codeHash } = { ...code, ...overrides };
+          return database().useSMSCode(id, purpose, boundTo, codeHash, now);
+        };
+        expect(await use({ purpose: "step_up" })).toBe(false);
+        expect(await use({ boundTo: `challenge:${uniqueId("mfac")}` })).toBe(false);
+        expect(await use({ codeHash: "another" })).toBe(false);
+        const other = await newUser();
+        expect(await database().useSMSCode(other.id, code.purpose, code.boundTo, code.codeHash, SOME_INSTANT)).toBe(
+          false,
+        );
+        const outcomes = await Promise.all(Array.from({ length: 6 }, () => use()));
+        expect(outcomes.filter(Boolean)).toHaveLength(1);
+        expect(await use()).toBe(false);
+      });
+
+      it("a new SMS code replaces the previous one; an expired one is refused and swept", async () => {
+        const { id } = await newUser();
+        const first = smsCodeOf(id);
+        await database().saveSMSCode(first);
+        const second = smsCodeOf(id, { purpose: "enrollment", boundTo: "session:s1" });
+        await database().saveSMSCode(second);
+        expect(await database().useSMSCode(id, first.purpose, first.boundTo, first.codeHash, SOME_INSTANT + 1)).toBe(
+          false,
+        );
+        expect(await database().useSMSCode(id, second.purpose, second.boundTo, second.codeHash, second.expiresAt)).toBe(
+          false,
+        );
+        expect(await database().deleteExpiredSMSCodes(second.expiresAt)).toBeGreaterThanOrEqual(1);
+        expect(await database().useSMSCode(id, second.purpose, second.boundTo, second.codeHash, SOME_INSTANT)).toBe(
+          false,
+        );
+        const fresh = smsCodeOf(id, { expiresAt: SOME_INSTANT + DAY });
+        await database().saveSMSCode(fresh);
+        expect(await database().useSMSCode(id, fresh.purpose, fresh.boundTo, fresh.codeHash, SOME_INSTANT)).toBe(true);
+      });
+
       it("deleting a user removes their factors and challenges", async () => {
         const { id } = await newUser();
         await database().savePendingTOTP(totpOf(id));
@@ -1900,8 +1986,11 @@ export function describeEmailStoreConformance(name: string, setup: () => Promise
         await database().replaceBackupCodes(id, [
           { id: uniqueId("bkc"), userId: id, codeHash: "x", createdAt: SOME_INSTANT, usedAt: null },
         ]);
+        await database().savePendingSMS(smsOf(id));
+        await database().saveSMSCode(smsCodeOf(id));
         await database().deleteUser(id);
         expect(await database().getTOTP(id)).toBeNull();
+        expect(await database().getSMS(id)).toBeNull();
         expect(await database().getMFAChallenge(challenge.id)).toBeNull();
         expect(await database().countUnusedBackupCodes(id)).toBe(0);
       });

@@ -27,6 +27,7 @@ import type {
   MFAChallengePurpose,
   MFAChallengeRecord,
   MFAStore,
+  SMSFactorRecord,
   TOTPFactorRecord,
   DeviceRecognition,
   EmailTokenPurpose,
@@ -173,6 +174,8 @@ export interface GatehouseTables {
   passkey_user_handles: PasskeyUserHandlesTable;
   passkeys: PasskeysTable;
   passkey_challenges: PasskeyChallengesTable;
+  mfa_sms: MFASMSTable;
+  mfa_sms_codes: MFASMSCodesTable;
 }
 
 /** The `mfa_totp` table as the database returns it. */
@@ -212,6 +215,26 @@ export interface MFAAttemptsTable {
   user_id: string;
   attempts: number;
   window_started_at: number;
+}
+
+/** The `mfa_sms` table as the database returns it. */
+export interface MFASMSTable {
+  user_id: string;
+  encrypted_phone_number: string;
+  phone_number_hash: string;
+  created_at: number;
+  confirmed_at: number | null;
+}
+
+/** The `mfa_sms_codes` table as the database returns it. */
+export interface MFASMSCodesTable {
+  user_id: string;
+  purpose: string;
+  bound_to: string;
+  code_hash: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 
 /** What the SQL dialects do differently, supplied by each adapter. */
@@ -948,6 +971,16 @@ function challengeFromRow(row: Selectable<MFAChallengesTable>): MFAChallengeReco
   };
 }
 
+function smsFromRow(row: Selectable<MFASMSTable>): SMSFactorRecord {
+  return {
+    userId: row.user_id,
+    encryptedPhoneNumber: row.encrypted_phone_number,
+    phoneNumberHash: row.phone_number_hash,
+    createdAt: row.created_at,
+    confirmedAt: row.confirmed_at,
+  };
+}
+
 /**
  * Second factors. As with emailed tokens, every decision is one conditional statement whose row
  * count says whether it applied, so the database decides races between parallel requests.
@@ -1144,6 +1177,88 @@ function createKyselyMFAStore(db: Kysely<GatehouseTables>): MFAStore {
 
     async deleteExpiredMFAChallenges(now) {
       const result = await db.deleteFrom("mfa_challenges").where("expires_at", "<=", now).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
+    async savePendingSMS(factor) {
+      const result = await db
+        .insertInto("mfa_sms")
+        .values({
+          user_id: factor.userId,
+          encrypted_phone_number: factor.encryptedPhoneNumber,
+          phone_number_hash: factor.phoneNumberHash,
+          created_at: factor.createdAt,
+          confirmed_at: null,
+        })
+        .onConflict((conflict) =>
+          conflict
+            .column("user_id")
+            .doUpdateSet({
+              encrypted_phone_number: factor.encryptedPhoneNumber,
+              phone_number_hash: factor.phoneNumberHash,
+              created_at: factor.createdAt,
+            })
+            .where("mfa_sms.confirmed_at", "is", null),
+        )
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+
+    async getSMS(userId) {
+      const row = await db.selectFrom("mfa_sms").selectAll().where("user_id", "=", userId).executeTakeFirst();
+      return row ? smsFromRow(row) : null;
+    },
+
+    async confirmSMS(userId, phoneNumberHash, confirmedAt) {
+      const result = await db
+        .updateTable("mfa_sms")
+        .set({ confirmed_at: confirmedAt })
+        .where("user_id", "=", userId)
+        .where("phone_number_hash", "=", phoneNumberHash)
+        .where("confirmed_at", "is", null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async deleteSMS(userId) {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom("mfa_sms_codes").where("user_id", "=", userId).execute();
+        await trx.deleteFrom("mfa_sms").where("user_id", "=", userId).execute();
+      });
+    },
+
+    async saveSMSCode(code) {
+      const values = {
+        purpose: code.purpose,
+        bound_to: code.boundTo,
+        code_hash: code.codeHash,
+        created_at: code.createdAt,
+        expires_at: code.expiresAt,
+        used_at: code.usedAt,
+      };
+      await db
+        .insertInto("mfa_sms_codes")
+        .values({ user_id: code.userId, ...values })
+        .onConflict((conflict) => conflict.column("user_id").doUpdateSet(values))
+        .execute();
+    },
+
+    async useSMSCode(userId, purpose, boundTo, codeHash, now) {
+      const result = await db
+        .updateTable("mfa_sms_codes")
+        .set({ used_at: now })
+        .where("user_id", "=", userId)
+        .where("purpose", "=", purpose)
+        .where("bound_to", "=", boundTo)
+        .where("code_hash", "=", codeHash)
+        .where("used_at", "is", null)
+        .where("expires_at", ">", now)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async deleteExpiredSMSCodes(now) {
+      const result = await db.deleteFrom("mfa_sms_codes").where("expires_at", "<=", now).executeTakeFirst();
       return Number(result.numDeletedRows);
     },
   };

@@ -17,7 +17,7 @@ import { emailMigration } from "../email/migrations.js";
 import { tokensMigration } from "../tokens/migrations.js";
 import { adminMigration } from "../admin/migrations.js";
 import { webhooksMigration } from "../webhooks/migrations.js";
-import { mfaMigration } from "../mfa/migrations.js";
+import { mfaMigration, smsMigration } from "../mfa/migrations.js";
 import { passkeysMigration } from "../passkeys/migrations.js";
 
 /** Table where Kysely records which migrations ran. */
@@ -92,6 +92,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   "0004_admin": adminMigration,
   "0005_webhooks": webhooksMigration,
   "0006_mfa": mfaMigration,
+  "0007_sms": smsMigration,
   "0008_passkeys": passkeysMigration,
 });
 

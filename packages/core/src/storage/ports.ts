@@ -612,9 +612,41 @@ export interface MFAChallengeRecord {
   usedAt: number | null;
 }
 
+/** A user's phone number for SMS codes (at most one per user). */
+export interface SMSFactorRecord {
+  userId: string;
+  /** The E.164 number, encrypted with the engine's encryption key (purpose `sms-phone-numbers`). */
+  encryptedPhoneNumber: string;
+  /** A keyed hash (MAC) of the E.164 number: the per-number throttle key, never the number itself. */
+  phoneNumberHash: string;
+  createdAt: number;
+  /** When the user proved the number receives codes; null while enrolment is pending. */
+  confirmedAt: number | null;
+}
+
 /**
- * Second factors: TOTP authenticators, backup codes, challenges and the account-wide attempt
- * counter. Every method that decides a race is atomic (one conditional statement), so parallel
+ * What an SMS code is for: confirming the number (`enrollment`), completing one sign-in
+ * challenge (`sign_in`) or a step-up on one session (`step_up`).
+ */
+export type SMSCodePurpose = "enrollment" | "sign_in" | "step_up";
+
+/** The one live SMS code of a user; a new send replaces it. Only its keyed hash is stored. */
+export interface SMSCodeRecord {
+  userId: string;
+  purpose: SMSCodePurpose;
+  /** What the code is bound to: `challenge:<id>` or `session:<id>`. */
+  boundTo: string;
+  /** Keyed hash (MAC) of the code, its purpose, binding and number. */
+  codeHash: string;
+  createdAt: number;
+  expiresAt: number;
+  /** When it was used; null while usable. */
+  usedAt: number | null;
+}
+
+/**
+ * Second factors: TOTP authenticators, phone numbers and SMS codes, backup codes, challenges and
+ * the account-wide attempt counter. Every method that decides a race is atomic (one conditional statement), so parallel
  * requests can neither use one code or challenge twice nor exceed an attempt cap.
  */
 export interface MFAStore {
@@ -666,6 +698,28 @@ export interface MFAStore {
   resetMFAAttempts(userId: string): Promise<void>;
   /** Removes challenges expired at `now`; returns how many. */
   deleteExpiredMFAChallenges(now: number): Promise<number>;
+  /**
+   * Stores a new, unconfirmed phone number for the user, replacing an unconfirmed one.
+   * @returns false (and changes nothing) when the user already has a confirmed one.
+   */
+  savePendingSMS(factor: SMSFactorRecord): Promise<boolean>;
+  getSMS(userId: string): Promise<SMSFactorRecord | null>;
+  /**
+   * Confirms the pending number, only if it is still the one with `phoneNumberHash` (a number
+   * replaced in the meantime stays unconfirmed). @returns whether it was confirmed now.
+   */
+  confirmSMS(userId: string, phoneNumberHash: string, confirmedAt: number): Promise<boolean>;
+  /** Removes the user's number and any SMS code. */
+  deleteSMS(userId: string): Promise<void>;
+  /** Stores the user's live SMS code, replacing the previous one whatever it was for. */
+  saveSMSCode(code: SMSCodeRecord): Promise<void>;
+  /**
+   * Uses the user's code if it matches `codeHash`, `purpose` and `boundTo`, is unused and
+   * unexpired at `now`: of parallel uses, exactly one returns true.
+   */
+  useSMSCode(userId: string, purpose: SMSCodePurpose, boundTo: string, codeHash: string, now: number): Promise<boolean>;
+  /** Removes SMS codes expired at `now`; returns how many. */
+  deleteExpiredSMSCodes(now: number): Promise<number>;
 }
 
 /**

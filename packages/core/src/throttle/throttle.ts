@@ -1,6 +1,6 @@
 /**
  * Throttles credential guessing: sign-in per account and per client network, sign-up per
- * client network. Limits live in the configured backend (Redis when there is one, so they
+ * client network; and text messages per phone number and per client network. Limits live in the configured backend (Redis when there is one, so they
  * hold across instances).
  */
 import type { ThrottleLimit } from "../config.js";
@@ -17,12 +17,24 @@ export interface Throttle {
   signInSucceeded(emailNormalized: string): Promise<void>;
   /** Counts a sign-up attempt; throws {@link RateLimitedError} when over the limit. */
   signUpAttempt(ip: string | null): Promise<void>;
+  /**
+   * Counts a text message about to be sent to the number with this keyed hash; throws
+   * {@link RateLimitedError} when the client network or the number is over a limit.
+   */
+  smsSend(ip: string | null, phoneNumberHash: string): Promise<void>;
 }
 
 /** Options of {@link createThrottle}. */
 export interface ThrottleOptions {
   rateLimiters: RateLimiterFactory;
-  limits: { signInPerAccount: ThrottleLimit; signInPerIP: ThrottleLimit; signUpPerIP: ThrottleLimit };
+  limits: {
+    signInPerAccount: ThrottleLimit;
+    signInPerIP: ThrottleLimit;
+    signUpPerIP: ThrottleLimit;
+    smsPerNumber: ThrottleLimit;
+    smsPerNumberPerDay: ThrottleLimit;
+    smsPerIP: ThrottleLimit;
+  };
   logger: Logger;
 }
 
@@ -31,6 +43,9 @@ export function createThrottle({ rateLimiters, limits, logger }: ThrottleOptions
   const signInPerAccount = rateLimiters({ name: "sign-in-account", ...limits.signInPerAccount });
   const signInPerIP = rateLimiters({ name: "sign-in-ip", ...limits.signInPerIP });
   const signUpPerIP = rateLimiters({ name: "sign-up-ip", ...limits.signUpPerIP });
+  const smsPerNumber = rateLimiters({ name: "sms-number", ...limits.smsPerNumber });
+  const smsPerNumberPerDay = rateLimiters({ name: "sms-number-day", ...limits.smsPerNumberPerDay });
+  const smsPerIP = rateLimiters({ name: "sms-ip", ...limits.smsPerIP });
   let warnedNoIP = false;
 
   async function consume(limiter: RateLimiter, key: string): Promise<void> {
@@ -58,5 +73,10 @@ export function createThrottle({ rateLimiters, limits, logger }: ThrottleOptions
     },
     signInSucceeded: (emailNormalized) => signInPerAccount.reset(emailNormalized),
     signUpAttempt: (ip) => consumeForIP(signUpPerIP, ip),
+    async smsSend(ip, phoneNumberHash) {
+      await consumeForIP(smsPerIP, ip);
+      await consume(smsPerNumber, phoneNumberHash);
+      await consume(smsPerNumberPerDay, phoneNumberHash);
+    },
   };
 }

@@ -18,6 +18,8 @@ import type {
   Database,
   MFAChallengeRecord,
   MFAStore,
+  SMSCodeRecord,
+  SMSFactorRecord,
   TOTPFactorRecord,
   DeviceRecognition,
   EmailTokenRecord,
@@ -271,10 +273,14 @@ function createMemoryMFAStore(): MFAStore & { forgetUser(userId: string): void }
   const backupCodes = new Map<string, BackupCodeRecord>();
   const challenges = new Map<string, MFAChallengeRecord>();
   const attempts = new Map<string, { attempts: number; windowStartedAt: number }>();
+  const sms = new Map<string, SMSFactorRecord>();
+  const smsCodes = new Map<string, SMSCodeRecord>();
 
   return {
     forgetUser(userId) {
       totp.delete(userId);
+      sms.delete(userId);
+      smsCodes.delete(userId);
       attempts.delete(userId);
       for (const [id, code] of backupCodes) if (code.userId === userId) backupCodes.delete(id);
       for (const [id, challenge] of challenges) if (challenge.userId === userId) challenges.delete(id);
@@ -381,6 +387,60 @@ function createMemoryMFAStore(): MFAStore & { forgetUser(userId: string): void }
       for (const [id, challenge] of challenges) {
         if (challenge.expiresAt <= now) {
           challenges.delete(id);
+          removed++;
+        }
+      }
+      return removed;
+    },
+
+    async savePendingSMS(factor) {
+      if (sms.get(factor.userId)?.confirmedAt != null) return false;
+      sms.set(factor.userId, { ...factor, confirmedAt: null });
+      return true;
+    },
+
+    async getSMS(userId) {
+      const factor = sms.get(userId);
+      return factor ? { ...factor } : null;
+    },
+
+    async confirmSMS(userId, phoneNumberHash, confirmedAt) {
+      const factor = sms.get(userId);
+      if (!factor || factor.confirmedAt !== null || factor.phoneNumberHash !== phoneNumberHash) return false;
+      sms.set(userId, { ...factor, confirmedAt });
+      return true;
+    },
+
+    async deleteSMS(userId) {
+      sms.delete(userId);
+      smsCodes.delete(userId);
+    },
+
+    async saveSMSCode(code) {
+      smsCodes.set(code.userId, { ...code });
+    },
+
+    async useSMSCode(userId, purpose, boundTo, codeHash, now) {
+      const code = smsCodes.get(userId);
+      if (
+        !code ||
+        code.purpose !== purpose ||
+        code.boundTo !== boundTo ||
+        code.codeHash !== codeHash ||
+        code.usedAt !== null ||
+        code.expiresAt <= now
+      ) {
+        return false;
+      }
+      smsCodes.set(userId, { ...code, usedAt: now });
+      return true;
+    },
+
+    async deleteExpiredSMSCodes(now) {
+      let removed = 0;
+      for (const [userId, code] of smsCodes) {
+        if (code.expiresAt <= now) {
+          smsCodes.delete(userId);
           removed++;
         }
       }
