@@ -15,6 +15,7 @@ const FIELD_OF_CODE: Record<string, string> = {
   password_too_common: "password",
   email_taken: "email",
   invalid_code: "code",
+  invalid_phone_number: "phone_number",
 };
 
 /** The catalogue message for an error, in the user's language. */
