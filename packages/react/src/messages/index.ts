@@ -194,6 +194,7 @@ export const defaultMessages = {
     reauthTitle: "Confirm it's you",
     reauthPrompt: "Enter your current password to make this change.",
     reauthSubmit: "Continue",
+    reauthWrong: "That password is not right.",
     loadFailed: "Could not load your settings. Try again.",
     retry: "Try again",
   },
