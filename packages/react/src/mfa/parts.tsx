@@ -4,7 +4,7 @@
  * phone set-up (number, texted code, resend with a cooldown), the code field, and the password
  * prompt for changes the server wants re-authenticated.
  */
-import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from "react";
 import type { SMSCodeSent, TOTPEnrollment } from "../browser/api.js";
 import { hasCode, useForm, type FormState } from "../lib/form.js";
 import { Button, Field, Notice, PasswordField } from "../lib/ui.js";
@@ -301,8 +301,6 @@ export function ReauthenticationPrompt(props: {
   const t = messages.mfa;
   const form = useForm(messages);
   const [password, setPassword] = useState("");
-  const heading = useRef<HTMLParagraphElement>(null);
-  useEffect(() => heading.current?.focus(), []);
 
   async function onSubmit(event: FormEvent): Promise<void> {
     event.preventDefault();
@@ -328,7 +326,7 @@ export function ReauthenticationPrompt(props: {
       onSubmit={(event) => void onSubmit(event)}
       aria-label={t.reauthTitle}
     >
-      <p className="gh-text" tabIndex={-1} ref={heading}>
+      <p className="gh-text">
         <strong>{t.reauthTitle}.</strong> {t.reauthPrompt}
       </p>
       <Notice tone="error" noticeRef={form.noticeRef}>

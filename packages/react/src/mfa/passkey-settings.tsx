@@ -43,6 +43,13 @@ export function PasskeySettings(props: PasskeySettingsProps): ReactNode {
   const [name, setName] = useState("");
   const [editing, setEditing] = useState<Editing>(null);
   const signedIn = state.status === "signed-in";
+  // Bumped after each change: the announcement takes focus once rendered (the button that was
+  // used is gone by then).
+  const [announce, setAnnounce] = useState(0);
+  const { noticeRef } = form;
+  useEffect(() => {
+    if (announce > 0) noticeRef.current?.focus();
+  }, [announce, noticeRef]);
   const { onChange } = props;
 
   const load = useCallback(async () => {
@@ -69,8 +76,8 @@ export function PasskeySettings(props: PasskeySettingsProps): ReactNode {
     const next = await client.listPasskeys();
     setPasskeys(next);
     setEditing(null);
+    setAnnounce((count) => count + 1);
     form.setNotice(notice);
-    requestAnimationFrame(() => form.noticeRef.current?.focus());
     onChange?.(next);
   }
 

@@ -47,6 +47,13 @@ export function SecondFactorSettings(props: SecondFactorSettingsProps): ReactNod
   const [mode, setMode] = useState<Mode>({ name: "idle" });
   const [codes, setCodes] = useState<string[] | null>(null);
   const signedIn = state.status === "signed-in";
+  // Bumped after each change: the announcement takes focus once rendered (the button that was
+  // used is gone by then).
+  const [announce, setAnnounce] = useState(0);
+  const { noticeRef } = form;
+  useEffect(() => {
+    if (announce > 0) noticeRef.current?.focus();
+  }, [announce, noticeRef]);
   const { onChange } = props;
 
   const load = useCallback(async () => {
@@ -73,8 +80,8 @@ export function SecondFactorSettings(props: SecondFactorSettingsProps): ReactNod
     setupForm.reset();
     const next = await client.getMFAStatus();
     setStatus(next);
+    setAnnounce((count) => count + 1);
     form.setNotice(notice);
-    requestAnimationFrame(() => form.noticeRef.current?.focus());
     onChange?.(next);
   }
 

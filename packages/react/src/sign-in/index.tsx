@@ -4,7 +4,7 @@
  * may ask for: a second factor (authenticator, texted or backup code), or, with MFA required,
  * enrolling one. Errors come from the API's problem codes through the message catalogue.
  */
-import { useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import type { SecondFactor } from "../browser/api.js";
 import type {
   SecondFactorChallenge,
@@ -108,6 +108,7 @@ export function SignIn(props: SignInProps): ReactNode {
   const [password, setPassword] = useState("");
   const [code, setCode] = useState("");
   const form = useForm(messages);
+  const [expired, setExpired] = useState(false);
   const target = destination(props.redirectURL, paths.afterSignIn);
 
   function finish(result: SignInResult): void {
@@ -179,7 +180,7 @@ export function SignIn(props: SignInProps): ReactNode {
     try {
       return await call();
     } catch (error) {
-      if (hasCode(error, "invalid_challenge")) setStep({ name: "password" });
+      if (hasCode(error, "invalid_challenge")) challengeExpired();
       throw error;
     }
   }
@@ -200,6 +201,19 @@ export function SignIn(props: SignInProps): ReactNode {
         form.setNotice(messages.errors.passkey_cancelled);
       }
     });
+  }
+
+  // Back on the first step after a challenge ran out: the alert saying so takes focus. An effect of
+  // this component runs after the card's own (which focuses the new step's heading), so it wins.
+  useEffect(() => {
+    if (!expired || step.name !== "password") return;
+    setExpired(false);
+    form.noticeRef.current?.focus();
+  }, [expired, step.name, form.noticeRef]);
+
+  function challengeExpired(): void {
+    setStep({ name: "password" });
+    setExpired(true);
   }
 
   function back(): void {
@@ -333,7 +347,7 @@ export function SignIn(props: SignInProps): ReactNode {
         challenge={step.challenge}
         onSignedIn={signedIn}
         onExpired={() => {
-          setStep({ name: "password" });
+          challengeExpired();
           form.setError(messages.errors.invalid_challenge);
         }}
       />

@@ -58,6 +58,10 @@ export interface FakeAPIOptions {
   enabled?: { totp?: boolean; sms?: boolean };
   /** Whether `GET /v1/mfa` has the `sms` member (a server with SMS support). @default true */
   smsSupported?: boolean;
+  /** Whether the passkey routes exist (404 `not_found` otherwise, as on an older server). @default true */
+  passkeysSupported?: boolean;
+  /** The `timeout` of the WebAuthn options handed out, in ms. @default 60000 */
+  passkeyTimeoutMs?: number;
 }
 
 /** The account's second factors and passkeys, as the fake holds them. */
@@ -276,6 +280,8 @@ export function createFakeAPI(options: FakeAPIOptions = {}): FakeAPI {
     accessValid: boolean,
   ): Response | null {
     const route = `${method} ${path}`;
+    if (options.passkeysSupported === false && /^\/v1\/(sign-in\/)?passkey/.test(path))
+      return problem(404, "not_found");
     switch (route) {
       case "POST /v1/sign-in/second-factor/sms": {
         const current = challengeOf(body, "sign-in");
@@ -319,7 +325,7 @@ export function createFakeAPI(options: FakeAPIOptions = {}): FakeAPI {
             rpId: rpID(),
             allowCredentials: [],
             userVerification: "required",
-            timeout: 60_000,
+            timeout: options.passkeyTimeoutMs ?? 60_000,
           },
         });
       case "POST /v1/sign-in/passkey": {
@@ -388,7 +394,7 @@ export function createFakeAPI(options: FakeAPIOptions = {}): FakeAPI {
               { alg: -7, type: "public-key" },
               { alg: -257, type: "public-key" },
             ],
-            timeout: 60_000,
+            timeout: options.passkeyTimeoutMs ?? 60_000,
             attestation: "none",
             excludeCredentials: mfa.passkeys.map((each) => ({ id: each.credentialId, type: "public-key" })),
             authenticatorSelection: { residentKey: "required", userVerification: "required" },
