@@ -442,6 +442,17 @@ describe.skipIf(!chromium.available)(`second-factor and passkey components in Ch
       expect(
         await page.evaluate(() => window.harness.api.log.some((each) => each.path === "/v1/sign-in/passkey")),
       ).toBe(false);
+
+      const settings = await open({ view: "passkeys", signedIn: true, options: { passkeyTimeoutMs: 1_000 } });
+      await addAuthenticator(settings, { automaticPresence: false });
+      await settings.getByRole("button", { name: "Add a passkey" }).click();
+      await settings.getByRole("button", { name: "Add a passkey" }).click();
+      await settings
+        .getByRole("status")
+        .filter({ hasText: "The passkey prompt was closed. Try again when you are ready." })
+        .waitFor({ timeout: 15_000 });
+      expect(await settings.getByRole("alert").count()).toBe(0);
+      expect((await mfaState(settings)).passkeys).toEqual([]);
     });
 
     it("does not appear on a server without passkeys", async () => {
