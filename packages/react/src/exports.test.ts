@@ -6,10 +6,13 @@ import * as browser from "./browser/index.js";
 describe("public exports", () => {
   it("@gatehouse/react", () => {
     expect(Object.keys(root).sort()).toEqual([
+      "BackupCodes",
       "GatehouseAPIError",
       "GatehouseProvider",
+      "PasskeySettings",
       "Protect",
       "ResetPassword",
+      "SecondFactorSettings",
       "SignIn",
       "SignUp",
       "SignedIn",

@@ -14,6 +14,9 @@ export { ResetPassword } from "./password-reset/index.js";
 export { VerifyEmail } from "./email-verification/index.js";
 export { UserButton } from "./user-button/index.js";
 export { UserProfile } from "./user-profile/index.js";
+export { SecondFactorSettings } from "./mfa/second-factor-settings.js";
+export { PasskeySettings } from "./mfa/passkey-settings.js";
+export { BackupCodes } from "./mfa/backup-codes.js";
 export { SignedIn } from "./control/index.js";
 export { SignedOut } from "./control/index.js";
 export { Protect } from "./control/index.js";
@@ -38,6 +41,9 @@ export type { ResetPasswordProps } from "./password-reset/index.js";
 export type { VerifyEmailProps } from "./email-verification/index.js";
 export type { UserButtonProps } from "./user-button/index.js";
 export type { UserProfileProps } from "./user-profile/index.js";
+export type { SecondFactorSettingsProps } from "./mfa/second-factor-settings.js";
+export type { PasskeySettingsProps } from "./mfa/passkey-settings.js";
+export type { BackupCodesProps } from "./mfa/backup-codes.js";
 export type { ProtectProps } from "./control/index.js";
 export type { Messages, MessageOverrides } from "./messages/index.js";
 export type {
@@ -45,6 +51,20 @@ export type {
   GatehouseClient,
   GatehouseClientOptions,
   SignInResult,
+  SignInComplete,
+  SecondFactorChallenge,
+  SecondFactorEnrollmentChallenge,
+  EnrolledSignInResult,
   SignUpResult,
 } from "./browser/client.js";
-export type { User, Session, ErrorCode } from "./browser/api.js";
+export type {
+  User,
+  Session,
+  ErrorCode,
+  SecondFactor,
+  EnrollableFactor,
+  MFAStatus,
+  TOTPEnrollment,
+  SMSCodeSent,
+  Passkey,
+} from "./browser/api.js";

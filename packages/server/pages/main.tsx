@@ -2,6 +2,10 @@
  * The hosted pages (`/sign-in`, `/sign-up`, `/account`, `/reset-password`, `/verify-email`):
  * one small app built from `@gatehouse/react`'s components, told by the server which page to
  * show. Built by Vite into `packages/server/dist/pages` and served under a strict CSP.
+ *
+ * A magic link whose sign-in needs a second factor lands on `/sign-in` with the challenge in the
+ * fragment (`#status=…&challenge=…&factors=…&redirect_url=…`), which never reaches a server or a
+ * Referer. The sign-in page opens on that challenge and removes the fragment from the address.
  */
 import { StrictMode, useEffect, type ReactNode } from "react";
 import { createRoot } from "react-dom/client";
@@ -17,7 +21,7 @@ import {
 } from "@gatehouse/react";
 import "@gatehouse/react/styles.css";
 import "./pages.css";
-import { readPageConfig, type PageConfig } from "./config.js";
+import { readPageConfig, readFragmentChallenge, type FragmentChallenge, type PageConfig } from "./config.js";
 
 /** The app's name as a small wordmark over every page. */
 function Brand({ config }: { config: PageConfig }): ReactNode {
@@ -53,14 +57,16 @@ function Account({ config }: { config: PageConfig }): ReactNode {
   );
 }
 
-function Page({ config }: { config: PageConfig }): ReactNode {
+function Page({ config, handedOver }: { config: PageConfig; handedOver: FragmentChallenge | null }): ReactNode {
   if (config.page === "account") return <Account config={config} />;
-  const redirectURL = config.redirectURL ?? config.paths.account;
+  const redirectURL = handedOver?.redirectURL ?? config.redirectURL ?? config.paths.account;
   return (
     <div className="page">
       <main className="page-main page-centered">
         <Brand config={config} />
-        {config.page === "sign-in" ? <SignIn redirectURL={redirectURL} /> : null}
+        {config.page === "sign-in" ? (
+          <SignIn redirectURL={redirectURL} initialChallenge={handedOver?.challenge} />
+        ) : null}
         {config.page === "sign-up" ? <SignUp redirectURL={redirectURL} /> : null}
         {config.page === "reset-password" ? <ResetPassword /> : null}
         {config.page === "verify-email" ? <VerifyEmail continueURL={config.paths.account} /> : null}
@@ -70,22 +76,24 @@ function Page({ config }: { config: PageConfig }): ReactNode {
 }
 
 const config = readPageConfig(document);
+const handedOver = config.page === "sign-in" ? readFragmentChallenge(window, config) : null;
 document.documentElement.dataset.ghTheme = "system";
-createRoot(document.getElementById("root")!).render(
-  <StrictMode>
-    <GatehouseProvider
-      url={config.paths.api}
-      appName={config.appName ?? undefined}
-      paths={{
-        signIn: config.paths["sign-in"],
-        signUp: config.paths["sign-up"],
-        account: config.paths.account,
-        resetPassword: config.paths["reset-password"],
-        afterSignIn: config.redirectURL ?? config.paths.account,
-        afterSignOut: config.paths["sign-in"],
-      }}
-    >
-      <Page config={config} />
-    </GatehouseProvider>
-  </StrictMode>,
-);
+if (handedOver !== "reloading")
+  createRoot(document.getElementById("root")!).render(
+    <StrictMode>
+      <GatehouseProvider
+        url={config.paths.api}
+        appName={config.appName ?? undefined}
+        paths={{
+          signIn: config.paths["sign-in"],
+          signUp: config.paths["sign-up"],
+          account: config.paths.account,
+          resetPassword: config.paths["reset-password"],
+          afterSignIn: config.redirectURL ?? config.paths.account,
+          afterSignOut: config.paths["sign-in"],
+        }}
+      >
+        <Page config={config} handedOver={handedOver} />
+      </GatehouseProvider>
+    </StrictMode>,
+  );

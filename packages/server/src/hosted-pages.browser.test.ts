@@ -6,7 +6,10 @@
  * Proves the flows a user goes through (sign-up, sign-out, sign-in, the wrong-password
  * message, email-code sign-in, reset through the mailbox, revoking another device), that two
  * tabs stay signed in across refreshes with each refresh token spent exactly once, that a
- * sign-out reaches the other tab at once, that no script can read the session cookies, that
+ * sign-out reaches the other tab at once, that no script can read the session cookies, second
+ * factors (enrolling an authenticator on the account page, the challenge at the next sign-in,
+ * and a magic link whose sign-in needs a second factor, handed to the sign-in page in the
+ * fragment), that
  * the CSP holds, and that axe-core finds no serious or critical accessibility violation.
  * Screenshots of every page, light and dark, are written to `test-results/`.
  */
@@ -14,6 +17,7 @@ import { readFile, mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Secret, TOTP } from "otpauth";
 import type { BrowserContext, ConsoleMessage, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isFocused, launchTestBrowser, probeChromium, screenshot, type TestBrowser } from "./test-support/browser.js";
@@ -77,6 +81,39 @@ async function signIn(page: Page, email: string, password: string): Promise<void
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.waitForURL(`${base}/account`);
   await page.getByRole("heading", { name: "Active sessions" }).waitFor();
+}
+
+/**
+ * A TOTP code for `secret`, computed here with otpauth as an authenticator app would: for the
+ * NEXT 30-second step, since the server accepts each step once and only later ones after it
+ * (the step now may have been spent on confirming), and it allows one step of clock drift.
+ */
+function nextTOTPCode(secret: string): string {
+  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" }).generate({
+    timestamp: Date.now() + 30_000,
+  });
+}
+
+/** Creates an account with an authenticator app through the API (bearer transport, no browser). */
+async function accountWithTOTP(email: string, password: string): Promise<{ secret: string }> {
+  const headers = { "content-type": "application/json", "auth-transport": "bearer" };
+  const signedUp = await fetch(`${base}/v1/sign-up`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ email, password }),
+  });
+  const { access_token: token } = (await signedUp.json()) as { access_token: string };
+  const authorized = { ...headers, authorization: `Bearer ${token}` };
+  const started = await fetch(`${base}/v1/mfa/totp`, { method: "POST", headers: authorized });
+  const { secret } = (await started.json()) as { secret: string };
+  const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate();
+  const confirmed = await fetch(`${base}/v1/mfa/totp/confirm`, {
+    method: "POST",
+    headers: authorized,
+    body: JSON.stringify({ code }),
+  });
+  if (confirmed.status !== 200) throw new Error(`TOTP confirm answered ${confirmed.status}`);
+  return { secret };
 }
 
 /** `GET /v1/session` from inside the page, with its cookies. */
@@ -193,6 +230,78 @@ describe.skipIf(!chromium.available)(`hosted pages in Chromium ${chromium.reason
     await page.goto(link);
     await page.waitForURL(`${base}/account`);
     await page.getByRole("heading", { name: "Active sessions" }).waitFor();
+  });
+
+  it("a magic link that needs a second factor opens the sign-in page on the challenge; a TOTP code finishes it", async () => {
+    const email = uniqueEmail();
+    const { secret } = await accountWithTOTP(email, strongPassword());
+
+    const page = await (await newContext()).newPage();
+    await page.goto(`${base}/sign-in?redirect_url=${encodeURIComponent("/account")}`);
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+    await page.getByRole("heading", { name: "Check your email" }).waitFor();
+    const link = (await mail("magic-link", email)).links[0]!;
+
+    // Opened in a fresh tab, as from a mail app: the link's redirect carries the challenge in the
+    // fragment, and the page opens on it.
+    const landing = await page.context().newPage();
+    await landing.goto(link);
+    await landing.getByRole("heading", { name: "Two-step verification" }).waitFor();
+    // The fragment is gone from the address bar (and history); no cookie was set.
+    expect(new URL(landing.url()).hash).toBe("");
+    expect(await sessionStatus(landing)).toBe(401);
+    await landing.getByText("Enter the 6-digit code from your authenticator app.").waitFor();
+
+    await landing.getByLabel("Code", { exact: true }).fill("000000");
+    await landing.getByRole("button", { name: "Verify" }).click();
+    // Said on the field, which takes focus again.
+    await landing.getByText("The code is wrong or has expired.").waitFor();
+    await expect.poll(() => isFocused(landing.getByLabel("Code", { exact: true }))).toBe(true);
+    await landing.getByLabel("Code", { exact: true }).fill(nextTOTPCode(secret));
+    await landing.getByRole("button", { name: "Verify" }).click();
+    await landing.waitForURL(`${base}/account`);
+    await landing.getByRole("heading", { name: "Active sessions" }).waitFor();
+    expect(await sessionStatus(landing)).toBe(200);
+  });
+
+  it("sets up an authenticator on the account page; the next sign-in asks for its code", async () => {
+    const email = uniqueEmail();
+    const password = strongPassword();
+    const page = await (await newContext()).newPage();
+    await signUp(page, email, password);
+    await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+    const qr = page.getByRole("img", { name: "QR code for your authenticator app" });
+    await qr.waitFor();
+    // The server's SVG, shown as an image under the CSP (img-src data:) and decoded.
+    expect(await qr.getAttribute("src")).toMatch(/^data:image\/svg\+xml;base64,/);
+    await expect
+      .poll(() => qr.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth > 0))
+      .toBe(true);
+    const key = await page.getByLabel(/^Setup key: /).getAttribute("aria-label");
+    const secret = key!.replace("Setup key: ", "");
+    await page.getByLabel("Code", { exact: true }).fill(new TOTP({ secret: Secret.fromBase32(secret) }).generate());
+    await page.getByRole("button", { name: "Confirm" }).click();
+    await page.getByText("Your authenticator app is set up.", { exact: false }).waitFor();
+    const codes = page.getByRole("list", { name: "Backup codes" }).getByRole("listitem");
+    await expect.poll(() => codes.count()).toBe(10);
+    await page.getByText("10 of 10 codes left").waitFor();
+    await screenshot(page, "account-mfa-backup-codes");
+    await page.getByRole("button", { name: "I saved them" }).click();
+
+    await page.getByRole("button", { name: "Sign out", exact: true }).last().click();
+    await page.waitForURL(/\/sign-in/);
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByLabel("Password", { exact: true }).fill(password);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect.poll(() => isFocused(page.getByRole("heading", { name: "Two-step verification" }))).toBe(true);
+    expect(await sessionStatus(page)).toBe(401);
+    await screenshot(page, "sign-in-second-factor");
+    await page.getByLabel("Code", { exact: true }).fill(nextTOTPCode(secret));
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.waitForURL(`${base}/account`);
+    await page.getByRole("heading", { name: "Two-step verification" }).waitFor();
+    expect(await sessionStatus(page)).toBe(200);
   });
 
   it("verifies the address from the account page with the emailed code", async () => {
@@ -343,7 +452,8 @@ describe.skipIf(!chromium.available)(`hosted pages in Chromium ${chromium.reason
       await screenshot(page, `account-menu-${colorScheme}`);
     }
     expect(findings).toEqual([]);
-  });
+    // Eleven pages, each checked twice: slow on a shared two-core machine, bounded all the same.
+  }, 120_000);
 
   it("ran every page under the CSP and Trusted Types without a single violation", () => {
     expect(policyViolations).toEqual([]);

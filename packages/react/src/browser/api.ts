@@ -34,6 +34,64 @@ export interface Session {
   user_agent: string | null;
   /** Whether this is the session of the request that listed it. */
   current: boolean;
+  /** ISO 8601: when a second factor was last verified in this session, or null. */
+  second_factor_verified_at?: string | null;
+}
+
+/** A second factor that can answer a sign-in challenge or a step-up. */
+export type SecondFactor = "totp" | "backup_code" | "sms";
+
+/** A factor that can be enrolled during a sign-in with MFA required. */
+export type EnrollableFactor = "totp" | "sms";
+
+/** The signed-in user's second factors, as `GET /v1/mfa` returns them. */
+export interface MFAStatus {
+  /** Whether sign-in asks this user for a second factor. */
+  enabled: boolean;
+  /** Whether every user must have one (the server's `GATEHOUSE_REQUIRE_MFA`). */
+  required: boolean;
+  totp: { enabled: boolean; /** ISO 8601. */ confirmed_at: string | null };
+  /** SMS codes; absent from servers without SMS support. */
+  sms?: {
+    enabled: boolean;
+    /** E.g. `+44 •••• ••• 678`. */ phone_number_hint: string | null;
+    confirmed_at: string | null;
+  };
+  backup_codes: { remaining: number };
+}
+
+/** A new authenticator-app secret, shown once, as `POST /v1/mfa/totp` returns it. */
+export interface TOTPEnrollment {
+  /** Base32 secret, for typing into an authenticator app by hand. */
+  secret: string;
+  /** `otpauth://totp/…` URL. */
+  otpauth_url: string;
+  /** The otpauth URL as a QR code: an SVG document (show it as an image, never as markup). */
+  qr_svg: string;
+}
+
+/** An SMS code on its way: where (masked) and for how long it works. */
+export interface SMSCodeSent {
+  /** The number with all but the country code and last digits masked. */
+  phone_number_hint: string;
+  /** Seconds the code stays valid. */
+  expires_in: number;
+}
+
+/** A registered passkey, as `GET /v1/passkeys` lists it. */
+export interface Passkey {
+  id: string;
+  name: string;
+  /** ISO 8601. */
+  created_at: string;
+  /** ISO 8601, or null when never used to sign in. */
+  last_used_at: string | null;
+  /** Whether the credential lives on one device or syncs between devices. */
+  device_type: "singleDevice" | "multiDevice";
+  /** Whether the credential is backed up (synced). */
+  backed_up: boolean;
+  /** How the browser reaches the authenticator (`internal`, `usb`, `hybrid`, …). */
+  transports: string[];
 }
 
 /** One member of a `validation_failed` problem: which field, and what is wrong with it. */
@@ -67,6 +125,18 @@ export type ErrorCode =
   | "not_found"
   | "internal_error"
   | "network_error"
+  | "invalid_challenge"
+  | "mfa_already_enabled"
+  | "mfa_not_enabled"
+  | "invalid_phone_number"
+  | "invalid_passkey"
+  | "passkey_already_registered"
+  | "user_banned"
+  // The client's own codes for a passkey prompt: dismissed by the user, not offered by the
+  // browser, or failed in the authenticator.
+  | "passkey_cancelled"
+  | "passkey_not_supported"
+  | "passkey_failed"
   // Codes added by later versions of the API still arrive intact.
   | (string & {});
 
@@ -113,13 +183,16 @@ export class GatehouseAPIError extends Error {
   }
 }
 
+/** The methods the API uses. */
+export type HTTPMethod = "GET" | "POST" | "PATCH" | "DELETE";
+
 /** How the client reaches the API. */
 export interface APIRequester {
   /**
    * Sends a request and returns the parsed JSON body (null for 204).
    * @throws GatehouseAPIError for any answer outside 2xx, or `network_error`.
    */
-  request<T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<T>;
+  request<T>(method: HTTPMethod, path: string, body?: unknown): Promise<T>;
 }
 
 function parseRetryAfter(value: string | null): number | null {
@@ -136,7 +209,7 @@ function parseRetryAfter(value: string | null): number | null {
 export function createAPIRequester(baseURL: string, fetchImpl: typeof fetch): APIRequester {
   const root = baseURL.replace(/\/+$/, "");
   return {
-    async request<T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<T> {
+    async request<T>(method: HTTPMethod, path: string, body?: unknown): Promise<T> {
       const headers: Record<string, string> = { accept: "application/json" };
       if (body !== undefined) headers["content-type"] = "application/json";
       let response: Response;

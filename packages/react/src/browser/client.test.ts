@@ -2,7 +2,7 @@
 // cross-tab single flight (Web Locks and the BroadcastChannel fallback), sign-in and sign-out
 // propagation, and errors.
 import { afterEach, describe, expect, it } from "vitest";
-import { createFakeAPI, memoryLocks, memoryStorage, type FakeAPI } from "../test-support/fake-api.js";
+import { createFakeAPI, FAKE_CHALLENGE, memoryLocks, memoryStorage, type FakeAPI } from "../test-support/fake-api.js";
 import { GatehouseAPIError } from "./api.js";
 import { createGatehouseClient, type GatehouseClient, type GatehouseClientOptions } from "./client.js";
 
@@ -178,9 +178,14 @@ describe("browser client: sign-in and sign-out across tabs", () => {
     const tab = browser(api)();
     await tab.load();
     const first = await tab.signInWithPassword({ email: "ada@example.com", password: "right" });
-    expect(first).toEqual({ status: "needs_second_factor", challenge: "chal_1", factors: ["totp", "backup_code"] });
+    expect(first).toEqual({
+      status: "needs_second_factor",
+      challenge: FAKE_CHALLENGE,
+      factors: ["totp", "backup_code"],
+      expiresIn: 300,
+    });
     expect(tab.getState().status).toBe("signed-out");
-    const second = await tab.completeSecondFactor({ challenge: "chal_1", factor: "totp", code: "123456" });
+    const second = await tab.completeSecondFactor({ challenge: FAKE_CHALLENGE, factor: "totp", code: "123456" });
     expect(second.status).toBe("complete");
     expect(tab.getState().status).toBe("signed-in");
   });

@@ -10,7 +10,24 @@
  * sign-ins and sign-outs on a BroadcastChannel, so a sign-out in one tab signs every tab out at
  * once.
  */
-import { createAPIRequester, GatehouseAPIError, type APIRequester, type Session, type User } from "./api.js";
+import {
+  createAPIRequester,
+  GatehouseAPIError,
+  type APIRequester,
+  type EnrollableFactor,
+  type MFAStatus,
+  type Passkey,
+  type SecondFactor,
+  type Session,
+  type SMSCodeSent,
+  type TOTPEnrollment,
+  type User,
+} from "./api.js";
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from "@simplewebauthn/browser";
+import { browserWebAuthn, runCeremony, type WebAuthnCeremonies } from "./passkeys.js";
 import {
   broadcastLock,
   localLock,
@@ -39,20 +56,49 @@ export type AuthState =
       accessTokenExpiresAt: number | null;
     };
 
-/** A sign-in's outcome: done, or waiting for a second factor. */
-export type SignInResult =
-  | { status: "complete"; user: User; session: Session }
-  | {
-      status: "needs_second_factor";
-      /** Pass to {@link GatehouseClient.completeSecondFactor}. */
-      challenge: string;
-      /** The factors the user can answer with, e.g. `["totp", "backup_code"]`. */
-      factors: string[];
-    };
+/** A finished sign-in: the user and the new session. */
+export interface SignInComplete {
+  status: "complete";
+  user: User;
+  session: Session;
+}
 
-/** A sign-up's outcome: signed in, or the account waits for its address to be verified. */
-export type SignUpResult =
-  { status: "complete"; user: User; session: Session } | { status: "needs_email_verification"; user: User };
+/** A sign-in that waits for a second factor. */
+export interface SecondFactorChallenge {
+  status: "needs_second_factor";
+  /** Pass to {@link GatehouseClient.completeSecondFactor} (and {@link GatehouseClient.sendSignInSMS}). */
+  challenge: string;
+  /** The factors the user can answer with, e.g. `["totp", "backup_code", "sms"]`. */
+  factors: SecondFactor[];
+  /** Seconds until the challenge expires. */
+  expiresIn: number;
+}
+
+/** A sign-in with MFA required by an account that has no factor yet: it enrols one first. */
+export interface SecondFactorEnrollmentChallenge {
+  status: "needs_second_factor_enrollment";
+  /** Pass to the `…SignIn…Enrollment` methods. */
+  challenge: string;
+  /** The factors that can be enrolled: `["totp"]`, or `["totp", "sms"]` when the server sends SMS. */
+  factors: EnrollableFactor[];
+  /** Seconds until the challenge expires. */
+  expiresIn: number;
+}
+
+/** A sign-in's outcome: done, waiting for a second factor, or waiting for one to be enrolled. */
+export type SignInResult = SignInComplete | SecondFactorChallenge | SecondFactorEnrollmentChallenge;
+
+/** A sign-in finished by enrolling a factor: signed in, with the backup codes to show once. */
+export interface EnrolledSignInResult extends SignInComplete {
+  /** The new backup codes, shown only now; empty when the account already had a set. */
+  backupCodes: string[];
+}
+
+/**
+ * A sign-up's outcome: as a sign-in's (with MFA required, the new account enrols a second factor
+ * before its first session), or the account waits for its address to be verified.
+ */
+export type SignUpResult = SignInResult | { status: "needs_email_verification"; user: User };
 
 /** Options of {@link createGatehouseClient}. */
 export interface GatehouseClientOptions {
@@ -91,6 +137,11 @@ export interface GatehouseClientOptions {
    * @default true
    */
   load?: boolean;
+  /**
+   * The WebAuthn ceremonies for passkeys.
+   * @default the browser's, through @simplewebauthn/browser
+   */
+  webAuthn?: WebAuthnCeremonies;
 }
 
 /** The browser client. Create one per page (the React provider does it for you). */
@@ -105,8 +156,41 @@ export interface GatehouseClient {
   signUp(input: { email: string; password: string; name?: string }): Promise<SignUpResult>;
   /** Signs in with email and password. */
   signInWithPassword(input: { email: string; password: string }): Promise<SignInResult>;
-  /** Answers a sign-in's second-factor challenge. */
-  completeSecondFactor(input: { challenge: string; factor: string; code: string }): Promise<SignInResult>;
+  /**
+   * Answers a sign-in's second-factor challenge.
+   * @throws GatehouseAPIError `invalid_code` (wrong code; the challenge stays usable),
+   * `invalid_challenge` (expired or used up: sign in again), `rate_limited`.
+   */
+  completeSecondFactor(input: { challenge: string; factor: SecondFactor; code: string }): Promise<SignInResult>;
+  /**
+   * Texts a code for a sign-in's challenge to the account's phone; answer it with
+   * `completeSecondFactor({ challenge, factor: "sms", code })`.
+   * @throws GatehouseAPIError `invalid_challenge`, `rate_limited` (with `retryAfterSeconds`).
+   */
+  sendSignInSMS(input: { challenge: string }): Promise<SMSCodeSent>;
+  /**
+   * MFA required, no factor yet: starts enrolling an authenticator app on the enrolment
+   * challenge. Show `qr_svg` as an image and `secret` for typing in by hand.
+   */
+  startSignInTOTPEnrollment(input: { challenge: string }): Promise<TOTPEnrollment>;
+  /** Confirms the authenticator with a code from it: signed in, with the backup codes to show once. */
+  confirmSignInTOTPEnrollment(input: { challenge: string; code: string }): Promise<EnrolledSignInResult>;
+  /**
+   * MFA required, no factor yet: texts a code to `phoneNumber` (E.164, e.g. `+447700900123`).
+   * @throws GatehouseAPIError `invalid_phone_number`, `invalid_challenge`, `rate_limited`.
+   */
+  startSignInSMSEnrollment(input: { challenge: string; phoneNumber: string }): Promise<SMSCodeSent>;
+  /** Confirms the phone with the texted code: signed in, with the backup codes to show once. */
+  confirmSignInSMSEnrollment(input: { challenge: string; code: string }): Promise<EnrolledSignInResult>;
+  /**
+   * Signs in with a passkey: the browser asks the user to pick one (discoverable credentials, so
+   * no email is needed) and verify. A passkey sign-in never asks for a second factor.
+   * @throws GatehouseAPIError `passkey_cancelled` (the user closed the prompt: not a fault),
+   * `passkey_not_supported`, `passkey_failed`, `invalid_passkey` (the server refused it).
+   */
+  signInWithPasskey(): Promise<SignInResult>;
+  /** Whether this browser can use passkeys (WebAuthn). */
+  passkeysSupported(): boolean;
   /** Emails a sign-in link; after following it the browser lands on `redirectURL`. */
   requestMagicLink(input: { email: string; redirectURL?: string }): Promise<void>;
   /** Emails a 6-digit sign-in code. */
@@ -137,6 +221,67 @@ export interface GatehouseClient {
   changePassword(input: { currentPassword?: string; password: string }): Promise<void>;
   /** Starts an address change: the new address gets a verification email. */
   changeEmail(input: { email: string; currentPassword?: string }): Promise<void>;
+  /** The signed-in user's second factors and remaining backup codes. */
+  getMFAStatus(): Promise<MFAStatus>;
+  /**
+   * Starts enrolling an authenticator app (replacing an unconfirmed one). Show `qr_svg` as an
+   * image, never as markup, and `secret` for typing in by hand.
+   * @throws GatehouseAPIError `mfa_already_enabled`, `not_available`.
+   */
+  startTOTPEnrollment(): Promise<TOTPEnrollment>;
+  /**
+   * Confirms the authenticator with a code from it; sign-in asks for a second factor from now on.
+   * @returns the new backup codes, shown only now (empty when the account already had a set).
+   * @throws GatehouseAPIError `invalid_code`, `rate_limited`.
+   */
+  confirmTOTPEnrollment(input: { code: string }): Promise<string[]>;
+  /**
+   * Turns the authenticator app off.
+   * @throws GatehouseAPIError `reauthentication_required` (403) unless the session signed in within
+   * 10 minutes or `currentPassword` is right: ask for the password and call again.
+   */
+  disableTOTP(input?: { currentPassword?: string }): Promise<void>;
+  /**
+   * Replaces the backup codes with a new set (the old ones stop working).
+   * @returns the new codes, shown only now.
+   * @throws GatehouseAPIError `reauthentication_required`, as {@link GatehouseClient.disableTOTP}.
+   */
+  regenerateBackupCodes(input?: { currentPassword?: string }): Promise<string[]>;
+  /**
+   * Step-up: verifies a second factor again on the current session (for an app that wants a
+   * recent one before a sensitive action). Under `jwt`/`hybrid` the access token is refreshed at
+   * once, so the app's next request carries the new `fva` claim.
+   * @returns the session, with `second_factor_verified_at` now.
+   */
+  verifySecondFactor(input: { factor: SecondFactor; code: string }): Promise<Session>;
+  /** Texts a step-up code to the account's phone; answer it with `verifySecondFactor({ factor: "sms", code })`. */
+  sendStepUpSMS(): Promise<SMSCodeSent>;
+  /**
+   * Starts adding SMS codes: texts a code to `phoneNumber` (E.164, e.g. `+447700900123`),
+   * replacing an unconfirmed number.
+   * @throws GatehouseAPIError `invalid_phone_number`, `mfa_already_enabled`, `not_available`, `rate_limited`.
+   */
+  startSMSEnrollment(input: { phoneNumber: string }): Promise<SMSCodeSent>;
+  /**
+   * Confirms the phone with the texted code.
+   * @returns the new backup codes when SMS is the account's first factor, else `[]`.
+   */
+  confirmSMSEnrollment(input: { code: string }): Promise<string[]>;
+  /** Turns SMS codes off; re-authentication as {@link GatehouseClient.disableTOTP}. */
+  disableSMS(input?: { currentPassword?: string }): Promise<void>;
+  /**
+   * Adds a passkey: asks the server for options (which needs a fresh session or
+   * `currentPassword`: 403 `reauthentication_required` otherwise), runs the browser's prompt and
+   * registers the result.
+   * @throws GatehouseAPIError `passkey_cancelled`, `passkey_already_registered`, `invalid_passkey`, …
+   */
+  registerPasskey(input?: { name?: string; currentPassword?: string }): Promise<Passkey>;
+  /** The signed-in user's passkeys. */
+  listPasskeys(): Promise<Passkey[]>;
+  /** Renames a passkey. @throws GatehouseAPIError `not_found`. */
+  renamePasskey(id: string, name: string): Promise<Passkey>;
+  /** Deletes a passkey; it no longer signs in. @throws GatehouseAPIError `not_found`. */
+  deletePasskey(id: string): Promise<void>;
   /**
    * `fetch` for the app's own API, with the session's cookies and a fresh access token: refreshes
    * first when the token is due, and once more after a 401.
@@ -148,6 +293,10 @@ export interface GatehouseClient {
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** Stops timers and listeners. */
   close(): void;
+}
+
+interface BackupCodesAnswer {
+  backup_codes: string[];
 }
 
 /** The name of the lock and channel every tab of the app shares. */
@@ -188,10 +337,16 @@ interface SignedInAnswer {
   expires_in?: number;
 }
 
-interface SecondFactorAnswer {
-  status: "needs_second_factor";
+interface ChallengeAnswer {
+  status: "needs_second_factor" | "needs_second_factor_enrollment";
   challenge: string;
   factors: string[];
+  expires_in: number;
+}
+
+/** A body with `current_password` only when one was given (an empty field means "none"). */
+function reauthentication(input: { currentPassword?: string } | undefined): { current_password?: string } {
+  return input?.currentPassword ? { current_password: input.currentPassword } : {};
 }
 
 /**
@@ -211,6 +366,7 @@ export function createGatehouseClient(options: GatehouseClientOptions = {}): Gat
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   const now = options.now ?? Date.now;
   const api: APIRequester = createAPIRequester(url, fetchImpl);
+  const webAuthn = options.webAuthn ?? browserWebAuthn;
   // Tabs of different Gatehouse deployments (or apps on one origin talking to two) never mix.
   const scope = `${CHANNEL_PREFIX}:${/^https?:\/\//i.test(url) ? new URL(url).origin : "same-origin"}`;
   const shared = sharedExpiryStore(
@@ -295,7 +451,7 @@ export function createGatehouseClient(options: GatehouseClientOptions = {}): Gat
   }
 
   /** A sign-in or sign-up just answered with a session: record it and tell the other tabs. */
-  function completed(answer: SignedInAnswer): { status: "complete"; user: User; session: Session } {
+  function completed(answer: SignedInAnswer): SignInComplete {
     if (typeof answer.expires_in === "number") {
       lifetimeMs = answer.expires_in * 1000;
       shared.write({ expiresAt: now() + lifetimeMs, lifetimeMs });
@@ -305,11 +461,26 @@ export function createGatehouseClient(options: GatehouseClientOptions = {}): Gat
     return { status: "complete", user: answer.user, session: answer.session };
   }
 
-  function signInResult(answer: SignedInAnswer | SecondFactorAnswer): SignInResult {
-    if ("status" in answer && answer.status === "needs_second_factor") {
-      return { status: "needs_second_factor", challenge: answer.challenge, factors: answer.factors };
+  function challengeOf(
+    answer: SignedInAnswer | ChallengeAnswer,
+  ): SecondFactorChallenge | SecondFactorEnrollmentChallenge | null {
+    if (!("status" in answer)) return null;
+    const { challenge, expires_in: expiresIn } = answer;
+    if (answer.status === "needs_second_factor") {
+      return { status: answer.status, challenge, factors: answer.factors as SecondFactor[], expiresIn };
     }
-    return completed(answer as SignedInAnswer);
+    if (answer.status === "needs_second_factor_enrollment") {
+      return { status: answer.status, challenge, factors: answer.factors as EnrollableFactor[], expiresIn };
+    }
+    return null;
+  }
+
+  function signInResult(answer: SignedInAnswer | ChallengeAnswer): SignInResult {
+    return challengeOf(answer) ?? completed(answer as SignedInAnswer);
+  }
+
+  function enrolledResult(answer: SignedInAnswer & { backup_codes: string[] }): EnrolledSignInResult {
+    return { ...completed(answer), backupCodes: answer.backup_codes };
   }
 
   async function refreshUnderLock(force: boolean, knownExpiry: number | null): Promise<boolean> {
@@ -435,15 +606,13 @@ export function createGatehouseClient(options: GatehouseClientOptions = {}): Gat
     },
     load,
     async signUp(input) {
-      const answer = await api.request<SignedInAnswer | { status: "needs_email_verification"; user: User }>(
-        "POST",
-        "/v1/sign-up",
-        input,
-      );
+      const answer = await api.request<
+        SignedInAnswer | ChallengeAnswer | { status: "needs_email_verification"; user: User }
+      >("POST", "/v1/sign-up", input);
       if ("status" in answer && answer.status === "needs_email_verification") {
         return { status: "needs_email_verification", user: answer.user };
       }
-      return completed(answer as SignedInAnswer);
+      return signInResult(answer as SignedInAnswer | ChallengeAnswer);
     },
     async signInWithPassword(input) {
       return signInResult(await api.request("POST", "/v1/sign-in/password", input));
@@ -451,6 +620,27 @@ export function createGatehouseClient(options: GatehouseClientOptions = {}): Gat
     async completeSecondFactor(input) {
       return signInResult(await api.request("POST", "/v1/sign-in/second-factor", input));
     },
+    sendSignInSMS: ({ challenge }) => api.request("POST", "/v1/sign-in/second-factor/sms", { challenge }),
+    startSignInTOTPEnrollment: ({ challenge }) =>
+      api.request("POST", "/v1/sign-in/second-factor/enroll/totp", { challenge }),
+    async confirmSignInTOTPEnrollment(input) {
+      return enrolledResult(await api.request("POST", "/v1/sign-in/second-factor/enroll/totp/confirm", input));
+    },
+    startSignInSMSEnrollment: ({ challenge, phoneNumber }) =>
+      api.request("POST", "/v1/sign-in/second-factor/enroll/sms", { challenge, phone_number: phoneNumber }),
+    async confirmSignInSMSEnrollment(input) {
+      return enrolledResult(await api.request("POST", "/v1/sign-in/second-factor/enroll/sms/confirm", input));
+    },
+    async signInWithPasskey() {
+      const { options: optionsJSON } = await api.request<{ options: PublicKeyCredentialRequestOptionsJSON }>(
+        "POST",
+        "/v1/sign-in/passkey/options",
+        {},
+      );
+      const response = await runCeremony(webAuthn, () => webAuthn.authenticate(optionsJSON));
+      return signInResult(await api.request("POST", "/v1/sign-in/passkey", { response }));
+    },
+    passkeysSupported: () => webAuthn.supported(),
     async requestMagicLink({ email, redirectURL }) {
       await api.request(
         "POST",
@@ -514,6 +704,70 @@ export function createGatehouseClient(options: GatehouseClientOptions = {}): Gat
           currentPassword ? { email, current_password: currentPassword } : { email },
         ),
       );
+    },
+    getMFAStatus: () => authenticated(() => api.request<MFAStatus>("GET", "/v1/mfa")),
+    startTOTPEnrollment: () => authenticated(() => api.request<TOTPEnrollment>("POST", "/v1/mfa/totp")),
+    async confirmTOTPEnrollment({ code }) {
+      return (await authenticated(() => api.request<BackupCodesAnswer>("POST", "/v1/mfa/totp/confirm", { code })))
+        .backup_codes;
+    },
+    async disableTOTP(input) {
+      await authenticated(() => api.request("POST", "/v1/mfa/totp/disable", reauthentication(input)));
+    },
+    async regenerateBackupCodes(input) {
+      return (
+        await authenticated(() =>
+          api.request<BackupCodesAnswer>("POST", "/v1/mfa/backup-codes", reauthentication(input)),
+        )
+      ).backup_codes;
+    },
+    async verifySecondFactor(input) {
+      const { session } = await authenticated(() => api.request<{ session: Session }>("POST", "/v1/mfa/verify", input));
+      // Access tokens carry the second factor's age (`fva`) as of their issue: a new one at once,
+      // so the app's next request shows the step-up.
+      if (state.status === "signed-in" && state.accessTokenExpiresAt !== null)
+        await refreshOnce(true).catch(() => false);
+      await reloadAndTell();
+      return session;
+    },
+    sendStepUpSMS: () => authenticated(() => api.request<SMSCodeSent>("POST", "/v1/mfa/sms/send", {})),
+    startSMSEnrollment: ({ phoneNumber }) =>
+      authenticated(() => api.request<SMSCodeSent>("POST", "/v1/mfa/sms", { phone_number: phoneNumber })),
+    async confirmSMSEnrollment({ code }) {
+      return (await authenticated(() => api.request<BackupCodesAnswer>("POST", "/v1/mfa/sms/confirm", { code })))
+        .backup_codes;
+    },
+    async disableSMS(input) {
+      await authenticated(() => api.request("POST", "/v1/mfa/sms/disable", reauthentication(input)));
+    },
+    async registerPasskey(input = {}) {
+      const { options: optionsJSON } = await authenticated(() =>
+        api.request<{ options: PublicKeyCredentialCreationOptionsJSON }>(
+          "POST",
+          "/v1/passkeys/registration/options",
+          reauthentication(input),
+        ),
+      );
+      const response = await runCeremony(webAuthn, () => webAuthn.register(optionsJSON));
+      const name = input.name?.trim();
+      const { passkey } = await authenticated(() =>
+        api.request<{ passkey: Passkey }>(
+          "POST",
+          "/v1/passkeys/registration",
+          name ? { response, name } : { response },
+        ),
+      );
+      return passkey;
+    },
+    async listPasskeys() {
+      return (await authenticated(() => api.request<{ passkeys: Passkey[] }>("GET", "/v1/passkeys"))).passkeys;
+    },
+    async renamePasskey(id, name) {
+      const path = `/v1/passkeys/${encodeURIComponent(id)}`;
+      return (await authenticated(() => api.request<{ passkey: Passkey }>("PATCH", path, { name }))).passkey;
+    },
+    async deletePasskey(id) {
+      await authenticated(() => api.request("DELETE", `/v1/passkeys/${encodeURIComponent(id)}`));
     },
     async fetch(input, init = {}) {
       const send = (): Promise<Response> => fetchImpl(input, { credentials: "include", ...init });

@@ -5,6 +5,28 @@
 export { createGatehouseClient } from "./client.js";
 export { GatehouseAPIError } from "./api.js";
 
-export type { AuthState, GatehouseClient, GatehouseClientOptions, SignInResult, SignUpResult } from "./client.js";
-export type { User, Session, ErrorCode, FieldProblem } from "./api.js";
+export type {
+  AuthState,
+  GatehouseClient,
+  GatehouseClientOptions,
+  SignInResult,
+  SignInComplete,
+  SecondFactorChallenge,
+  SecondFactorEnrollmentChallenge,
+  EnrolledSignInResult,
+  SignUpResult,
+} from "./client.js";
+export type {
+  User,
+  Session,
+  ErrorCode,
+  FieldProblem,
+  SecondFactor,
+  EnrollableFactor,
+  MFAStatus,
+  TOTPEnrollment,
+  SMSCodeSent,
+  Passkey,
+} from "./api.js";
+export type { WebAuthnCeremonies } from "./passkeys.js";
 export type { SharedStorage, LockManagerLike, ChannelLike } from "./tabs.js";

@@ -15,6 +15,7 @@ const FIELD_OF_CODE: Record<string, string> = {
   password_too_common: "password",
   email_taken: "email",
   invalid_code: "code",
+  invalid_phone_number: "phone_number",
 };
 
 /** The catalogue message for an error, in the user's language. */
@@ -47,6 +48,8 @@ export interface FormState {
   /** A success or information message, or null. */
   notice: string | null;
   setNotice(message: string | null): void;
+  /** Shows a form-level error that did not come from this form's own action, and focuses it. */
+  setError(message: string): void;
   /** Reports problems found before sending (empty fields) and focuses the first one. */
   invalid(fieldErrors: Record<string, string>): void;
   /**
@@ -91,6 +94,16 @@ export function useForm(messages: Messages): FormState {
       setNotice(null);
       setFieldErrors(fields);
       focusFirst(fields);
+    },
+    [focusFirst],
+  );
+
+  const fail = useCallback(
+    (message: string) => {
+      setNotice(null);
+      setFieldErrors({});
+      setError(message);
+      focusFirst({});
     },
     [focusFirst],
   );
@@ -148,7 +161,12 @@ export function useForm(messages: Messages): FormState {
     setFieldErrors({});
   }, []);
 
-  return { busy, error, fieldErrors, notice, setNotice, invalid, run, noticeRef, register, reset };
+  return { busy, error, fieldErrors, notice, setNotice, setError: fail, invalid, run, noticeRef, register, reset };
+}
+
+/** Whether `error` is the API's (or the client's) error with this code. */
+export function hasCode(error: unknown, code: string): error is GatehouseAPIError {
+  return error instanceof GatehouseAPIError && error.code === code;
 }
 
 /** A loose check that catches typos before a round trip; the server has the real rule. */

@@ -172,6 +172,8 @@ export interface ButtonProps extends ButtonHTMLAttributes<HTMLButtonElement> {
   variant?: "primary" | "secondary" | "ghost" | "danger" | "link";
   /** Shows a spinner and refuses clicks while an action runs. */
   busy?: boolean;
+  /** The button element, e.g. to focus it (a plain prop since React 19). */
+  ref?: Ref<HTMLButtonElement>;
 }
 
 /** A button; `busy` keeps it focusable but inert while its action runs. */
@@ -181,12 +183,14 @@ export function Button({
   className,
   children,
   onClick,
+  ref,
   ...rest
 }: ButtonProps): ReactNode {
   return (
     <button
       type="button"
       {...rest}
+      ref={ref}
       className={`gh-button gh-button-${variant}${className ? ` ${className}` : ""}`}
       aria-busy={busy || undefined}
       // aria-disabled, not disabled: the button keeps focus while its action runs.
@@ -232,6 +236,44 @@ export function Notice({
           <span>{children}</span>
         </>
       )}
+    </div>
+  );
+}
+
+/** A titled section of an account page. */
+export function Section({ title, intro, children }: { title: string; intro?: string; children: ReactNode }): ReactNode {
+  const id = useId();
+  return (
+    <section className="gh-section" aria-labelledby={id}>
+      <div className="gh-section-head">
+        <h2 className="gh-section-title" id={id}>
+          {title}
+        </h2>
+        {intro ? <p className="gh-muted">{intro}</p> : null}
+      </div>
+      <div className="gh-section-body">{children}</div>
+    </section>
+  );
+}
+
+/** A button that shows and hides a form below it. */
+export function Disclosure({
+  label,
+  children,
+}: {
+  label: string;
+  children: (close: () => void) => ReactNode;
+}): ReactNode {
+  const [open, setOpen] = useState(false);
+  const id = useId();
+  return (
+    <div className="gh-disclosure">
+      <Button variant="secondary" aria-expanded={open} aria-controls={id} onClick={() => setOpen((shown) => !shown)}>
+        {label}
+      </Button>
+      <div id={id} hidden={!open} className="gh-disclosure-panel">
+        {open ? children(() => setOpen(false)) : null}
+      </div>
     </div>
   );
 }

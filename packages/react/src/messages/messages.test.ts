@@ -36,6 +36,17 @@ describe("message catalogue", () => {
       "invalid_redirect_url",
       "not_found",
       "network_error",
+      "invalid_challenge",
+      "mfa_already_enabled",
+      "mfa_not_enabled",
+      "invalid_phone_number",
+      "not_available",
+      "user_banned",
+      "invalid_passkey",
+      "passkey_already_registered",
+      "passkey_cancelled",
+      "passkey_not_supported",
+      "passkey_failed",
     ];
     const messages = mergeMessages();
     for (const code of codes) {

@@ -1,11 +1,18 @@
 /**
  * `<SignIn/>`: every way of signing in that the server offers, in one card — email and
- * password, an emailed magic link, an emailed 6-digit code — plus the second-factor step a
- * sign-in may ask for. Errors come from the API's problem codes through the message catalogue.
+ * password, an emailed magic link, an emailed 6-digit code, a passkey — plus the steps a sign-in
+ * may ask for: a second factor (authenticator, texted or backup code), or, with MFA required,
+ * enrolling one. Errors come from the API's problem codes through the message catalogue.
  */
-import { useState, type FormEvent, type ReactNode } from "react";
-import type { SignInResult } from "../browser/client.js";
-import { destination, looksLikeEmail, useForm } from "../lib/form.js";
+import { useEffect, useState, type FormEvent, type ReactNode } from "react";
+import type { SecondFactor } from "../browser/api.js";
+import type {
+  SecondFactorChallenge,
+  SecondFactorEnrollmentChallenge,
+  SignInComplete,
+  SignInResult,
+} from "../browser/client.js";
+import { destination, hasCode, looksLikeEmail, useForm } from "../lib/form.js";
 import {
   Branding,
   Button,
@@ -20,17 +27,19 @@ import {
 } from "../lib/ui.js";
 import { formatMessage } from "../messages/index.js";
 import { useGatehouse } from "../provider/context.js";
+import { EnrollmentStep } from "./enrollment-step.js";
+import { SecondFactorStep } from "./second-factor-step.js";
 
-/** A way of signing in `<SignIn/>` can offer. */
-export type SignInMethod = "password" | "magic_link" | "email_code";
+/** A way of signing in `<SignIn/>` can offer. `passkey` shows only where the browser supports passkeys. */
+export type SignInMethod = "password" | "magic_link" | "email_code" | "passkey";
 
 /** What a custom second-factor step gets: the challenge, and how to answer it. */
 export interface SecondFactorStepProps {
   challenge: string;
-  /** Factors the user can answer with, e.g. `["totp", "backup_code"]`. */
-  factors: string[];
+  /** Factors the user can answer with, e.g. `["totp", "backup_code", "sms"]`. */
+  factors: SecondFactor[];
   /** Sends the answer; rejects with a GatehouseAPIError when it is wrong. */
-  complete(factor: string, code: string): Promise<void>;
+  complete(factor: SecondFactor, code: string): Promise<void>;
 }
 
 /** Props of {@link SignIn}. */
@@ -42,7 +51,7 @@ export interface SignInProps {
   redirectURL?: string;
   /** Called instead of navigating once signed in. */
   onSignedIn?(result: Extract<SignInResult, { status: "complete" }>): void;
-  /** The ways to offer, in order. @default ["password", "magic_link", "email_code"] */
+  /** The ways to offer, in order. @default ["password", "magic_link", "email_code", "passkey"] */
   methods?: SignInMethod[];
   /** The sign-up link; null hides it. @default the provider's `paths.signUp` */
   signUpURL?: string | null;
@@ -51,18 +60,30 @@ export interface SignInProps {
   /** Prefills the email field. */
   initialEmail?: string;
   /**
-   * Renders the second-factor step instead of the built-in code form (passkeys, SMS…). The
-   * built-in form asks for a code and sends it as `totp`, or `backup_code` when the user picks it.
+   * Renders the second-factor step instead of the built-in one, which offers each factor of the
+   * challenge: the authenticator code, a texted code, a backup code.
    */
   renderSecondFactor?(props: SecondFactorStepProps): ReactNode;
+  /**
+   * Opens the card on this challenge instead of the first step: e.g. the one a magic link's
+   * redirect carries in its fragment (the hosted sign-in page does this).
+   */
+  initialChallenge?: SecondFactorChallenge | SecondFactorEnrollmentChallenge;
 }
 
 type Step =
   | { name: "password" }
   | { name: "magic-link-sent"; email: string }
   | { name: "email-code"; email: string }
-  | { name: "second-factor"; challenge: string; factors: string[] }
+  | { name: "second-factor"; challenge: SecondFactorChallenge }
+  | { name: "enrollment"; challenge: SecondFactorEnrollmentChallenge }
   | { name: "done" };
+
+function stepOf(challenge: SecondFactorChallenge | SecondFactorEnrollmentChallenge | undefined): Step {
+  if (challenge?.status === "needs_second_factor") return { name: "second-factor", challenge };
+  if (challenge?.status === "needs_second_factor_enrollment") return { name: "enrollment", challenge };
+  return { name: "password" };
+}
 
 /** Adds the current page's query (e.g. `redirect_url`) to a link, so it survives switching pages. */
 function withQuery(url: string): string {
@@ -81,21 +102,25 @@ function withQuery(url: string): string {
 export function SignIn(props: SignInProps): ReactNode {
   const { client, state, messages, appName, paths, navigate } = useGatehouse();
   const t = messages.signIn;
-  const methods = props.methods ?? ["password", "magic_link", "email_code"];
-  const [step, setStep] = useState<Step>({ name: "password" });
+  const methods = props.methods ?? ["password", "magic_link", "email_code", "passkey"];
+  const [step, setStep] = useState<Step>(() => stepOf(props.initialChallenge));
   const [email, setEmail] = useState(props.initialEmail ?? "");
   const [password, setPassword] = useState("");
   const [code, setCode] = useState("");
-  const [factor, setFactor] = useState<"totp" | "backup_code">("totp");
   const form = useForm(messages);
+  const [expired, setExpired] = useState(false);
   const target = destination(props.redirectURL, paths.afterSignIn);
 
   function finish(result: SignInResult): void {
-    if (result.status === "needs_second_factor") {
+    if (result.status !== "complete") {
       setCode("");
-      setStep({ name: "second-factor", challenge: result.challenge, factors: result.factors });
+      setStep(stepOf(result));
       return;
     }
+    signedIn(result);
+  }
+
+  function signedIn(result: SignInComplete): void {
     setStep({ name: "done" });
     if (props.onSignedIn) props.onSignedIn(result);
     else navigate(target);
@@ -146,16 +171,49 @@ export function SignIn(props: SignInProps): ReactNode {
     await form.run(async () => finish(await client.signInWithEmailCode({ email: step.email, code: code.trim() })));
   }
 
-  async function completeSecondFactor(challenge: string, chosen: string, answer: string): Promise<void> {
-    if (!client) return;
-    finish(await client.completeSecondFactor({ challenge, factor: chosen, code: answer }));
+  /**
+   * Runs a call on the challenge. When the challenge is gone (expired, used up, completed
+   * elsewhere) the error is rethrown after going back to the first step, whose alert then says
+   * to sign in again: the same form shows it.
+   */
+  async function onChallenge<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (hasCode(error, "invalid_challenge")) challengeExpired();
+      throw error;
+    }
   }
 
-  async function onSecondFactor(event: FormEvent): Promise<void> {
-    event.preventDefault();
-    if (step.name !== "second-factor") return;
-    if (code.trim() === "") return form.invalid({ code: messages.errors.code_invalid });
-    await form.run(() => completeSecondFactor(step.challenge, factor, code.trim()));
+  async function completeSecondFactor(challenge: string, chosen: SecondFactor, answer: string): Promise<void> {
+    if (!client) return;
+    finish(await onChallenge(() => client.completeSecondFactor({ challenge, factor: chosen, code: answer })));
+  }
+
+  async function signInWithPasskey(): Promise<void> {
+    if (!client) return;
+    await form.run(async () => {
+      try {
+        finish(await client.signInWithPasskey());
+      } catch (error) {
+        // Closing the browser's prompt is a choice, not a failure: said calmly.
+        if (!hasCode(error, "passkey_cancelled")) throw error;
+        form.setNotice(messages.errors.passkey_cancelled);
+      }
+    });
+  }
+
+  // Back on the first step after a challenge ran out: the alert saying so takes focus. An effect of
+  // this component runs after the card's own (which focuses the new step's heading), so it wins.
+  useEffect(() => {
+    if (!expired || step.name !== "password") return;
+    setExpired(false);
+    form.noticeRef.current?.focus();
+  }, [expired, step.name, form.noticeRef]);
+
+  function challengeExpired(): void {
+    setStep({ name: "password" });
+    setExpired(true);
   }
 
   function back(): void {
@@ -254,56 +312,58 @@ export function SignIn(props: SignInProps): ReactNode {
   }
 
   if (step.name === "second-factor") {
-    const challenge = step.challenge;
+    const { challenge } = step;
     return (
-      <Card title={t.secondFactorTitle} subtitle={t.secondFactorPrompt} step={step.name} icon={<KeyIcon />}>
+      <Card
+        title={t.secondFactorTitle}
+        subtitle={props.renderSecondFactor ? t.secondFactorPrompt : undefined}
+        step={step.name}
+        icon={<KeyIcon />}
+      >
         {props.renderSecondFactor ? (
           props.renderSecondFactor({
-            challenge,
-            factors: step.factors,
-            complete: (chosen, answer) => completeSecondFactor(challenge, chosen, answer),
+            challenge: challenge.challenge,
+            factors: challenge.factors,
+            complete: (chosen, answer) => completeSecondFactor(challenge.challenge, chosen, answer),
           })
         ) : (
-          <form className="gh-form" noValidate onSubmit={(event) => void onSecondFactor(event)}>
-            <Notice tone="error" noticeRef={form.noticeRef}>
-              {form.error}
-            </Notice>
-            <Field
-              label={messages.common.code}
-              name="code"
-              value={code}
-              onChange={setCode}
-              autoComplete="one-time-code"
-              autoFocus
-              error={form.fieldErrors.code}
-              inputRef={form.register("code")}
-            />
-            {step.factors.includes("backup_code") ? (
-              <label className="gh-checkbox">
-                <input
-                  type="checkbox"
-                  checked={factor === "backup_code"}
-                  onChange={(event) => setFactor(event.target.checked ? "backup_code" : "totp")}
-                />
-                {t.useBackupCode}
-              </label>
-            ) : null}
-            <Button type="submit" busy={form.busy}>
-              {t.secondFactorSubmit}
-            </Button>
-          </form>
+          <SecondFactorStep
+            challenge={challenge}
+            form={form}
+            complete={(chosen, answer) => completeSecondFactor(challenge.challenge, chosen, answer)}
+            sendSMS={() => onChallenge(() => client.sendSignInSMS({ challenge: challenge.challenge }))}
+          />
         )}
+        <Button variant="link" onClick={back}>
+          {messages.common.back}
+        </Button>
       </Card>
     );
   }
 
+  if (step.name === "enrollment") {
+    return (
+      <EnrollmentStep
+        challenge={step.challenge}
+        onSignedIn={signedIn}
+        onExpired={() => {
+          challengeExpired();
+          form.setError(messages.errors.invalid_challenge);
+        }}
+      />
+    );
+  }
+
   const subtitle = appName ? formatMessage(t.subtitle, { appName }) : t.subtitleGeneric;
-  const emailMethods = methods.filter((method) => method !== "password");
+  const passkey = methods.includes("passkey") && client.passkeysSupported();
+  const otherMethods = methods.filter(
+    (method) => method === "magic_link" || method === "email_code" || (method === "passkey" && passkey),
+  );
   return (
     <Card title={t.title} subtitle={subtitle} step={step.name} footer={footer}>
       <form className="gh-form" noValidate onSubmit={(event) => void onPassword(event)}>
-        <Notice tone="error" noticeRef={form.noticeRef}>
-          {form.error}
+        <Notice tone={form.error ? "error" : "info"} noticeRef={form.noticeRef}>
+          {form.error ?? form.notice}
         </Notice>
         <Field
           label={messages.common.email}
@@ -340,17 +400,23 @@ export function SignIn(props: SignInProps): ReactNode {
           </>
         ) : null}
       </form>
-      {emailMethods.length > 0 ? (
+      {otherMethods.length > 0 ? (
         <>
           {methods.includes("password") ? <Divider label={messages.common.or} /> : null}
           <div className="gh-stack">
-            {emailMethods.includes("magic_link") ? (
+            {otherMethods.includes("passkey") ? (
+              <Button variant="secondary" onClick={() => void signInWithPasskey()}>
+                <KeyIcon />
+                {t.passkey}
+              </Button>
+            ) : null}
+            {otherMethods.includes("magic_link") ? (
               <Button variant="secondary" onClick={() => void sendLink()}>
                 <MailIcon />
                 {t.magicLink}
               </Button>
             ) : null}
-            {emailMethods.includes("email_code") ? (
+            {otherMethods.includes("email_code") ? (
               <Button variant="secondary" onClick={() => void sendCode({ again: false })}>
                 {t.emailCode}
               </Button>

@@ -1,13 +1,15 @@
 /**
  * `<SignUp/>`: creates a password account. Signs in at once, or — when the server requires a
- * verified address first — tells the user to open the link it emailed.
+ * verified address first — tells the user to open the link it emailed, or — when it requires
+ * MFA — has the new account set up a second factor before its first session.
  */
 import { useState, type FormEvent, type ReactNode } from "react";
-import type { SignUpResult } from "../browser/client.js";
+import type { SecondFactorEnrollmentChallenge, SignUpResult } from "../browser/client.js";
 import { destination, looksLikeEmail, useForm } from "../lib/form.js";
 import { Branding, Button, Card, Field, LOADING_STEP, MailIcon, Notice, PasswordField } from "../lib/ui.js";
 import { formatMessage } from "../messages/index.js";
 import { useGatehouse } from "../provider/context.js";
+import { EnrollmentStep } from "../sign-in/enrollment-step.js";
 
 /** Props of {@link SignUp}. */
 export interface SignUpProps {
@@ -43,6 +45,7 @@ export function SignUp(props: SignUpProps): ReactNode {
   const [password, setPassword] = useState("");
   const [pending, setPending] = useState<string | null>(null);
   const [done, setDone] = useState(false);
+  const [enrollment, setEnrollment] = useState<SecondFactorEnrollmentChallenge | null>(null);
   const form = useForm(messages);
   const target = destination(props.redirectURL, paths.afterSignIn);
   const signInURL = props.signInURL === undefined ? paths.signIn : props.signInURL;
@@ -61,11 +64,30 @@ export function SignUp(props: SignUpProps): ReactNode {
         password,
         ...(name.trim() ? { name: name.trim() } : {}),
       });
+      if (result.status === "needs_second_factor_enrollment") return setEnrollment(result);
       setDone(true);
       if (props.onSignedUp) props.onSignedUp(result);
       else if (result.status === "needs_email_verification") setPending(result.user.email);
       else navigate(target);
     });
+  }
+
+  if (enrollment !== null) {
+    return (
+      <EnrollmentStep
+        challenge={enrollment}
+        onSignedIn={(result) => {
+          setEnrollment(null);
+          setDone(true);
+          if (props.onSignedUp) props.onSignedUp(result);
+          else navigate(target);
+        }}
+        onExpired={() => {
+          setEnrollment(null);
+          form.setError(messages.errors.invalid_challenge);
+        }}
+      />
+    );
   }
 
   if (pending !== null) {

@@ -1,14 +1,28 @@
 /**
  * `<UserProfile/>`: the account page. The user's name and address (with verification by
- * emailed code), an address change, a password change, and every active session — device,
- * place and last activity — each of which can be signed out from here.
+ * emailed code), an address change, a password change, the security settings (second factors
+ * and passkeys), and every active session — device, place and last activity — each of which can
+ * be signed out from here.
  */
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
 import type { Session } from "../browser/api.js";
 import { errorMessage, looksLikeEmail, useForm } from "../lib/form.js";
 import { deviceName, parseUserAgent, relativeTime } from "../lib/format.js";
-import { Button, Field, LaptopIcon, Notice, PasswordField, PhoneIcon, Root, SignOutIcon } from "../lib/ui.js";
+import {
+  Button,
+  Disclosure,
+  Field,
+  LaptopIcon,
+  Notice,
+  PasswordField,
+  PhoneIcon,
+  Root,
+  Section,
+  SignOutIcon,
+} from "../lib/ui.js";
 import { formatMessage } from "../messages/index.js";
+import { PasskeySettings } from "../mfa/passkey-settings.js";
+import { SecondFactorSettings } from "../mfa/second-factor-settings.js";
 import { useGatehouse } from "../provider/context.js";
 import { Avatar } from "../user-button/index.js";
 
@@ -16,37 +30,6 @@ import { Avatar } from "../user-button/index.js";
 export interface UserProfileProps {
   /** Where to go after signing out (or ending this device's session). @default the provider's `paths.afterSignOut` */
   afterSignOutURL?: string;
-}
-
-function Section({ title, intro, children }: { title: string; intro?: string; children: ReactNode }): ReactNode {
-  const id = useId();
-  return (
-    <section className="gh-section" aria-labelledby={id}>
-      <div className="gh-section-head">
-        <h2 className="gh-section-title" id={id}>
-          {title}
-        </h2>
-        {intro ? <p className="gh-muted">{intro}</p> : null}
-      </div>
-      <div className="gh-section-body">{children}</div>
-    </section>
-  );
-}
-
-/** A button that shows and hides a form below it. */
-function Disclosure({ label, children }: { label: string; children: (close: () => void) => ReactNode }): ReactNode {
-  const [open, setOpen] = useState(false);
-  const id = useId();
-  return (
-    <div className="gh-disclosure">
-      <Button variant="secondary" aria-expanded={open} aria-controls={id} onClick={() => setOpen((shown) => !shown)}>
-        {label}
-      </Button>
-      <div id={id} hidden={!open} className="gh-disclosure-panel">
-        {open ? children(() => setOpen(false)) : null}
-      </div>
-    </div>
-  );
 }
 
 function EmailSection(): ReactNode {
@@ -386,6 +369,8 @@ export function UserProfile(props: UserProfileProps): ReactNode {
         </header>
         <EmailSection />
         <PasswordSection />
+        <SecondFactorSettings />
+        <PasskeySettings />
         <SessionsSection afterSignOutURL={afterSignOutURL} />
         <div className="gh-profile-footer">
           <Button variant="secondary" onClick={() => void client.signOut().finally(() => navigate(afterSignOutURL))}>
