@@ -373,6 +373,10 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   return {
     handler,
     openAPIDocument,
+    features: {
+      passkeys: resolved.passkeys !== null,
+      sms: resolved.sms !== null && resolved.encryptionKey !== null,
+    },
     get verifier() {
       return embeddedVerifier();
     },

@@ -69,6 +69,12 @@ export interface Gatehouse {
    */
   readonly verifier: Verifier;
   /**
+   * What this engine offers beyond passwords and email links, for a UI deciding what to show:
+   * `passkeys` (a WebAuthn relying party is configured), `sms` (an SMS provider and the
+   * encryption key are there).
+   */
+  readonly features: { passkeys: boolean; sms: boolean };
+  /**
    * In-process subscription to what happens (sign-ups, sign-ins, revocations). Listeners run
    * after the response is decided and never delay or fail it; `flush` waits for them.
    */

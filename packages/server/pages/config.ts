@@ -19,6 +19,8 @@ export interface PageConfig {
   redirectURL: string | null;
   /** Path of each page, and of the API root, under `GATEHOUSE_URL`'s path. */
   paths: Record<PageName, string> & { api: string };
+  /** What the server offers: the passkey button shows only where passkeys work. */
+  features: { passkeys: boolean; sms: boolean };
 }
 
 /** The element id of the configuration block. */

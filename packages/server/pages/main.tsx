@@ -65,7 +65,15 @@ function Page({ config, handedOver }: { config: PageConfig; handedOver: Fragment
       <main className="page-main page-centered">
         <Brand config={config} />
         {config.page === "sign-in" ? (
-          <SignIn redirectURL={redirectURL} initialChallenge={handedOver?.challenge} />
+          <SignIn
+            redirectURL={redirectURL}
+            initialChallenge={handedOver?.challenge}
+            methods={
+              config.features.passkeys
+                ? ["password", "magic_link", "email_code", "passkey"]
+                : ["password", "magic_link", "email_code"]
+            }
+          />
         ) : null}
         {config.page === "sign-up" ? <SignUp redirectURL={redirectURL} /> : null}
         {config.page === "reset-password" ? <ResetPassword /> : null}

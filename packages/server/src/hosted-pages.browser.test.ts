@@ -198,6 +198,8 @@ describe.skipIf(!chromium.available)(`hosted pages in Chromium ${chromium.reason
     await expect.poll(() => isFocused(emailInput)).toBe(true);
     expect(await emailInput.getAttribute("aria-invalid")).toBe("true");
     await page.getByText("Enter your email address.").waitFor();
+    // This server runs on an IP address, where passkeys cannot work: the page offers none.
+    expect(await page.getByRole("button", { name: "Sign in with a passkey" }).count()).toBe(0);
   });
 
   it("signs in with an emailed code", async () => {
@@ -350,9 +352,11 @@ describe.skipIf(!chromium.available)(`hosted pages in Chromium ${chromium.reason
     const presented: string[] = [];
     context.on("request", (request) => {
       if (request.method() !== "POST" || new URL(request.url()).pathname !== "/v1/token") return;
-      void request.allHeaders().then((headers) => {
-        presented.push(/gatehouse_refresh=([^;]+)/.exec(headers.cookie ?? "")?.[1] ?? "(none)");
-      });
+      request.allHeaders().then(
+        (headers) => presented.push(/gatehouse_refresh=([^;]+)/.exec(headers.cookie ?? "")?.[1] ?? "(none)"),
+        // A refresh still starting as the context closes, after the last assertion, has no headers left to read.
+        () => {},
+      );
     });
     const first = await context.newPage();
     await signUp(first, uniqueEmail(), strongPassword());

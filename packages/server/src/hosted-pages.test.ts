@@ -14,7 +14,14 @@ const build: HostedPagesBuild = {
 };
 const silent = pino({ level: "silent" });
 
-async function app(options: { baseURL?: string; allowedOrigins?: string[]; appName?: string | null } = {}) {
+async function app(
+  options: {
+    baseURL?: string;
+    allowedOrigins?: string[];
+    appName?: string | null;
+    features?: { passkeys: boolean; sms: boolean };
+  } = {},
+) {
   const hono = new Hono();
   await serveHostedPages(
     hono,
@@ -22,6 +29,7 @@ async function app(options: { baseURL?: string; allowedOrigins?: string[]; appNa
       baseURL: options.baseURL ?? "https://auth.example.com",
       allowedOrigins: options.allowedOrigins ?? ["https://app.example.com"],
       appName: options.appName ?? null,
+      features: options.features ?? { passkeys: true, sms: false },
     },
     silent,
     build,
@@ -100,13 +108,23 @@ describe("hosted pages (server side)", () => {
     expect((await hono.request("https://example.com/sign-in")).status).toBe(404);
   });
 
+  it("tells the pages what the engine offers, so they show only what works", async () => {
+    for (const features of [
+      { passkeys: true, sms: false },
+      { passkeys: false, sms: true },
+    ]) {
+      const page = await (await app({ features })).request("https://auth.example.com/sign-in");
+      expect(configOf(await page.text()).features).toEqual(features);
+    }
+  });
+
   it("registers nothing, with a warning, when the pages were never built", async () => {
     const lines: string[] = [];
     const logger = pino({ level: "warn" }, { write: (line: string) => void lines.push(line) });
     const hono = new Hono();
     const served = await serveHostedPages(
       hono,
-      { baseURL: "http://localhost", allowedOrigins: [], appName: null },
+      { baseURL: "http://localhost", allowedOrigins: [], appName: null, features: { passkeys: false, sms: false } },
       logger,
       null,
     );

@@ -114,6 +114,8 @@ export interface HostedPagesOptions {
   allowedOrigins: string[];
   /** `GATEHOUSE_APP_NAME`. */
   appName: string | null;
+  /** What the engine offers, so the pages show only what works (`Gatehouse.features`). */
+  features: { passkeys: boolean; sms: boolean };
 }
 
 /**
@@ -122,7 +124,7 @@ export interface HostedPagesOptions {
  *
  * @example
  * ```ts
- * await serveHostedPages(app, { baseURL: config.url, allowedOrigins: config.allowedOrigins, appName: null }, logger);
+ * await serveHostedPages(app, { baseURL: config.url, allowedOrigins: config.allowedOrigins, appName: null, features: engine.features }, logger);
  * ```
  */
 export async function serveHostedPages<E extends Env>(
@@ -153,7 +155,7 @@ export async function serveHostedPages<E extends Env>(
       const requested = new URL(c.req.url).searchParams.get("redirect_url");
       // Not honoured unless it points at an allowed origin; "" (the fallback) means none.
       const redirectURL = safeRedirect(requested, base, allowed, "") || null;
-      const config = { page: name, appName: options.appName, redirectURL, paths };
+      const config = { page: name, appName: options.appName, redirectURL, paths, features: options.features };
       const fullTitle = options.appName ? `${title} · ${options.appName}` : title;
       const html = pages.template
         .replace(/<title>[^<]*<\/title>/, `<title>${escapeHTML(fullTitle)}</title>`)

@@ -370,7 +370,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   // Before the engine: these pages replace the engine's plain reset and verification pages.
   await serveHostedPages(
     app,
-    { baseURL: config.url, allowedOrigins: config.allowedOrigins, appName: config.appName },
+    { baseURL: config.url, allowedOrigins: config.allowedOrigins, appName: config.appName, features: engine.features },
     logger,
   );
 

@@ -239,6 +239,7 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
           required: status.required,
           totp: { enabled: status.totp.enabled, confirmed_at: isoOrNull(status.totp.confirmedAt) },
           sms: {
+            available: status.sms.available,
             enabled: status.sms.enabled,
             phone_number_hint: status.sms.phoneNumberHint,
             confirmed_at: isoOrNull(status.sms.confirmedAt),

@@ -108,6 +108,9 @@ export const mfaStatusJSON = z.object({
   required: z.boolean().describe("Whether every user must have one (`GATEHOUSE_REQUIRE_MFA`)"),
   totp: z.object({ enabled: z.boolean(), confirmed_at: z.string().nullable().describe("ISO 8601") }),
   sms: z.object({
+    available: z
+      .boolean()
+      .describe("Whether the server can send text messages (an SMS provider is configured), so a number can be set up"),
     enabled: z.boolean(),
     phone_number_hint: z.string().nullable().describe("Country code and last 3 digits of the confirmed number"),
     confirmed_at: z.string().nullable().describe("ISO 8601"),

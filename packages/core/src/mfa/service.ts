@@ -89,7 +89,8 @@ export interface CompletedChallenge {
 /** The user's second factors, as `GET /v1/mfa` shows them. */
 export interface MFAStatus {
   totp: { enabled: boolean; confirmedAt: number | null };
-  sms: { enabled: boolean; phoneNumberHint: string | null; confirmedAt: number | null };
+  /** `available`: an SMS provider is configured, so a number can be set up. */
+  sms: { available: boolean; enabled: boolean; phoneNumberHint: string | null; confirmedAt: number | null };
   backupCodes: { remaining: number };
   /** Whether sign-in asks for a second factor. */
   enabled: boolean;
@@ -512,6 +513,7 @@ export function createMFAService(options: MFAServiceOptions): MFAService {
       return {
         totp: { enabled: totpConfirmedAt !== null, confirmedAt: totpConfirmedAt },
         sms: {
+          available: sms.available,
           enabled: smsConfirmedAt !== null,
           phoneNumberHint: phone && smsConfirmedAt !== null ? await sms.hint(phone) : null,
           confirmedAt: smsConfirmedAt,

@@ -97,6 +97,7 @@ describe("SMS enrolment", () => {
       enabled: true,
       totp: { enabled: false },
       sms: {
+        available: true,
         enabled: true,
         phone_number_hint: "+44 ••••••• 456",
         confirmed_at: new Date(engine.clock.now).toISOString(),
@@ -213,7 +214,9 @@ describe("SMS enrolment", () => {
         expect(await codeOf(response)).toBe("not_available");
       }
       const status = await json(await plain.request("GET", "/v1/mfa", { cookie: user.token }));
-      expect(status.sms).toEqual({ enabled: false, phone_number_hint: null, confirmed_at: null });
+      expect(status.sms).toEqual({ available: false, enabled: false, phone_number_hint: null, confirmed_at: null });
+      expect(plain.gatehouse.features.sms).toBe(false);
+      expect(engine.gatehouse.features.sms).toBe(true);
     } finally {
       await plain.close();
     }
@@ -237,6 +240,7 @@ describe("switching the provider off", () => {
     try {
       const status = await json(await off.request("GET", "/v1/mfa", { cookie: user.token }));
       expect(status.sms).toMatchObject({
+        available: false,
         enabled: true,
         phone_number_hint: `+44 ••••••• ${user.phoneNumber.slice(-3)}`,
       });

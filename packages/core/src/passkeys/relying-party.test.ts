@@ -111,6 +111,20 @@ describe("resolving the relying party", () => {
     });
   });
 
+  it("tells a UI through the engine's features whether passkeys work", async () => {
+    for (const [baseURL, passkeys] of [
+      ["http://127.0.0.1:4000", false],
+      ["http://localhost:4000", true],
+    ] as const) {
+      const engine = await createTestEngine({ baseURL });
+      try {
+        expect(engine.gatehouse.features.passkeys).toBe(passkeys);
+      } finally {
+        await engine.close();
+      }
+    }
+  });
+
   it("turns passkeys off for an IP base URL without an RP ID", () => {
     expect(resolveConfig(base(undefined, "http://127.0.0.1:4000")).passkeys).toBeNull();
     expect(

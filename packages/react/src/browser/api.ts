@@ -53,6 +53,8 @@ export interface MFAStatus {
   totp: { enabled: boolean; /** ISO 8601. */ confirmed_at: string | null };
   /** SMS codes; absent from servers without SMS support. */
   sms?: {
+    /** Whether the server can send texts; without it, a number cannot be set up. */
+    available?: boolean;
     enabled: boolean;
     /** E.g. `+44 •••• ••• 678`. */ phone_number_hint: string | null;
     confirmed_at: string | null;

@@ -156,7 +156,8 @@ export function SecondFactorSettings(props: SecondFactorSettingsProps): ReactNod
           )}
         </div>
 
-        {status.sms ? (
+        {/* A number can only be set up where the server can text; one already set up can still be turned off. */}
+        {status.sms && (status.sms.available !== false || status.sms.enabled) ? (
           <div className="gh-factor" data-factor="sms">
             <div className="gh-factor-head">
               <span className="gh-item-main">{t.smsTitle}</span>

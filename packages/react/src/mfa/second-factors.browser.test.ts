@@ -378,6 +378,15 @@ describe.skipIf(!chromium.available)(`second-factor and passkey components in Ch
       await page.getByRole("button", { name: "Set up an authenticator app" }).waitFor();
       expect(await page.getByRole("button", { name: "Add a phone number" }).count()).toBe(0);
     });
+
+    it("still lets a number set up earlier be turned off when the server no longer texts", async () => {
+      const page = await open({
+        view: "second-factor-settings",
+        signedIn: true,
+        options: { smsSupported: false, enabled: { sms: true } },
+      });
+      await page.getByRole("button", { name: "Turn off text message codes" }).waitFor();
+    });
   });
 
   describe("passkeys", () => {

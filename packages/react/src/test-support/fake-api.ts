@@ -56,7 +56,7 @@ export interface FakeAPIOptions {
   staleSession?: boolean;
   /** Factors already enabled on the account (with a set of backup codes). @default none */
   enabled?: { totp?: boolean; sms?: boolean };
-  /** Whether `GET /v1/mfa` has the `sms` member (a server with SMS support). @default true */
+  /** Whether the server can send texts (`GET /v1/mfa` answers `sms.available`). @default true */
   smsSupported?: boolean;
   /** Whether the passkey routes exist (404 `not_found` otherwise, as on an older server). @default true */
   passkeysSupported?: boolean;
@@ -259,15 +259,12 @@ export function createFakeAPI(options: FakeAPIOptions = {}): FakeAPI {
       enabled: mfa.totp === "on" || mfa.sms === "on",
       required: Boolean(options.enrollment),
       totp: { enabled: mfa.totp === "on", confirmed_at: mfa.totp === "on" ? "2026-01-02T00:00:00.000Z" : null },
-      ...(options.smsSupported === false
-        ? {}
-        : {
-            sms: {
-              enabled: mfa.sms === "on",
-              phone_number_hint: mfa.sms === "on" && mfa.phoneNumber ? phoneHint(mfa.phoneNumber) : null,
-              confirmed_at: mfa.sms === "on" ? "2026-01-02T00:00:00.000Z" : null,
-            },
-          }),
+      sms: {
+        available: options.smsSupported !== false,
+        enabled: mfa.sms === "on",
+        phone_number_hint: mfa.sms === "on" && mfa.phoneNumber ? phoneHint(mfa.phoneNumber) : null,
+        confirmed_at: mfa.sms === "on" ? "2026-01-02T00:00:00.000Z" : null,
+      },
       backup_codes: { remaining: mfa.backupCodes.length },
     };
   }
