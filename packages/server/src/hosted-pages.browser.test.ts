@@ -121,9 +121,12 @@ async function accountWithTOTP(email: string, password: string): Promise<{ secre
   return { secret };
 }
 
-/** `GET /v1/session` from inside the page, with its cookies. */
-function sessionStatus(page: Page): Promise<number> {
-  return page.evaluate(async () => (await fetch("/v1/session", { credentials: "include" })).status);
+/**
+ * `GET /v1/session` with the page's cookies, sent by the browser context rather than from inside
+ * the page: a page that is navigating away (a revoked session sends it to /sign-in) cannot run it.
+ */
+async function sessionStatus(page: Page): Promise<number> {
+  return (await page.context().request.get(`${base}/v1/session`)).status();
 }
 
 describe.skipIf(!chromium.available)(`hosted pages in Chromium ${chromium.reason}`, () => {
