@@ -7,10 +7,9 @@ import { z } from "zod";
 import { secondFactorResponse, signedInResponse, signInClientOf, withDeviceCookie } from "../accounts/routes.js";
 import { isPendingSecondFactor } from "../accounts/service.js";
 import { toUserJSON } from "../accounts/schema.js";
-import type { ClientDetails } from "../sessions/service.js";
 import { GatehouseError, InvalidTokenError } from "../errors/index.js";
 import type { CookieSettings } from "../http/credentials.js";
-import { defineRoute, jsonResponse, type AnyRoute, type RouteContext } from "../http/route.js";
+import { clientDetailsOf, defineRoute, jsonResponse, noContentResponse, type AnyRoute } from "../http/route.js";
 import { bearerTokenJSON, cookieSignInJSON } from "../sessions/schema.js";
 import type { SessionTransport } from "../sessions/transport.js";
 import { messagePage } from "./pages.js";
@@ -53,10 +52,6 @@ const signedInResponses = {
 
 const throttled = { 429: { description: "`rate_limited`, with `Retry-After`" } };
 
-function clientOf(context: RouteContext<unknown>): ClientDetails {
-  return { ip: context.clientIP, userAgent: context.request.headers.get("user-agent") };
-}
-
 function acceptedResponse(): Response {
   return jsonResponse(202, { status: "accepted" });
 }
@@ -77,7 +72,7 @@ export function emailRoutes({ email, transport, cookie, baseURL }: EmailRouteDep
         ...throttled,
       },
       async handle(context) {
-        await email.requestPasswordReset(context.body.email, clientOf(context));
+        await email.requestPasswordReset(context.body.email, clientDetailsOf(context));
         return acceptedResponse();
       },
     }),
@@ -100,8 +95,8 @@ export function emailRoutes({ email, transport, cookie, baseURL }: EmailRouteDep
         },
       },
       async handle(context) {
-        await email.confirmPasswordReset(context.body.token, context.body.password, clientOf(context));
-        return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+        await email.confirmPasswordReset(context.body.token, context.body.password, clientDetailsOf(context));
+        return noContentResponse();
       },
     }),
     defineRoute({
@@ -117,7 +112,7 @@ export function emailRoutes({ email, transport, cookie, baseURL }: EmailRouteDep
         ...throttled,
       },
       async handle(context) {
-        await email.sendVerification(context.caller!.user, clientOf(context));
+        await email.sendVerification(context.caller!.user, clientDetailsOf(context));
         return acceptedResponse();
       },
     }),
@@ -138,10 +133,10 @@ export function emailRoutes({ email, transport, cookie, baseURL }: EmailRouteDep
         const { token, code } = context.body;
         const user =
           token !== undefined
-            ? await email.confirmVerification({ token }, clientOf(context))
+            ? await email.confirmVerification({ token }, clientDetailsOf(context))
             : await email.confirmVerification(
                 { code: code!, caller: await transport.authenticate(context.request, context.transport) },
-                clientOf(context),
+                clientDetailsOf(context),
               );
         return jsonResponse(200, { user: toUserJSON(user) });
       },
@@ -160,7 +155,7 @@ export function emailRoutes({ email, transport, cookie, baseURL }: EmailRouteDep
         ...throttled,
       },
       async handle(context) {
-        await email.requestMagicLink(context.body.email, context.body.redirect_url, clientOf(context));
+        await email.requestMagicLink(context.body.email, context.body.redirect_url, clientDetailsOf(context));
         return acceptedResponse();
       },
     }),
@@ -249,7 +244,7 @@ export function emailRoutes({ email, transport, cookie, baseURL }: EmailRouteDep
         ...throttled,
       },
       async handle(context) {
-        await email.requestEmailCode(context.body.email, clientOf(context));
+        await email.requestEmailCode(context.body.email, clientDetailsOf(context));
         return acceptedResponse();
       },
     }),
@@ -296,8 +291,8 @@ export function emailRoutes({ email, transport, cookie, baseURL }: EmailRouteDep
       },
       async handle(context) {
         const { current_password: currentPassword, password } = context.body;
-        await email.changePassword(context.caller!, { currentPassword, password }, clientOf(context));
-        return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+        await email.changePassword(context.caller!, { currentPassword, password }, clientDetailsOf(context));
+        return noContentResponse();
       },
     }),
     defineRoute({
@@ -320,7 +315,7 @@ export function emailRoutes({ email, transport, cookie, baseURL }: EmailRouteDep
       },
       async handle(context) {
         const { email: address, current_password: currentPassword } = context.body;
-        await email.changeEmail(context.caller!, { email: address, currentPassword }, clientOf(context));
+        await email.changeEmail(context.caller!, { email: address, currentPassword }, clientDetailsOf(context));
         return acceptedResponse();
       },
     }),

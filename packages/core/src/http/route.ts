@@ -4,6 +4,7 @@
  * lists of routes; `handler.ts` runs them.
  */
 import type { z } from "zod";
+import type { ClientDetails } from "../sessions/service.js";
 import type { SessionRecord, UserRecord } from "../storage/ports.js";
 
 /** How the client holds its credential: an HttpOnly cookie, or a token it sends as `Authorization: Bearer`. */
@@ -94,6 +95,16 @@ export function jsonResponse(status: number, body: unknown, headers?: HeadersIni
   responseHeaders.set("content-type", "application/json");
   responseHeaders.set("cache-control", "no-store");
   return new Response(JSON.stringify(body), { status, headers: responseHeaders });
+}
+
+/** An empty 204 answer that no cache may keep. */
+export function noContentResponse(): Response {
+  return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+}
+
+/** The client's address (after the trusted-proxy rules) and user agent, for events and notices. */
+export function clientDetailsOf(context: RouteContext<unknown>): ClientDetails {
+  return { ip: context.clientIP, userAgent: context.request.headers.get("user-agent") };
 }
 
 /**

@@ -7,9 +7,15 @@ import { z } from "zod";
 import { signedInResponse, signInClientOf } from "../accounts/routes.js";
 import type { AccountService } from "../accounts/service.js";
 import type { CookieSettings } from "../http/credentials.js";
-import { defineRoute, jsonResponse, type AnyRoute, type RouteContext } from "../http/route.js";
+import {
+  clientDetailsOf,
+  defineRoute,
+  jsonResponse,
+  noContentResponse,
+  type AnyRoute,
+  type RouteContext,
+} from "../http/route.js";
 import { bearerTokenJSON, cookieSignInJSON, sessionJSON, toSessionJSON } from "../sessions/schema.js";
-import type { ClientDetails } from "../sessions/service.js";
 import type { SessionTransport } from "../sessions/transport.js";
 import {
   backupCodesJSON,
@@ -55,6 +61,18 @@ const challengeErrors = {
 const notAvailable = {
   409: { description: "`not_available`: the engine has no encryption key (`GATEHOUSE_ENCRYPTION_KEY`)" },
 };
+/** The answers of confirming a new factor (authenticator app or phone number) while signed in. */
+const factorConfirmed = {
+  200: {
+    description:
+      "Enabled. The first factor answers 10 new backup codes (shown only now); a further factor answers `[]` and the existing codes stay valid",
+    schema: backupCodesJSON,
+  },
+  400: { description: "`invalid_code`" },
+  401: { description: "`unauthenticated`" },
+  409: { description: "`mfa_already_enabled`, `mfa_not_enabled` (nothing to confirm), `not_available`" },
+  429: { description: "`rate_limited`" },
+};
 /** What every route that sends a text message can answer besides its own errors. */
 const smsSendErrors = {
   422: {
@@ -73,12 +91,6 @@ const signedInWithBackupCodes = {
     schema: z.union([cookieSignInJSON.extend(backupCodesJSON.shape), bearerTokenJSON.extend(backupCodesJSON.shape)]),
   },
 };
-const noContent = (): Response => new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
-
-function clientOf(context: RouteContext<unknown>): ClientDetails {
-  return { ip: context.clientIP, userAgent: context.request.headers.get("user-agent") };
-}
-
 function enrollmentJSON(enrollment: TOTPEnrollment): z.infer<typeof totpEnrollmentJSON> {
   return { secret: enrollment.secret, otpauth_url: enrollment.otpauthURL, qr_svg: enrollment.qrSVG };
 }
@@ -94,6 +106,17 @@ const isoOrNull = (at: number | null): string | null => (at === null ? null : ne
 
 /** The MFA routes. */
 export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteDependencies): AnyRoute[] {
+  /** Completes a required-MFA enrolment challenge with the new factor's code: signed in, with backup codes. */
+  async function signInAfterEnrollment(
+    context: RouteContext<z.infer<typeof enrollmentConfirmBody>>,
+    factor: "totp" | "sms",
+  ): Promise<Response> {
+    const client = signInClientOf(context, cookie);
+    const { backupCodes, ...result } = await accounts.completeEnrollment({ ...context.body, factor }, client);
+    await transport.endPresentedSession(context.request, context.transport, "replaced_by_sign_in");
+    return signedInResponse(200, context, result, transport, cookie, { backup_codes: backupCodes });
+  }
+
   return [
     defineRoute({
       method: "POST",
@@ -142,15 +165,7 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
         ...challengeErrors,
         409: { description: "`mfa_not_enabled`: no enrolment was started with this challenge" },
       },
-      async handle(context) {
-        const client = signInClientOf(context, cookie);
-        const { backupCodes, ...result } = await accounts.completeEnrollment(
-          { ...context.body, factor: "totp" },
-          client,
-        );
-        await transport.endPresentedSession(context.request, context.transport, "replaced_by_sign_in");
-        return signedInResponse(200, context, result, transport, cookie, { backup_codes: backupCodes });
-      },
+      handle: (context) => signInAfterEnrollment(context, "totp"),
     }),
     defineRoute({
       method: "POST",
@@ -212,15 +227,7 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
         ...challengeErrors,
         409: { description: "`mfa_not_enabled`: no number was enrolled with this challenge; `not_available`" },
       },
-      async handle(context) {
-        const client = signInClientOf(context, cookie);
-        const { backupCodes, ...result } = await accounts.completeEnrollment(
-          { ...context.body, factor: "sms" },
-          client,
-        );
-        await transport.endPresentedSession(context.request, context.transport, "replaced_by_sign_in");
-        return signedInResponse(200, context, result, transport, cookie, { backup_codes: backupCodes });
-      },
+      handle: (context) => signInAfterEnrollment(context, "sms"),
     }),
     defineRoute({
       method: "GET",
@@ -270,19 +277,9 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
       tag: "MFA",
       auth: "session",
       body: codeBody,
-      responses: {
-        200: {
-          description:
-            "Enabled. The first factor answers 10 new backup codes (shown only now); a further factor answers `[]` and the existing codes stay valid",
-          schema: backupCodesJSON,
-        },
-        400: { description: "`invalid_code`" },
-        401: { description: "`unauthenticated`" },
-        409: { description: "`mfa_already_enabled`, `mfa_not_enabled` (nothing to confirm), `not_available`" },
-        429: { description: "`rate_limited`" },
-      },
+      responses: factorConfirmed,
       async handle(context) {
-        const codes = await mfa.confirmTOTPEnrollment(context.caller!, context.body.code, clientOf(context));
+        const codes = await mfa.confirmTOTPEnrollment(context.caller!, context.body.code, clientDetailsOf(context));
         return jsonResponse(200, { backup_codes: codes });
       },
     }),
@@ -304,9 +301,9 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
       },
       async handle(context) {
         const caller = context.caller!;
-        await accounts.requireReauthentication(caller, context.body.current_password, clientOf(context));
-        await mfa.disableTOTP(caller.user, clientOf(context));
-        return noContent();
+        await accounts.requireReauthentication(caller, context.body.current_password, clientDetailsOf(context));
+        await mfa.disableTOTP(caller.user, clientDetailsOf(context));
+        return noContentResponse();
       },
     }),
     defineRoute({
@@ -324,7 +321,7 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
         ...smsSendErrors,
       },
       async handle(context) {
-        const sent = await mfa.startSMSEnrollment(context.caller!, context.body.phone_number, clientOf(context));
+        const sent = await mfa.startSMSEnrollment(context.caller!, context.body.phone_number, clientDetailsOf(context));
         return smsSentResponse(sent, clock());
       },
     }),
@@ -335,19 +332,9 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
       tag: "MFA",
       auth: "session",
       body: codeBody,
-      responses: {
-        200: {
-          description:
-            "Enabled. The first factor answers 10 new backup codes (shown only now); a further factor answers `[]` and the existing codes stay valid",
-          schema: backupCodesJSON,
-        },
-        400: { description: "`invalid_code`" },
-        401: { description: "`unauthenticated`" },
-        409: { description: "`mfa_already_enabled`, `mfa_not_enabled` (nothing to confirm), `not_available`" },
-        429: { description: "`rate_limited`" },
-      },
+      responses: factorConfirmed,
       async handle(context) {
-        const codes = await mfa.confirmSMSEnrollment(context.caller!, context.body.code, clientOf(context));
+        const codes = await mfa.confirmSMSEnrollment(context.caller!, context.body.code, clientDetailsOf(context));
         return jsonResponse(200, { backup_codes: codes });
       },
     }),
@@ -369,9 +356,9 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
       },
       async handle(context) {
         const caller = context.caller!;
-        await accounts.requireReauthentication(caller, context.body.current_password, clientOf(context));
-        await mfa.disableSMS(caller.user, clientOf(context));
-        return noContent();
+        await accounts.requireReauthentication(caller, context.body.current_password, clientDetailsOf(context));
+        await mfa.disableSMS(caller.user, clientDetailsOf(context));
+        return noContentResponse();
       },
     }),
     defineRoute({
@@ -387,7 +374,7 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
         ...smsSendErrors,
       },
       async handle(context) {
-        return smsSentResponse(await mfa.sendStepUpSMS(context.caller!, clientOf(context)), clock());
+        return smsSentResponse(await mfa.sendStepUpSMS(context.caller!, clientDetailsOf(context)), clock());
       },
     }),
     defineRoute({
@@ -405,8 +392,10 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
       },
       async handle(context) {
         const caller = context.caller!;
-        await accounts.requireReauthentication(caller, context.body.current_password, clientOf(context));
-        return jsonResponse(200, { backup_codes: await mfa.regenerateBackupCodes(caller.user, clientOf(context)) });
+        await accounts.requireReauthentication(caller, context.body.current_password, clientDetailsOf(context));
+        return jsonResponse(200, {
+          backup_codes: await mfa.regenerateBackupCodes(caller.user, clientDetailsOf(context)),
+        });
       },
     }),
     defineRoute({
@@ -429,7 +418,7 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
       },
       async handle(context) {
         const caller = context.caller!;
-        await mfa.stepUp(caller, context.body, clientOf(context));
+        await mfa.stepUp(caller, context.body, clientDetailsOf(context));
         return jsonResponse(200, { session: toSessionJSON(caller.session, caller.session.id) });
       },
     }),

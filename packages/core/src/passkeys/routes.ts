@@ -6,7 +6,7 @@ import { z } from "zod";
 import { signedInResponse, signInClientOf } from "../accounts/routes.js";
 import type { AccountService } from "../accounts/service.js";
 import type { CookieSettings } from "../http/credentials.js";
-import { defineRoute, jsonResponse, type AnyRoute } from "../http/route.js";
+import { defineRoute, jsonResponse, noContentResponse, type AnyRoute } from "../http/route.js";
 import { bearerTokenJSON, cookieSignInJSON } from "../sessions/schema.js";
 import type { SessionTransport } from "../sessions/transport.js";
 import {
@@ -137,7 +137,7 @@ export function passkeyRoutes({ passkeys, accounts, transport, cookie }: Passkey
       responses: { 204: { description: "Deleted" }, ...unauthenticated, ...notFound },
       async handle(context) {
         await passkeys.remove(context.caller!.user, context.params.id!, signInClientOf(context, cookie));
-        return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+        return noContentResponse();
       },
     }),
     defineRoute({

@@ -3,7 +3,7 @@
  * user's sessions. Every route needs a secret key (see `admin/guard.ts`).
  */
 import { adminActor } from "../admin/actor.js";
-import { defineRoute, jsonResponse, type AnyRoute } from "../http/route.js";
+import { defineRoute, jsonResponse, noContentResponse, type AnyRoute } from "../http/route.js";
 import { sessionListJSON, toSessionJSON } from "../sessions/schema.js";
 import {
   adminUserJSON,
@@ -22,10 +22,6 @@ const unauthorized = {
   403: { description: "`secret_key_in_query`, `non_canonical_path`" },
 };
 const notFound = { 404: { description: "`not_found`" } };
-
-function noContent(): Response {
-  return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
-}
 
 /** The users admin routes. */
 export function userAdminRoutes({ userAdmin }: { userAdmin: UserAdminService }): AnyRoute[] {
@@ -178,7 +174,7 @@ export function userAdminRoutes({ userAdmin }: { userAdmin: UserAdminService }):
       responses: { 204: { description: "Signed out everywhere" }, ...unauthorized, ...notFound },
       async handle({ params, admin }) {
         await userAdmin.signOutEverywhere(params.id!, adminActor(admin));
-        return noContent();
+        return noContentResponse();
       },
     }),
     defineRoute({
@@ -194,7 +190,7 @@ export function userAdminRoutes({ userAdmin }: { userAdmin: UserAdminService }):
       },
       async handle({ params, admin }) {
         await userAdmin.revokeSession(params.id!, params.sessionId!, adminActor(admin));
-        return noContent();
+        return noContentResponse();
       },
     }),
   ];

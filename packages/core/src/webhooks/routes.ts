@@ -3,7 +3,7 @@
  * delete), secret rotation, the delivery log with manual retries, and test events. Every route
  * needs an admin secret key (`auth: "admin"`).
  */
-import { defineRoute, jsonResponse, type AnyRoute } from "../http/route.js";
+import { defineRoute, jsonResponse, noContentResponse, type AnyRoute } from "../http/route.js";
 import {
   createWebhookBody,
   deliveryDetailJSON,
@@ -115,7 +115,7 @@ export function webhookRoutes({ webhooks, clock }: WebhookRouteDependencies): An
       responses: { 204: { description: "Deleted" }, ...GUARD, 404: NOT_FOUND },
       async handle({ params }) {
         await webhooks.remove(params.id!);
-        return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+        return noContentResponse();
       },
     }),
     defineRoute({
