@@ -49,6 +49,8 @@ export interface FollowerOptions {
 export interface RevocationFollower {
   /** Resolves at the first sync, or once the startup wait is over. */
   ready(): Promise<void>;
+  /** Whether {@link ready} has resolved: lets a request skip awaiting it (an await per request is not free). */
+  isReady(): boolean;
   isRevoked(sessionId: string, now: number): boolean;
   /** The state at `now` (cheap: per request); reports a change through `onStatus`. */
   state(now: number): FeedState;
@@ -169,6 +171,7 @@ export function createRevocationFollower(options: FollowerOptions): RevocationFo
 
   return {
     ready: () => gate,
+    isReady: () => gateOpen,
     isRevoked: (sessionId, now) => revoked.has(sessionId, now),
     state,
     status(now) {

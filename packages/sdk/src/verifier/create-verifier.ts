@@ -25,7 +25,7 @@ import {
 import { parseSessionToken } from "../sessions/session-token.js";
 import { verifyAccessToken, type AccessTokenClaims, type TokenFailureReason } from "../tokens/verify-access-token.js";
 import type { AuthState, SignedOutReason, SignedOutState } from "./auth-state.js";
-import { cookieNamesFor, readCredential, type HeaderReader } from "./credentials.js";
+import { cookieNamesFor, readCredential, type HeaderReader, type PresentedCredential } from "./credentials.js";
 import { createTokenCache } from "./token-cache.js";
 
 /** What to do once the revocation feed has been out of sync for longer than the limit. */
@@ -389,7 +389,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   async function authenticateAccessToken(token: string, request: RequestLike | null): Promise<AuthState> {
-    if (follower) await follower.ready();
+    if (follower && !follower.isReady()) await follower.ready();
     const now = clock();
     let claims = tokenCache.get(token, now);
     if (!claims) {
@@ -444,13 +444,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   return {
-    async authenticateRequest(request) {
-      const credential = readCredential(request.headers, cookieNames);
+    // Not `async`: an async function returning the inner promise would cost extra turns of the
+    // microtask queue on every request.
+    authenticateRequest(request) {
+      let credential: PresentedCredential;
+      try {
+        credential = readCredential(request.headers, cookieNames);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       switch (credential.kind) {
         case "none":
-          return signedOut("no-credential");
+          return Promise.resolve(signedOut("no-credential"));
         case "malformed":
-          return signedOut("invalid", { detail: "malformed" });
+          return Promise.resolve(signedOut("invalid", { detail: "malformed" }));
         case "access-cookie":
           return authenticateAccessToken(credential.token, request);
         case "session-cookie":

@@ -22,6 +22,19 @@ describe("createTokenCache", () => {
     expect(cache.get("c", 0)).toBe("C");
   });
 
+  it("keeps the LRU order exact when hits on the newest entry skip moving it", () => {
+    const cache = createTokenCache<string>({ maxEntries: 2 });
+    cache.set("a", "A", Infinity, "sess_1");
+    cache.set("b", "B", Infinity, "sess_1");
+    cache.get("b", 0); // already the newest
+    cache.get("a", 0); // a becomes the newest
+    cache.get("b", 0); // b again
+    cache.set("c", "C", Infinity, "sess_2");
+    expect(cache.get("a", 0)).toBeUndefined();
+    expect(cache.get("b", 0)).toBe("B");
+    expect(cache.get("c", 0)).toBe("C");
+  });
+
   it("drops every token of a revoked session and nothing else", () => {
     const cache = createTokenCache<string>({ maxEntries: 10 });
     cache.set("a", "A", Infinity, "sess_1");

@@ -20,6 +20,8 @@ interface Entry<V> {
   value: V;
   expiresAt: number;
   sessionId: string;
+  /** When it was last inserted or moved to the back, counted in uses of the cache. */
+  usedAt: number;
 }
 
 /**
@@ -36,6 +38,7 @@ export function createTokenCache<V>(options: { maxEntries: number }): TokenCache
   // A Map iterates in insertion order; re-inserting on every hit makes the first key the LRU.
   const entries = new Map<string, Entry<V>>();
   const bySession = new Map<string, Set<string>>();
+  let uses = 0;
 
   function remove(token: string): void {
     const entry = entries.get(token);
@@ -54,13 +57,18 @@ export function createTokenCache<V>(options: { maxEntries: number }): TokenCache
         remove(token);
         return undefined;
       }
-      entries.delete(token);
-      entries.set(token, entry);
+      // Already the most recently used (one busy client): moving it would change nothing, and
+      // a delete and re-insert per hit makes the map compact itself, which is not free.
+      if (entry.usedAt !== uses) {
+        entries.delete(token);
+        entries.set(token, entry);
+        entry.usedAt = ++uses;
+      }
       return entry.value;
     },
     set(token, value, expiresAt, sessionId) {
       remove(token);
-      entries.set(token, { value, expiresAt, sessionId });
+      entries.set(token, { value, expiresAt, sessionId, usedAt: ++uses });
       let tokens = bySession.get(sessionId);
       if (!tokens) bySession.set(sessionId, (tokens = new Set()));
       tokens.add(token);
