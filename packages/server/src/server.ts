@@ -144,9 +144,9 @@ const OWN_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
 
 interface Metrics {
   registry: Registry;
-  requests: Counter<"method" | "route" | "status">;
-  duration: Histogram<"method" | "route">;
   signIns: Counter<"outcome">;
+  /** Counts an answered request and observes its duration. */
+  countRequest(method: string, route: string, status: number, durationSeconds: number): void;
 }
 
 function createMetrics(): Metrics {
@@ -176,13 +176,27 @@ function createMetrics(): Metrics {
   });
   // Zeroed up front so a rate() over an outcome that has not happened yet is 0, not absent.
   for (const outcome of SIGN_IN_OUTCOMES) signIns.inc({ outcome }, 0);
-  return { registry, requests, duration, signIns };
-}
-
-function countRequest(metrics: Metrics, method: string, route: string, status: number, durationSeconds: number): void {
-  const label = KNOWN_METHODS.has(method) ? method : "OTHER";
-  metrics.requests.inc({ method: label, route, status: String(status) });
-  metrics.duration.observe({ method: label, route }, durationSeconds);
+  // The labelled series, kept by their labels: prom-client would otherwise validate and hash a
+  // label object twice per request. Bounded like the series themselves (methods × routes × statuses).
+  const series = new Map<string, { requests: Counter.Internal; duration: Histogram.Internal<"method" | "route"> }>();
+  return {
+    registry,
+    signIns,
+    countRequest(method, route, status, durationSeconds) {
+      const label = KNOWN_METHODS.has(method) ? method : "OTHER";
+      const key = `${label} ${status} ${route}`;
+      let labelled = series.get(key);
+      if (!labelled) {
+        labelled = {
+          requests: requests.labels({ method: label, route, status: String(status) }),
+          duration: duration.labels({ method: label, route }),
+        };
+        series.set(key, labelled);
+      }
+      labelled.requests.inc();
+      labelled.duration.observe(durationSeconds);
+    },
+  };
 }
 
 /**
@@ -271,7 +285,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         onRequest(event) {
           // Notes the route, which also tells the middleware the request is already counted.
           engineRoutes.set(event.request, event.route);
-          countRequest(metrics, event.method, event.route, event.status, event.durationSeconds);
+          metrics.countRequest(event.method, event.route, event.status, event.durationSeconds);
         },
         onSignIn(outcome) {
           metrics.signIns.inc({ outcome });
@@ -325,7 +339,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     // Not reported by the engine: one of the server's own routes, or an error before it.
     const own = engineRoute === undefined && OWN_ROUTES.has(path);
     if (engineRoute === undefined) {
-      countRequest(metrics, c.req.method, own ? path : "unmatched", status, durationSeconds);
+      metrics.countRequest(c.req.method, own ? path : "unmatched", status, durationSeconds);
     }
     const line = {
       method: c.req.method,
