@@ -4,7 +4,7 @@
  * focus to the first field in error — or to the announcement region — so keyboard and screen
  * reader users land where the problem is.
  */
-import { useCallback, useRef, useState, type RefObject } from "react";
+import { useCallback, useEffect, useRef, useState, type RefObject } from "react";
 import { GatehouseAPIError } from "../browser/api.js";
 import { formatMessage, type Messages } from "../messages/index.js";
 
@@ -77,16 +77,18 @@ export function useForm(messages: Messages): FormState {
   const noticeRef = useRef<HTMLDivElement | null>(null);
   const inputs = useRef(new Map<string, HTMLInputElement>());
 
-  const focusFirst = useCallback((fields: Record<string, string>) => {
-    // After React has rendered the messages, so the focused field is already described by them.
-    queueMicrotask(() =>
-      requestAnimationFrame(() => {
-        const name = Object.keys(fields).find((each) => inputs.current.has(each));
-        if (name) inputs.current.get(name)?.focus();
-        else noticeRef.current?.focus();
-      }),
-    );
-  }, []);
+  // What to focus once React has rendered the messages (the first field with an error, or the
+  // notice for `{}`), so the focused element is already described by them. An effect, not an
+  // animation frame: it runs right after that render, also in a page the browser is not
+  // painting, and after anything the render itself focused (an `autoFocus` field).
+  const [focusRequest, setFocusRequest] = useState<{ fields: Record<string, string> } | null>(null);
+  useEffect(() => {
+    if (!focusRequest) return;
+    const name = Object.keys(focusRequest.fields).find((each) => inputs.current.has(each));
+    if (name) inputs.current.get(name)?.focus();
+    else noticeRef.current?.focus();
+  }, [focusRequest]);
+  const focusFirst = useCallback((fields: Record<string, string>) => setFocusRequest({ fields }), []);
 
   const invalid = useCallback(
     (fields: Record<string, string>) => {
