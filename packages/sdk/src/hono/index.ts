@@ -52,12 +52,13 @@ export function authMiddleware(verifier: Verifier): MiddlewareHandler<AuthEnv> {
 
 /** @hono/node-server's bindings (`c.env.incoming` is the Node request); absent on other runtimes. */
 interface NodeBindings {
-  incoming?: { headers?: NodeHeaders };
+  incoming?: { method?: string; headers?: NodeHeaders };
 }
 
 function requestOf(c: Context): RequestLike {
-  const headers = (c.env as NodeBindings | undefined)?.incoming?.headers;
-  return headers ? nodeRequestView(c.req.method, headers, () => c.req.url) : c.req.raw;
+  const incoming = (c.env as NodeBindings | undefined)?.incoming;
+  // Everything from the Node request: even `c.req` is an object Hono would build for this.
+  return incoming?.headers ? nodeRequestView(incoming.method, incoming.headers, () => c.req.url) : c.req.raw;
 }
 
 /**
