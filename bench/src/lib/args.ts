@@ -45,7 +45,7 @@ const USAGE = `Usage: npm run bench -- [options]
                           1,000 sessions for the memory figure; rough figures
   --only=LIST             comma-separated phases (${PHASES.join(", ")}) and/or row ids to run
   --connections=N         open connections for throughput rows (default 50)
-  --rounds=N              measured rounds per throughput row (default 3, quick 2)
+  --rounds=N              measured rounds per throughput row (default 5, quick 2)
   --duration=SECONDS      seconds per measured round (default 5, quick 1)
   --loader=wrk|autocannon load generator (default: wrk if installed, else autocannon)
   --output=FILE           JSON output (default bench/results/latest.json)
@@ -104,7 +104,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     quick,
     connections: positiveInteger(values.connections, 50, "connections"),
     warmupSeconds: quick ? 1 : 3,
-    rounds: positiveInteger(values.rounds, quick ? 2 : 3, "rounds"),
+    rounds: positiveInteger(values.rounds, quick ? 2 : 5, "rounds"),
     roundSeconds: positiveInteger(values.duration, quick ? 1 : 5, "duration"),
     stormRounds: quick ? 1 : 3,
     stormSeconds: quick ? 4 : 8,
