@@ -8,6 +8,7 @@ import { dirname, resolve } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { createKyselyDatabase } from "../../storage/kysely-database.js";
+import { startBackgroundCheckpointer } from "./background-checkpointer.js";
 import { withStatementCache } from "./statement-cache.js";
 import type { GatehouseTables } from "../../storage/kysely-database.js";
 import type { Database } from "../../storage/ports.js";
@@ -21,6 +22,13 @@ export interface SQLiteDatabaseOptions {
    * database in memory (gone when closed), for tests.
    */
   filename: string;
+  /**
+   * Where WAL checkpoints (the only writes that wait for the disk) run. `"background"`, the
+   * default for a file: on a worker thread with a connection of its own, every 500 ms, so no
+   * `fsync` ever blocks the event loop. `"automatic"`: SQLite's own, on this connection's thread
+   * after a commit that takes the WAL past 1000 pages. Ignored for `":memory:"`, which has no WAL.
+   */
+  checkpoints?: "background" | "automatic";
 }
 
 /**
@@ -45,7 +53,8 @@ function isDuplicateEmailError(error: unknown): boolean {
  * Opens (creating if needed) a SQLite database file as the Gatehouse {@link Database}.
  *
  * The file is opened in WAL mode so readers never wait for the writer, with foreign keys
- * enforced and a busy timeout of 5 s. Call `migrate()` before first use.
+ * enforced and a busy timeout of 5 s, and WAL checkpoints run on a worker thread (see
+ * {@link SQLiteDatabaseOptions.checkpoints}). Call `migrate()` before first use.
  *
  * @example
  * ```ts
@@ -65,9 +74,18 @@ export function createSQLiteDatabase(options: SQLiteDatabaseOptions): Database {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MILLISECONDS}`);
 
-  return createKyselyDatabase({
+  const database = createKyselyDatabase({
     kysely: new Kysely<GatehouseTables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
     kind: "sqlite",
     isDuplicateEmailError,
   });
+  if (IN_MEMORY_FILENAMES.has(filename) || options.checkpoints === "automatic") return database;
+
+  const checkpointer = startBackgroundCheckpointer(sqlite, filename, { busyTimeoutMs: BUSY_TIMEOUT_MILLISECONDS });
+  return {
+    ...database,
+    // The worker's connection closes first, so this one is the last and, as SQLite does for the
+    // last connection, checkpoints what is left and removes the WAL.
+    close: () => checkpointer.stop().then(() => database.close()),
+  };
 }

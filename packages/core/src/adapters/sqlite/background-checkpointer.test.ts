@@ -1,0 +1,213 @@
+/**
+ * The background checkpointer on real files: commits reach the database file without the
+ * application's connection checkpointing, and that connection gets SQLite's automatic
+ * checkpoints back whenever the worker is gone. "Reached the database file" is read by copying
+ * the file alone, without its WAL, and counting the rows in the copy.
+ */
+import { copyFileSync, existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import SQLite from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBackgroundCheckpointer } from "./background-checkpointer.js";
+import { createSQLiteDatabase } from "./index.js";
+
+let directory: string;
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "gatehouse-checkpointer-"));
+});
+
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+const INTERVAL_MS = 50;
+
+function openWAL(): { connection: SQLite.Database; filename: string } {
+  const filename = join(directory, `${crypto.randomUUID()}.db`);
+  const connection = new SQLite(filename);
+  connection.pragma("journal_mode = WAL");
+  connection.exec("create table items (id integer primary key, body text)");
+  return { connection, filename };
+}
+
+function insertRows(connection: SQLite.Database, count: number): void {
+  const insert = connection.prepare("insert into items (body) values (?)");
+  connection.transaction(() => {
+    for (let index = 0; index < count; index++) insert.run(`row ${index}`);
+  })();
+}
+
+/** Rows in the database file itself, ignoring whatever is still only in its WAL. */
+function rowsInDatabaseFile(filename: string): number {
+  const copy = `${filename}.copy-${crypto.randomUUID()}`;
+  copyFileSync(filename, copy);
+  const reader = new SQLite(copy, { readonly: true });
+  try {
+    const hasTable = reader.prepare("select count(*) from sqlite_master where name = 'items'").pluck().get();
+    return hasTable ? (reader.prepare("select count(*) from items").pluck().get() as number) : 0;
+  } finally {
+    reader.close();
+  }
+}
+
+async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return check();
+}
+
+function autocheckpointPages(connection: SQLite.Database): number {
+  return connection.pragma("wal_autocheckpoint", { simple: true }) as number;
+}
+
+describe("startBackgroundCheckpointer", () => {
+  it("turns the connection's automatic checkpoints off and copies its commits into the database file", async () => {
+    const { connection, filename } = openWAL();
+    const checkpointer = startBackgroundCheckpointer(connection, filename, {
+      intervalMs: INTERVAL_MS,
+      busyTimeoutMs: 1_000,
+    });
+    try {
+      await checkpointer.ready;
+      expect(autocheckpointPages(connection)).toBe(0);
+      insertRows(connection, 100);
+      expect(await eventually(() => rowsInDatabaseFile(filename) === 100)).toBe(true);
+      insertRows(connection, 50);
+      expect(await eventually(() => rowsInDatabaseFile(filename) === 150)).toBe(true);
+    } finally {
+      await checkpointer.stop();
+      connection.close();
+    }
+  });
+
+  it("leaves commits in the WAL when nothing checkpoints (the control for the test above)", async () => {
+    const { connection, filename } = openWAL();
+    try {
+      connection.pragma("wal_autocheckpoint = 0");
+      insertRows(connection, 100);
+      await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS * 6));
+      expect(rowsInDatabaseFile(filename)).toBe(0);
+    } finally {
+      connection.close();
+    }
+  });
+
+  it("gives the connection its automatic checkpoints back when the worker dies", async () => {
+    const { connection, filename } = openWAL();
+    const checkpointer = startBackgroundCheckpointer(connection, filename, {
+      intervalMs: INTERVAL_MS,
+      busyTimeoutMs: 1_000,
+    });
+    try {
+      await checkpointer.ready;
+      expect(autocheckpointPages(connection)).toBe(0);
+      await checkpointer.worker.terminate();
+      expect(await eventually(() => autocheckpointPages(connection) === 1000)).toBe(true);
+    } finally {
+      await checkpointer.stop();
+      connection.close();
+    }
+  });
+
+  it("keeps automatic checkpoints when the worker cannot open the file", async () => {
+    const { connection } = openWAL();
+    const checkpointer = startBackgroundCheckpointer(connection, join(directory, "missing", "gatehouse.db"), {
+      intervalMs: INTERVAL_MS,
+      busyTimeoutMs: 1_000,
+    });
+    try {
+      await checkpointer.ready;
+      expect(autocheckpointPages(connection)).toBe(1000);
+    } finally {
+      await checkpointer.stop();
+      connection.close();
+    }
+  });
+
+  it("stops: the worker exits, automatic checkpoints are back, and stop() can be called again", async () => {
+    const { connection, filename } = openWAL();
+    const checkpointer = startBackgroundCheckpointer(connection, filename, {
+      intervalMs: INTERVAL_MS,
+      busyTimeoutMs: 1_000,
+    });
+    await checkpointer.ready;
+    let exited = false;
+    checkpointer.worker.once("exit", () => (exited = true));
+    await checkpointer.stop();
+    expect(exited).toBe(true);
+    expect(autocheckpointPages(connection)).toBe(1000);
+    await expect(checkpointer.stop()).resolves.toBeUndefined();
+    connection.close();
+  });
+});
+
+describe("createSQLiteDatabase checkpoints", () => {
+  async function openFileDatabase(checkpoints?: "background" | "automatic") {
+    const filename = join(directory, crypto.randomUUID(), "gatehouse.db");
+    const database = createSQLiteDatabase({ filename, ...(checkpoints ? { checkpoints } : {}) });
+    await database.migrate();
+    return { database, filename };
+  }
+
+  /** Users in the database file itself, not counting what is still only in the WAL. */
+  function usersInDatabaseFile(filename: string): number {
+    const copy = `${filename}.copy-${crypto.randomUUID()}`;
+    copyFileSync(filename, copy);
+    const reader = new SQLite(copy, { readonly: true });
+    try {
+      return reader.prepare("select count(*) from users").pluck().get() as number;
+    } catch {
+      return 0; // the copy has not even the migrated schema yet
+    } finally {
+      reader.close();
+    }
+  }
+
+  async function insertUser(database: Awaited<ReturnType<typeof openFileDatabase>>["database"]): Promise<void> {
+    const id = `user_${crypto.randomUUID()}`;
+    await database.createUser({
+      id,
+      email: `${id}@example.com`,
+      emailNormalized: `${id}@example.com`,
+      name: null,
+      passwordHash: null,
+      emailVerifiedAt: null,
+      createdAt: Date.now(),
+    });
+  }
+
+  it("checkpoints a file database in the background by default, within about a second", async () => {
+    const { database, filename } = await openFileDatabase();
+    try {
+      await insertUser(database);
+      expect(await eventually(() => usersInDatabaseFile(filename) === 1)).toBe(true);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it("with checkpoints: automatic, a small commit stays in the WAL until SQLite's threshold", async () => {
+    const { database, filename } = await openFileDatabase("automatic");
+    try {
+      await insertUser(database);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(usersInDatabaseFile(filename)).toBe(0);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it("closes as the last connection: everything in the database file, no WAL left behind", async () => {
+    const { database, filename } = await openFileDatabase();
+    await insertUser(database);
+    await database.close();
+    expect(existsSync(`${filename}-wal`)).toBe(false);
+    expect(usersInDatabaseFile(filename)).toBe(1);
+  });
+});
