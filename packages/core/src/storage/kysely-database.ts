@@ -254,7 +254,17 @@ export interface KyselyDatabaseOptions {
    * @default false
    */
   skipLocked?: boolean;
+  /**
+   * Runs a compiled read on the spot and returns its rows, or null when it cannot right now (so
+   * the query goes through Kysely as usual). Used for the session and user reads by id that
+   * every authenticated request makes: on a synchronous driver (SQLite) Kysely's connection
+   * lock and promise turns cost more than the read itself.
+   */
+  readDirectly?: DirectRead;
 }
+
+/** See {@link KyselyDatabaseOptions.readDirectly}. */
+export type DirectRead = (query: CompiledQuery) => unknown[] | null;
 
 /**
  * Parses a JSON-object column. The engine only ever writes objects there; anything else (a
@@ -412,20 +422,26 @@ function userChangesToRow(changes: UserChanges): Partial<UsersTable> {
 }
 
 /**
- * A one-row read by id, compiled once (with a placeholder id) and run with each id. Building and
- * compiling the query was most of what Kysely added to the session and user reads that every
- * authenticated request makes (the bench's profiles); the compiled SQL never changes.
+ * A one-row read by id, compiled once (with a placeholder id) and run with each id, directly
+ * when the adapter can. Building and compiling the query was most of what Kysely added to the
+ * session and user reads that every authenticated request makes (the bench's profiles); the
+ * compiled SQL never changes.
  */
 function readById<Row>(
   db: Kysely<GatehouseTables>,
   template: CompiledQuery<Row>,
+  readDirectly: DirectRead | undefined,
 ): (id: string) => Promise<Row | undefined> {
   if (template.parameters.length !== 1) throw new Error("readById: the query must take exactly the id");
-  return async (id) => (await db.executeQuery<Row>({ ...template, parameters: [id] })).rows[0];
+  return async (id) => {
+    const query: CompiledQuery<Row> = { ...template, parameters: [id] };
+    const rows = readDirectly?.(query) as Row[] | null | undefined;
+    return (rows ?? (await db.executeQuery<Row>(query)).rows)[0];
+  };
 }
 
-function createKyselySessionStore(db: Kysely<GatehouseTables>): SessionStore {
-  const readSession = readById(db, db.selectFrom("sessions").selectAll().where("id", "=", "").compile());
+function createKyselySessionStore(db: Kysely<GatehouseTables>, readDirectly: DirectRead | undefined): SessionStore {
+  const readSession = readById(db, db.selectFrom("sessions").selectAll().where("id", "=", "").compile(), readDirectly);
   return {
     async createSession(session: SessionRecord): Promise<void> {
       await db.insertInto("sessions").values(sessionToRow(session)).execute();
@@ -521,10 +537,10 @@ function createKyselySessionStore(db: Kysely<GatehouseTables>): SessionStore {
  * ```
  */
 export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
-  const { kysely: db, kind, isDuplicateEmailError } = options;
-  const sessions = createKyselySessionStore(db);
+  const { kysely: db, kind, isDuplicateEmailError, readDirectly } = options;
+  const sessions = createKyselySessionStore(db, readDirectly);
   const revocations = createKyselyRevocationLog(db);
-  const readUser = readById(db, db.selectFrom("users").selectAll().where("id", "=", "").compile());
+  const readUser = readById(db, db.selectFrom("users").selectAll().where("id", "=", "").compile(), readDirectly);
   let closing: Promise<void> | undefined;
 
   return {

@@ -9,7 +9,7 @@ import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { createKyselyDatabase } from "../../storage/kysely-database.js";
 import { startBackgroundCheckpointer } from "./background-checkpointer.js";
-import { withStatementCache } from "./statement-cache.js";
+import { createDirectReader, withStatementCache } from "./statement-cache.js";
 import type { GatehouseTables } from "../../storage/kysely-database.js";
 import type { Database } from "../../storage/ports.js";
 
@@ -74,10 +74,12 @@ export function createSQLiteDatabase(options: SQLiteDatabaseOptions): Database {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MILLISECONDS}`);
 
+  const statements = withStatementCache(sqlite);
   const database = createKyselyDatabase({
-    kysely: new Kysely<GatehouseTables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
+    kysely: new Kysely<GatehouseTables>({ dialect: new SqliteDialect({ database: statements }) }),
     kind: "sqlite",
     isDuplicateEmailError,
+    readDirectly: createDirectReader(sqlite, statements),
   });
   if (IN_MEMORY_FILENAMES.has(filename) || options.checkpoints === "automatic") return database;
 

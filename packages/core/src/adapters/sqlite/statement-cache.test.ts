@@ -2,8 +2,10 @@
 // stays bounded, and results are those of fresh statements (the conformance suite in
 // sqlite.test.ts runs every query through it as well).
 import SQLite from "better-sqlite3";
+import { CompiledQuery, Kysely, SqliteDialect } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { STATEMENT_CACHE_SIZE, withStatementCache } from "./statement-cache.js";
+import { createKyselyDatabase, type GatehouseTables } from "../../storage/kysely-database.js";
+import { STATEMENT_CACHE_SIZE, createDirectReader, withStatementCache } from "./statement-cache.js";
 
 let sqlite: SQLite.Database;
 
@@ -38,5 +40,67 @@ describe("withStatementCache", () => {
     sqlite = new SQLite(":memory:");
     withStatementCache(sqlite).close();
     expect(sqlite.open).toBe(false);
+  });
+});
+
+describe("createDirectReader", () => {
+  it("reads on the spot outside a transaction, and declines inside one", () => {
+    sqlite = new SQLite(":memory:");
+    const statements = withStatementCache(sqlite);
+    const readDirectly = createDirectReader(sqlite, statements);
+    sqlite.exec("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER); INSERT INTO t VALUES ('a', 1)");
+    const query = CompiledQuery.raw("SELECT n FROM t WHERE id = ?", ["a"]);
+    expect(readDirectly(query)).toEqual([{ n: 1 }]);
+    sqlite.exec("BEGIN");
+    expect(readDirectly(query)).toBeNull();
+    sqlite.exec("ROLLBACK");
+    expect(readDirectly(query)).toEqual([{ n: 1 }]);
+  });
+
+  it("lets a read by id during a transaction wait for it, never seeing its uncommitted writes", async () => {
+    sqlite = new SQLite(":memory:");
+    const statements = withStatementCache(sqlite);
+    const kysely = new Kysely<GatehouseTables>({ dialect: new SqliteDialect({ database: statements }) });
+    const database = createKyselyDatabase({
+      kysely,
+      kind: "sqlite",
+      isDuplicateEmailError: () => false,
+      readDirectly: createDirectReader(sqlite, statements),
+    });
+    await database.migrate();
+    const id = "user_direct";
+    await database.createUser({
+      id,
+      email: "direct@example.com",
+      emailNormalized: "direct@example.com",
+      name: "Committed",
+      passwordHash: null,
+      emailVerifiedAt: null,
+      createdAt: Date.now(),
+    });
+
+    let rollBack!: () => void;
+    const heldOpen = new Promise<void>((resolve) => (rollBack = resolve));
+    let updated!: () => void;
+    const updatedInside = new Promise<void>((resolve) => (updated = resolve));
+    const transaction = kysely
+      .transaction()
+      .execute(async (trx) => {
+        await trx.updateTable("users").set({ name: "Uncommitted" }).where("id", "=", id).execute();
+        updated();
+        await heldOpen;
+        throw new Error("rolled back on purpose");
+      })
+      .catch(() => undefined);
+    await updatedInside;
+
+    let settled = false;
+    const read = database.getUserById(id).finally(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(settled).toBe(false);
+    rollBack();
+    await transaction;
+    expect((await read)?.name).toBe("Committed");
+    await database.close();
   });
 });
