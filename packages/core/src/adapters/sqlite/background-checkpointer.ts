@@ -105,6 +105,9 @@ export function startBackgroundCheckpointer(
       if (!stopping) {
         stopping = true;
         restoreAutomaticCheckpoints();
+        // Referenced until it has exited: a process whose last work is awaiting this (a CLI
+        // command closing its database) would otherwise end with the promise unsettled.
+        worker.ref();
         worker.postMessage("stop");
       }
       return exited;
