@@ -40,14 +40,17 @@ function insertRows(connection: SQLite.Database, count: number): void {
   })();
 }
 
-/** Rows in the database file itself, ignoring whatever is still only in its WAL. */
-function rowsInDatabaseFile(filename: string): number {
+/**
+ * Rows of `table` in the database file itself, ignoring whatever is still only in its WAL (0
+ * while even the table is only there).
+ */
+function rowsInDatabaseFile(filename: string, table = "items"): number {
   const copy = `${filename}.copy-${crypto.randomUUID()}`;
   copyFileSync(filename, copy);
   const reader = new SQLite(copy, { readonly: true });
   try {
-    const hasTable = reader.prepare("select count(*) from sqlite_master where name = 'items'").pluck().get();
-    return hasTable ? (reader.prepare("select count(*) from items").pluck().get() as number) : 0;
+    const hasTable = reader.prepare("select count(*) from sqlite_master where name = ?").pluck().get(table);
+    return hasTable ? (reader.prepare(`select count(*) from ${table}`).pluck().get() as number) : 0;
   } finally {
     reader.close();
   }
@@ -155,20 +158,6 @@ describe("createSQLiteDatabase checkpoints", () => {
     return { database, filename };
   }
 
-  /** Users in the database file itself, not counting what is still only in the WAL. */
-  function usersInDatabaseFile(filename: string): number {
-    const copy = `${filename}.copy-${crypto.randomUUID()}`;
-    copyFileSync(filename, copy);
-    const reader = new SQLite(copy, { readonly: true });
-    try {
-      return reader.prepare("select count(*) from users").pluck().get() as number;
-    } catch {
-      return 0; // the copy has not even the migrated schema yet
-    } finally {
-      reader.close();
-    }
-  }
-
   async function insertUser(database: Awaited<ReturnType<typeof openFileDatabase>>["database"]): Promise<void> {
     const id = `user_${crypto.randomUUID()}`;
     await database.createUser({
@@ -186,7 +175,7 @@ describe("createSQLiteDatabase checkpoints", () => {
     const { database, filename } = await openFileDatabase();
     try {
       await insertUser(database);
-      expect(await eventually(() => usersInDatabaseFile(filename) === 1)).toBe(true);
+      expect(await eventually(() => rowsInDatabaseFile(filename, "users") === 1)).toBe(true);
     } finally {
       await database.close();
     }
@@ -197,7 +186,7 @@ describe("createSQLiteDatabase checkpoints", () => {
     try {
       await insertUser(database);
       await new Promise((resolve) => setTimeout(resolve, 1_500));
-      expect(usersInDatabaseFile(filename)).toBe(0);
+      expect(rowsInDatabaseFile(filename, "users")).toBe(0);
     } finally {
       await database.close();
     }
@@ -208,6 +197,6 @@ describe("createSQLiteDatabase checkpoints", () => {
     await insertUser(database);
     await database.close();
     expect(existsSync(`${filename}-wal`)).toBe(false);
-    expect(usersInDatabaseFile(filename)).toBe(1);
+    expect(rowsInDatabaseFile(filename, "users")).toBe(1);
   });
 });
