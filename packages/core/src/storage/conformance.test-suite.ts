@@ -34,6 +34,7 @@ import type {
   SigningKeyStore,
   TOTPFactorRecord,
 } from "./ports.js";
+import { minimalUser } from "../test-support/users.js";
 
 /** What {@link describeSessionStoreConformance} needs from an adapter's test. */
 export interface SessionStoreConformanceSetup {
@@ -2031,15 +2032,7 @@ export function describePasskeyStoreConformance(name: string, setup: () => Promi
 
     async function newUser(): Promise<string> {
       const id = uniqueId("user");
-      await database().createUser({
-        id,
-        email: `${id}@example.com`,
-        emailNormalized: `${id}@example.com`,
-        name: null,
-        passwordHash: null,
-        emailVerifiedAt: null,
-        createdAt: SOME_INSTANT,
-      });
+      await database().createUser(minimalUser(id, SOME_INSTANT));
       return id;
     }
 

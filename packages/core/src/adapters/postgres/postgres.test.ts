@@ -17,6 +17,7 @@ import { describeWebhookStoreConformance } from "../../storage/webhook-conforman
 import { MIGRATION_TABLE, migrations } from "../../storage/migrations.js";
 import { createTestDatabase, probePostgres } from "../../test-support/services.js";
 import type { TestDatabase } from "../../test-support/services.js";
+import { minimalUser } from "../../test-support/users.js";
 import { createPostgresDatabase } from "./index.js";
 
 const probe = await probePostgres();
@@ -92,15 +93,7 @@ describe.skipIf(!probe.available)(`PostgreSQL adapter ${probe.reason}`, () => {
     return {
       store: database.sessions,
       createUser: async (id) => {
-        await database.createUser({
-          id,
-          email: `${id}@example.com`,
-          emailNormalized: `${id}@example.com`,
-          name: null,
-          passwordHash: null,
-          emailVerifiedAt: null,
-          createdAt: Date.now(),
-        });
+        await database.createUser(minimalUser(id));
       },
       teardown: async () => {
         await database.close();
@@ -167,15 +160,7 @@ describe.skipIf(!probe.available)(`PostgreSQL adapter ${probe.reason}`, () => {
 
           for (const [index, instance] of instances.entries()) {
             const id = `user_instance_${index}`;
-            await instance.createUser({
-              id,
-              email: `${id}@example.com`,
-              emailNormalized: `${id}@example.com`,
-              name: null,
-              passwordHash: null,
-              emailVerifiedAt: null,
-              createdAt: Date.now(),
-            });
+            await instance.createUser(minimalUser(id));
             expect(await instances[0]?.getUserById(id)).toMatchObject({ id });
           }
         } finally {

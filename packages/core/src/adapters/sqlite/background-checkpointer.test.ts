@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { minimalUser } from "../../test-support/users.js";
 import { startBackgroundCheckpointer } from "./background-checkpointer.js";
 import { createSQLiteDatabase } from "./index.js";
 
@@ -65,6 +66,11 @@ async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<bool
   return check();
 }
 
+/** A checkpointer on a short interval, so the tests need not wait half a second per round. */
+function startQuickCheckpointer(connection: SQLite.Database, filename: string) {
+  return startBackgroundCheckpointer(connection, filename, { intervalMs: INTERVAL_MS, busyTimeoutMs: 1_000 });
+}
+
 function autocheckpointPages(connection: SQLite.Database): number {
   return connection.pragma("wal_autocheckpoint", { simple: true }) as number;
 }
@@ -72,10 +78,7 @@ function autocheckpointPages(connection: SQLite.Database): number {
 describe("startBackgroundCheckpointer", () => {
   it("turns the connection's automatic checkpoints off and copies its commits into the database file", async () => {
     const { connection, filename } = openWAL();
-    const checkpointer = startBackgroundCheckpointer(connection, filename, {
-      intervalMs: INTERVAL_MS,
-      busyTimeoutMs: 1_000,
-    });
+    const checkpointer = startQuickCheckpointer(connection, filename);
     try {
       await checkpointer.ready;
       expect(autocheckpointPages(connection)).toBe(0);
@@ -103,10 +106,7 @@ describe("startBackgroundCheckpointer", () => {
 
   it("gives the connection its automatic checkpoints back when the worker dies", async () => {
     const { connection, filename } = openWAL();
-    const checkpointer = startBackgroundCheckpointer(connection, filename, {
-      intervalMs: INTERVAL_MS,
-      busyTimeoutMs: 1_000,
-    });
+    const checkpointer = startQuickCheckpointer(connection, filename);
     try {
       await checkpointer.ready;
       expect(autocheckpointPages(connection)).toBe(0);
@@ -120,10 +120,7 @@ describe("startBackgroundCheckpointer", () => {
 
   it("keeps automatic checkpoints when the worker cannot open the file", async () => {
     const { connection } = openWAL();
-    const checkpointer = startBackgroundCheckpointer(connection, join(directory, "missing", "gatehouse.db"), {
-      intervalMs: INTERVAL_MS,
-      busyTimeoutMs: 1_000,
-    });
+    const checkpointer = startQuickCheckpointer(connection, join(directory, "missing", "gatehouse.db"));
     try {
       await checkpointer.ready;
       expect(autocheckpointPages(connection)).toBe(1000);
@@ -135,10 +132,7 @@ describe("startBackgroundCheckpointer", () => {
 
   it("stops: the worker exits, automatic checkpoints are back, and stop() can be called again", async () => {
     const { connection, filename } = openWAL();
-    const checkpointer = startBackgroundCheckpointer(connection, filename, {
-      intervalMs: INTERVAL_MS,
-      busyTimeoutMs: 1_000,
-    });
+    const checkpointer = startQuickCheckpointer(connection, filename);
     await checkpointer.ready;
     let exited = false;
     checkpointer.worker.once("exit", () => (exited = true));
@@ -158,23 +152,10 @@ describe("createSQLiteDatabase checkpoints", () => {
     return { database, filename };
   }
 
-  async function insertUser(database: Awaited<ReturnType<typeof openFileDatabase>>["database"]): Promise<void> {
-    const id = `user_${crypto.randomUUID()}`;
-    await database.createUser({
-      id,
-      email: `${id}@example.com`,
-      emailNormalized: `${id}@example.com`,
-      name: null,
-      passwordHash: null,
-      emailVerifiedAt: null,
-      createdAt: Date.now(),
-    });
-  }
-
   it("checkpoints a file database in the background by default, within about a second", async () => {
     const { database, filename } = await openFileDatabase();
     try {
-      await insertUser(database);
+      await database.createUser(minimalUser(`user_${crypto.randomUUID()}`));
       expect(await eventually(() => rowsInDatabaseFile(filename, "users") === 1)).toBe(true);
     } finally {
       await database.close();
@@ -184,7 +165,7 @@ describe("createSQLiteDatabase checkpoints", () => {
   it("with checkpoints: automatic, a small commit stays in the WAL until SQLite's threshold", async () => {
     const { database, filename } = await openFileDatabase("automatic");
     try {
-      await insertUser(database);
+      await database.createUser(minimalUser(`user_${crypto.randomUUID()}`));
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       expect(rowsInDatabaseFile(filename, "users")).toBe(0);
     } finally {
@@ -194,7 +175,7 @@ describe("createSQLiteDatabase checkpoints", () => {
 
   it("closes as the last connection: everything in the database file, no WAL left behind", async () => {
     const { database, filename } = await openFileDatabase();
-    await insertUser(database);
+    await database.createUser(minimalUser(`user_${crypto.randomUUID()}`));
     await database.close();
     expect(existsSync(`${filename}-wal`)).toBe(false);
     expect(rowsInDatabaseFile(filename, "users")).toBe(1);

@@ -17,7 +17,7 @@ import {
   describeSigningKeyStoreConformance,
 } from "../../storage/conformance.test-suite.js";
 import { describeWebhookStoreConformance } from "../../storage/webhook-conformance.test-suite.js";
-import type { Database } from "../../storage/ports.js";
+import { minimalUser } from "../../test-support/users.js";
 import { createSQLiteDatabase } from "./index.js";
 
 let directory: string;
@@ -33,18 +33,6 @@ afterAll(async () => {
 /** A database file in a directory that does not exist yet, so each test also proves it is created. */
 function newDatabaseFile(): string {
   return join(directory, crypto.randomUUID(), "data", "gatehouse.db");
-}
-
-function insertUser(database: Database, id: string): Promise<unknown> {
-  return database.createUser({
-    id,
-    email: `${id}@example.com`,
-    emailNormalized: `${id}@example.com`,
-    name: null,
-    passwordHash: null,
-    emailVerifiedAt: null,
-    createdAt: Date.now(),
-  });
 }
 
 describeDatabaseConformance("sqlite file", async () => {
@@ -83,7 +71,7 @@ describeSessionStoreConformance("sqlite file", async () => {
   return {
     store: database.sessions,
     createUser: async (id) => {
-      await insertUser(database, id);
+      await database.createUser(minimalUser(id));
     },
     teardown: () => database.close(),
   };
@@ -166,7 +154,7 @@ describe("createSQLiteDatabase", () => {
     const filename = newDatabaseFile();
     const first = createSQLiteDatabase({ filename });
     await first.migrate();
-    await insertUser(first, "user_persisted");
+    await first.createUser(minimalUser("user_persisted"));
     await first.close();
 
     const second = createSQLiteDatabase({ filename });
@@ -182,7 +170,7 @@ describe("createSQLiteDatabase", () => {
     const database = createSQLiteDatabase({ filename: newDatabaseFile() });
     try {
       await Promise.all([database.migrate(), database.migrate()]);
-      await insertUser(database, "user_after_concurrent_migrate");
+      await database.createUser(minimalUser("user_after_concurrent_migrate"));
       expect(await database.getUserById("user_after_concurrent_migrate")).not.toBeNull();
     } finally {
       await database.close();

@@ -5,6 +5,7 @@ import SQLite from "better-sqlite3";
 import { CompiledQuery, Kysely, SqliteDialect } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { createKyselyDatabase, type GatehouseTables } from "../../storage/kysely-database.js";
+import { minimalUser } from "../../test-support/users.js";
 import { STATEMENT_CACHE_SIZE, createDirectReader, withStatementCache } from "./statement-cache.js";
 
 let sqlite: SQLite.Database;
@@ -69,15 +70,7 @@ describe("createDirectReader", () => {
     });
     await database.migrate();
     const id = "user_direct";
-    await database.createUser({
-      id,
-      email: "direct@example.com",
-      emailNormalized: "direct@example.com",
-      name: "Committed",
-      passwordHash: null,
-      emailVerifiedAt: null,
-      createdAt: Date.now(),
-    });
+    await database.createUser({ ...minimalUser(id), name: "Committed" });
 
     let rollBack!: () => void;
     const heldOpen = new Promise<void>((resolve) => (rollBack = resolve));
