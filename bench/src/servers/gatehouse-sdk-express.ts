@@ -5,15 +5,14 @@
  */
 import express from "express";
 import type { AddressInfo } from "node:net";
-import { authMiddleware, requireAuth } from "@gatehouse/sdk/express";
+import { requireAuth } from "@gatehouse/sdk/express";
 import { announceReady, exitOnSignal } from "../lib/child.js";
 import { verifierFromEnvironment } from "./gatehouse-verifier.js";
 
 const { verifier, close } = await verifierFromEnvironment();
 
 const app = express();
-app.use("/api", authMiddleware(verifier));
-app.get("/api/me", requireAuth(), (req, res) => {
+app.get("/api/me", requireAuth(verifier), (req, res) => {
   res.json({ userId: req.auth?.status === "signed-in" ? req.auth.userId : null });
 });
 

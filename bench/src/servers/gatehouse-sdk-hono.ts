@@ -5,15 +5,15 @@
  */
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { authMiddleware, requireAuth, type AuthEnv } from "@gatehouse/sdk/hono";
+import { requireAuth, type AuthEnv } from "@gatehouse/sdk/hono";
 import { announceReady, exitOnSignal } from "../lib/child.js";
 import { verifierFromEnvironment } from "./gatehouse-verifier.js";
 
 const { verifier, close } = await verifierFromEnvironment();
 
 const app = new Hono<AuthEnv>();
-app.use("/api/*", authMiddleware(verifier));
-app.get("/api/me", requireAuth(), (c) => {
+app.use("/api/*", requireAuth(verifier));
+app.get("/api/me", (c) => {
   const auth = c.get("auth");
   return c.json({ userId: auth.status === "signed-in" ? auth.userId : null });
 });

@@ -1,15 +1,15 @@
 /**
  * `@gatehouse/sdk/express`: Express middleware. `authMiddleware(verifier)` sets `req.auth` on
- * every request; `requireAuth()` refuses requests that are not signed in with a 401
- * problem+json (or a redirect, when asked). Thin on purpose: it hands the verifier a view of
+ * every request; `requireAuth(verifier)` sets it too and refuses requests that are not signed
+ * in with a 401 problem+json (or a redirect, when asked). Thin on purpose: it hands the verifier a view of
  * the Express request (no web `Request` is built per request); every rule lives in the verifier.
  */
-import type { RequestHandler } from "express";
+import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { ConfigurationError } from "../errors/index.js";
 import { absoluteURL, nodeRequestView } from "../lib/node-request.js";
-import { answerSignedOut, checkRequireAuthOptions, type RequireAuthOptions } from "../lib/respond.js";
+import { answerSignedOut, guardArguments, type RequireAuthOptions } from "../lib/respond.js";
 import type { AuthState } from "../verifier/auth-state.js";
-import type { Verifier } from "../verifier/create-verifier.js";
+import type { RequestLike, Verifier } from "../verifier/create-verifier.js";
 
 declare global {
   // Express's own extension point for request properties is this global namespace.
@@ -22,9 +22,17 @@ declare global {
   }
 }
 
+/** A view of the Express request as the verifier reads it (the URL only built if needed). */
+function requestOf(req: Request): RequestLike {
+  return nodeRequestView(req.method, req.headers, () =>
+    absoluteURL({ protocol: req.protocol, host: req.get("host"), path: req.originalUrl }),
+  );
+}
+
 /**
  * Middleware that authenticates every request and sets `req.auth`. It never refuses a
- * request itself; follow it with {@link requireAuth} where a signed-in user is required.
+ * request itself: use it where signed-out visitors are served too, and {@link requireAuth}
+ * where a signed-in user is required.
  *
  * @example
  * ```ts
@@ -45,10 +53,7 @@ export function authMiddleware(verifier: Verifier): RequestHandler {
     throw new ConfigurationError("authMiddleware needs a verifier: authMiddleware(createVerifier({ url })).");
   }
   return (req, _res, next) => {
-    const request = nodeRequestView(req.method, req.headers, () =>
-      absoluteURL({ protocol: req.protocol, host: req.get("host"), path: req.originalUrl }),
-    );
-    verifier.authenticateRequest(request).then(
+    verifier.authenticateRequest(requestOf(req)).then(
       (state) => {
         req.auth = state;
         next();
@@ -61,24 +66,25 @@ export function authMiddleware(verifier: Verifier): RequestHandler {
 /**
  * Refuses requests that are not signed in: 401 `application/problem+json` with
  * `code: "unauthenticated"` and the `reason` (503 `verification_unavailable` when the verifier
- * could not check), or a redirect as `options` say. Mount {@link authMiddleware} first.
+ * could not check), or a redirect as `options` say.
+ *
+ * Given the verifier, it authenticates the request itself and sets `req.auth`, so a protected
+ * route needs one middleware instead of two. Without it, {@link authMiddleware} must run
+ * first. When `req.auth` is already set, it is used as is: a request is never authenticated
+ * twice.
  *
  * @example
  * ```ts
- * app.get("/account", requireAuth({ refreshExpired: true, signInURL: "https://auth.example.com/sign-in" }), renderAccount);
+ * app.get("/api/me", requireAuth(verifier), (req, res) => res.json({ userId: req.auth?.userId }));
+ * app.get("/account", requireAuth(verifier, { refreshExpired: true, signInURL: "https://auth.example.com/sign-in" }), renderAccount);
  * ```
  * @throws ConfigurationError at setup when `signInURL` is not a path or http(s) URL.
  */
-export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
-  checkRequireAuthOptions(options);
-  return (req, res, next) => {
-    const state = req.auth;
-    if (!state) {
-      next(
-        new ConfigurationError("requireAuth() found no req.auth: mount app.use(authMiddleware(verifier)) before it."),
-      );
-      return;
-    }
+export function requireAuth(options?: RequireAuthOptions): RequestHandler;
+export function requireAuth(verifier: Verifier, options?: RequireAuthOptions): RequestHandler;
+export function requireAuth(first?: Verifier | RequireAuthOptions, second?: RequireAuthOptions): RequestHandler {
+  const { verifier, options } = guardArguments(first, second);
+  function decide(req: Request, res: Response, next: NextFunction, state: AuthState): void {
     if (state.status === "signed-in") {
       next();
       return;
@@ -88,6 +94,27 @@ export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
     res.status(answer.status).set(answer.headers);
     if (answer.body === null) res.end();
     else res.send(answer.body);
+  }
+  return (req, res, next) => {
+    if (req.auth) {
+      decide(req, res, next, req.auth);
+      return;
+    }
+    if (!verifier) {
+      next(
+        new ConfigurationError(
+          "requireAuth() found no req.auth: pass it the verifier, or mount app.use(authMiddleware(verifier)) before it.",
+        ),
+      );
+      return;
+    }
+    verifier.authenticateRequest(requestOf(req)).then(
+      (state) => {
+        req.auth = state;
+        decide(req, res, next, state);
+      },
+      (error: unknown) => next(error),
+    );
   };
 }
 

@@ -7,6 +7,7 @@
  */
 import { ConfigurationError } from "../errors/index.js";
 import type { SignedOutState } from "../verifier/auth-state.js";
+import type { Verifier } from "../verifier/create-verifier.js";
 
 /** Options of every adapter's `requireAuth`. */
 export interface RequireAuthOptions {
@@ -63,6 +64,28 @@ export function checkRequireAuthOptions(options: RequireAuthOptions): void {
   throw new ConfigurationError(
     'signInURL must be a path ("/sign-in") or an absolute http(s) URL ("https://auth.example.com/sign-in").',
   );
+}
+
+/**
+ * Sorts out an adapter's `requireAuth(options?)` / `requireAuth(verifier, options?)` arguments
+ * and checks the options, at setup.
+ *
+ * @example
+ * ```ts
+ * guardArguments(verifier, { signInURL: "/sign-in" }); // { verifier, options: { signInURL: "/sign-in" } }
+ * guardArguments({ refreshExpired: true }); // { verifier: null, options: { refreshExpired: true } }
+ * ```
+ * @throws ConfigurationError when `signInURL` is not a path or http(s) URL.
+ */
+export function guardArguments(
+  first: Verifier | RequireAuthOptions | undefined,
+  second: RequireAuthOptions | undefined,
+): { verifier: Verifier | null; options: RequireAuthOptions } {
+  const verifier =
+    typeof (first as Verifier | undefined)?.authenticateRequest === "function" ? (first as Verifier) : null;
+  const options = (verifier ? second : (first as RequireAuthOptions | undefined)) ?? {};
+  checkRequireAuthOptions(options);
+  return { verifier, options };
 }
 
 function redirect(location: string): SignedOutAnswer {

@@ -142,3 +142,96 @@ export function describeAdapter(name: string, start: StartApp): void {
     });
   });
 }
+
+/** Builds and starts an app whose guarded routes authenticate by themselves. */
+export type StartGuardedApp = (verifier: Verifier) => Promise<RunningApp>;
+
+/**
+ * Declares the tests of `requireAuth(verifier)`, the guard that authenticates by itself (one
+ * middleware per protected route instead of two), for the adapters that have it. The app:
+ * - `GET|POST /private`: `requireAuth(verifier)` and no auth middleware, then `{ userId }`
+ *   read from the auth state the guard set;
+ * - `GET /page`: `requireAuth(verifier, { refreshExpired: true, signInURL: "/sign-in" })`, then text;
+ * - `GET /both`: the auth middleware, then `requireAuth(verifier)`, then `{ userId }`.
+ *
+ * @example
+ * ```ts
+ * describeStandaloneGuard("express", async (verifier) => { … return { url, close }; });
+ * ```
+ */
+export function describeStandaloneGuard(name: string, start: StartGuardedApp): void {
+  describe(`${name} requireAuth(verifier), without the auth middleware`, () => {
+    let issuer: FakeIssuer;
+    let app: RunningApp;
+    let failing: RunningApp;
+    let authentications = 0;
+
+    beforeAll(async () => {
+      issuer = await startFakeIssuer();
+      const logger = recordingLogger();
+      const verifier = createVerifier({ url: issuer.url, keys: countingKeys([issuer.publicJWK]), logger });
+      const counting: Verifier = {
+        ...verifier,
+        authenticateRequest(request) {
+          authentications++;
+          return verifier.authenticateRequest(request);
+        },
+      };
+      app = await start(counting);
+      const broken: JWTVerifyGetKey = async () => {
+        throw Object.assign(new Error("JWKS down"), { code: "ECONNREFUSED" });
+      };
+      failing = await start(createVerifier({ url: issuer.url, keys: broken, logger }));
+    });
+
+    afterAll(async () => {
+      await Promise.all([app?.close(), failing?.close()]);
+      await issuer?.close();
+    });
+
+    const call = (target: RunningApp, path: string, headers: Record<string, string> = {}, method = "GET") =>
+      fetch(`${target.url}${path}`, { method, headers, redirect: "manual" });
+
+    it("lets a signed-in request through with the auth state set, for any method and either transport", async () => {
+      const token = await issuer.issueAccessToken({ sub: "user_guarded" });
+      for (const method of ["GET", "POST"]) {
+        const response = await call(app, "/private", { authorization: `Bearer ${token}` }, method);
+        expect(response.status).toBe(200);
+        expect(await response.json()).toEqual({ userId: "user_guarded" });
+      }
+      const cookie = await call(app, "/private", { cookie: `gatehouse_access=${token}` });
+      expect(await cookie.json()).toEqual({ userId: "user_guarded" });
+    });
+
+    it("answers a signed-out or forged request 401 problem+json, and an outage 503", async () => {
+      const none = await call(app, "/private");
+      expect(none.status).toBe(401);
+      expect(none.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+      expect(await none.json()).toMatchObject({ code: "unauthenticated", reason: "no-credential" });
+      const forged = await call(app, "/private", { authorization: "Bearer not.a.token" });
+      expect(forged.status).toBe(401);
+      expect(forged.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
+      const down = await call(failing, "/private", { authorization: `Bearer ${await issuer.issueAccessToken()}` });
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ code: "verification_unavailable", reason: "unavailable" });
+    });
+
+    it("applies its options: an expired cookie on a page load goes to refresh, a signed-out one to sign in", async () => {
+      const expired = await issuer.issueAccessToken({ now: Date.now() - 120_000, lifetimeSeconds: 60 });
+      const refresh = await call(app, "/page", { cookie: `gatehouse_access=${expired}` });
+      expect(refresh.status).toBe(303);
+      expect(new URL(refresh.headers.get("location")!).pathname).toBe("/v1/token/refresh");
+      const signIn = await call(app, "/page");
+      expect(signIn.status).toBe(303);
+      expect(signIn.headers.get("location")!.startsWith("/sign-in?")).toBe(true);
+    });
+
+    it("behind the auth middleware, uses its state: one authentication per request", async () => {
+      const token = await issuer.issueAccessToken({ sub: "user_once" });
+      const before = authentications;
+      const response = await call(app, "/both", { authorization: `Bearer ${token}` });
+      expect(await response.json()).toEqual({ userId: "user_once" });
+      expect(authentications - before).toBe(1);
+    });
+  });
+}
