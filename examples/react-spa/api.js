@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { createVerifier } from "@gatehouse/sdk";
-import { authMiddleware, requireAuth } from "@gatehouse/sdk/hono";
+import { requireAuth } from "@gatehouse/sdk/hono";
 
 const MAX_NOTE_LENGTH = 500;
 
@@ -41,8 +41,8 @@ export function createAPI({ gatehouseURL, appOrigin, secretKey }) {
     }
     await next();
   });
-  app.use("/api/*", authMiddleware(verifier));
-  app.use("/api/*", requireAuth());
+  // One middleware authenticates and refuses the signed-out: c.get("auth") is set after it.
+  app.use("/api/*", requireAuth(verifier));
 
   app.get("/api/me", (c) => {
     const auth = c.get("auth");
