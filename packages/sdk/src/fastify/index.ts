@@ -1,15 +1,15 @@
 /**
  * `@gatehouse/sdk/fastify`: a Fastify plugin that decorates every request with `request.auth`,
  * and `requireAuth()`, a `preHandler` hook that refuses requests that are not signed in with a
- * 401 problem+json (or a redirect, when asked). Thin on purpose: it hands the verifier a view of
+ * 401 problem+json (or a redirect, when asked); `requireAuth(verifier)` authenticates by itself. Thin on purpose: it hands the verifier a view of
  * the Fastify request (no web `Request` is built per request).
  */
-import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from "fastify";
+import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import { ConfigurationError } from "../errors/index.js";
 import { absoluteURL, nodeRequestView } from "../lib/node-request.js";
-import { answerSignedOut, checkRequireAuthOptions, type RequireAuthOptions } from "../lib/respond.js";
+import { answerSignedOut, guardArguments, type RequireAuthOptions } from "../lib/respond.js";
 import type { AuthState } from "../verifier/auth-state.js";
-import type { Verifier } from "../verifier/create-verifier.js";
+import type { RequestLike, Verifier } from "../verifier/create-verifier.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -46,11 +46,7 @@ export const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (fastify,
   // Declared up front so every request object has the same shape (V8 keeps it monomorphic).
   fastify.decorateRequest("auth");
   fastify.addHook("onRequest", async (request) => {
-    request.auth = await verifier.authenticateRequest(
-      nodeRequestView(request.method, request.headers, () =>
-        absoluteURL({ protocol: request.protocol, host: request.host, path: request.url }),
-      ),
-    );
+    request.auth = await verifier.authenticateRequest(requestOf(request));
   });
 };
 // What fastify-plugin sets: hooks apply to the parent instance instead of a private scope.
@@ -59,26 +55,47 @@ Object.assign(authPlugin, {
   [Symbol.for("fastify.display-name")]: "@gatehouse/sdk",
 });
 
+/** A view of the Fastify request as the verifier reads it (the URL only built if needed). */
+function requestOf(request: FastifyRequest): RequestLike {
+  return nodeRequestView(request.method, request.headers, () =>
+    absoluteURL({ protocol: request.protocol, host: request.host, path: request.url }),
+  );
+}
+
 /**
  * A `preHandler` hook that refuses requests that are not signed in: 401
  * `application/problem+json` with `code: "unauthenticated"` and the `reason` (503
  * `verification_unavailable` when the verifier could not check), or a redirect as `options`
- * say. Register {@link authPlugin} first.
+ * say.
+ *
+ * Given the verifier, it authenticates the request itself and sets `request.auth`, for routes
+ * outside {@link authPlugin}'s reach. Without it, register the plugin first. When
+ * `request.auth` is already set, it is used as is: a request is never authenticated twice.
  *
  * @example
  * ```ts
- * app.get("/account", { preHandler: requireAuth({ refreshExpired: true }) }, renderAccount);
+ * app.get("/api/me", { preHandler: requireAuth(verifier) }, async (request) => request.auth);
+ * app.get("/account", { preHandler: requireAuth({ refreshExpired: true }) }, renderAccount); // behind authPlugin
  * ```
  * @throws ConfigurationError at setup when `signInURL` is not a path or http(s) URL.
  */
-export function requireAuth(options: RequireAuthOptions = {}): preHandlerAsyncHookHandler {
-  checkRequireAuthOptions(options);
+export function requireAuth(options?: RequireAuthOptions): preHandlerAsyncHookHandler;
+export function requireAuth(verifier: Verifier, options?: RequireAuthOptions): preHandlerAsyncHookHandler;
+export function requireAuth(
+  first?: Verifier | RequireAuthOptions,
+  second?: RequireAuthOptions,
+): preHandlerAsyncHookHandler {
+  const { verifier, options } = guardArguments(first, second);
   return async function requireAuthHook(request, reply) {
-    const state = request.auth as AuthState | undefined;
+    let state = request.auth as AuthState | undefined;
     if (!state) {
-      throw new ConfigurationError(
-        "requireAuth() found no request.auth: app.register(authPlugin, { verifier }) first.",
-      );
+      if (!verifier) {
+        throw new ConfigurationError(
+          "requireAuth() found no request.auth: pass it the verifier, or app.register(authPlugin, { verifier }) first.",
+        );
+      }
+      state = await verifier.authenticateRequest(requestOf(request));
+      request.auth = state;
     }
     if (state.status === "signed-in") return;
     const url = absoluteURL({ protocol: request.protocol, host: request.host, path: request.url });

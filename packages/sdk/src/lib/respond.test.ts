@@ -1,7 +1,8 @@
 // The one mapping from a signed-out state to an HTTP answer, shared by every adapter.
 import { describe, expect, it } from "vitest";
 import { ConfigurationError } from "../errors/index.js";
-import { answerSignedOut, checkRequireAuthOptions } from "./respond.js";
+import { createVerifier } from "../verifier/create-verifier.js";
+import { answerSignedOut, checkRequireAuthOptions, guardArguments, type RequireAuthOptions } from "./respond.js";
 
 const page = { method: "GET", url: "https://app.example.com/page" };
 const refreshURL = "https://auth.example.com/v1/token/refresh?redirect_url=x";
@@ -52,5 +53,29 @@ describe("checkRequireAuthOptions", () => {
 
   it.each(["sign-in", "//evil.example", "javascript:alert(1)", "ftp://x/y", ""])("refuses %j", (url) => {
     expect(() => checkRequireAuthOptions({ signInURL: url })).toThrow(ConfigurationError);
+  });
+});
+
+describe("guardArguments (requireAuth's arguments)", () => {
+  const verifier = createVerifier({ url: "https://auth.example.com" });
+
+  it("takes a verifier with or without options, or options alone", () => {
+    expect(guardArguments(verifier, { signInURL: "/sign-in" })).toEqual({
+      verifier,
+      options: { signInURL: "/sign-in" },
+    });
+    expect(guardArguments(verifier, undefined)).toEqual({ verifier, options: {} });
+    expect(guardArguments({ refreshExpired: true }, undefined)).toEqual({
+      verifier: null,
+      options: { refreshExpired: true },
+    });
+    expect(guardArguments(undefined, undefined)).toEqual({ verifier: null, options: {} });
+  });
+
+  it("refuses options without the verifier they were meant for, and anything that is neither", () => {
+    expect(() => guardArguments(undefined, { signInURL: "/sign-in" })).toThrow(/given no verifier/);
+    const notAVerifier = { authenticate: () => null } as unknown as RequireAuthOptions;
+    expect(() => guardArguments(notAVerifier, undefined)).toThrow(/got authenticate/);
+    expect(() => guardArguments(verifier, { signInURL: "javascript:alert(1)" })).toThrow(ConfigurationError);
   });
 });

@@ -66,6 +66,8 @@ export function checkRequireAuthOptions(options: RequireAuthOptions): void {
   );
 }
 
+const REQUIRE_AUTH_OPTIONS = new Set(["refreshExpired", "signInURL"]);
+
 /**
  * Sorts out an adapter's `requireAuth(options?)` / `requireAuth(verifier, options?)` arguments
  * and checks the options, at setup.
@@ -75,17 +77,34 @@ export function checkRequireAuthOptions(options: RequireAuthOptions): void {
  * guardArguments(verifier, { signInURL: "/sign-in" }); // { verifier, options: { signInURL: "/sign-in" } }
  * guardArguments({ refreshExpired: true }); // { verifier: null, options: { refreshExpired: true } }
  * ```
- * @throws ConfigurationError when `signInURL` is not a path or http(s) URL.
+ * @throws ConfigurationError when `signInURL` is not a path or http(s) URL, when options come
+ * with no verifier, or when the first argument is neither a verifier nor options.
  */
 export function guardArguments(
   first: Verifier | RequireAuthOptions | undefined,
   second: RequireAuthOptions | undefined,
 ): { verifier: Verifier | null; options: RequireAuthOptions } {
-  const verifier =
-    typeof (first as Verifier | undefined)?.authenticateRequest === "function" ? (first as Verifier) : null;
-  const options = (verifier ? second : (first as RequireAuthOptions | undefined)) ?? {};
+  if (typeof (first as Verifier | undefined)?.authenticateRequest === "function") {
+    const options = second ?? {};
+    checkRequireAuthOptions(options);
+    return { verifier: first as Verifier, options };
+  }
+  if (first === undefined || first === null) {
+    // `requireAuth(undefined, options)`: a verifier variable that was never set.
+    if (second !== undefined) {
+      throw new ConfigurationError("requireAuth(verifier, options) was given no verifier: createVerifier({ url }).");
+    }
+    return { verifier: null, options: {} };
+  }
+  const options = first as RequireAuthOptions;
+  const unknown = Object.keys(options).filter((key) => !REQUIRE_AUTH_OPTIONS.has(key));
+  if (unknown.length > 0) {
+    throw new ConfigurationError(
+      `requireAuth takes a verifier or options ({ refreshExpired, signInURL }); got ${unknown.join(", ")}.`,
+    );
+  }
   checkRequireAuthOptions(options);
-  return { verifier, options };
+  return { verifier: null, options };
 }
 
 function redirect(location: string): SignedOutAnswer {
