@@ -1,8 +1,9 @@
 /**
  * `@gatehouse/sdk/express`: Express middleware. `authMiddleware(verifier)` sets `req.auth` on
  * every request; `requireAuth(verifier)` sets it too and refuses requests that are not signed
- * in with a 401 problem+json (or a redirect, when asked). Thin on purpose: it hands the verifier a view of
- * the Express request (no web `Request` is built per request); every rule lives in the verifier.
+ * in with a 401 problem+json (or a redirect, when asked). Thin on purpose: it hands the
+ * verifier a view of the Express request (no web `Request` is built per request); every rule
+ * lives in the verifier.
  */
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { ConfigurationError } from "../errors/index.js";
@@ -75,16 +76,17 @@ export function authMiddleware(verifier: Verifier): RequestHandler {
  *
  * @example
  * ```ts
- * app.get("/api/me", requireAuth(verifier), (req, res) => res.json({ userId: req.auth?.userId }));
+ * app.get("/api/me", requireAuth(verifier), (req, res) => res.json(req.auth));
  * app.get("/account", requireAuth(verifier, { refreshExpired: true, signInURL: "https://auth.example.com/sign-in" }), renderAccount);
  * ```
- * @throws ConfigurationError at setup when `signInURL` is not a path or http(s) URL.
+ * @throws ConfigurationError at setup when `signInURL` is not a path or http(s) URL, when
+ * options come without the verifier, or when the first argument is neither.
  */
 export function requireAuth(options?: RequireAuthOptions): RequestHandler;
 export function requireAuth(verifier: Verifier, options?: RequireAuthOptions): RequestHandler;
 export function requireAuth(first?: Verifier | RequireAuthOptions, second?: RequireAuthOptions): RequestHandler {
   const { verifier, options } = guardArguments(first, second);
-  function decide(req: Request, res: Response, next: NextFunction, state: AuthState): void {
+  function passOrRefuse(req: Request, res: Response, next: NextFunction, state: AuthState): void {
     if (state.status === "signed-in") {
       next();
       return;
@@ -97,7 +99,7 @@ export function requireAuth(first?: Verifier | RequireAuthOptions, second?: Requ
   }
   return (req, res, next) => {
     if (req.auth) {
-      decide(req, res, next, req.auth);
+      passOrRefuse(req, res, next, req.auth);
       return;
     }
     if (!verifier) {
@@ -111,7 +113,7 @@ export function requireAuth(first?: Verifier | RequireAuthOptions, second?: Requ
     verifier.authenticateRequest(requestOf(req)).then(
       (state) => {
         req.auth = state;
-        decide(req, res, next, state);
+        passOrRefuse(req, res, next, state);
       },
       (error: unknown) => next(error),
     );

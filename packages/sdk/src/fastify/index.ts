@@ -77,7 +77,8 @@ function requestOf(request: FastifyRequest): RequestLike {
  * app.get("/api/me", { preHandler: requireAuth(verifier) }, async (request) => request.auth);
  * app.get("/account", { preHandler: requireAuth({ refreshExpired: true }) }, renderAccount); // behind authPlugin
  * ```
- * @throws ConfigurationError at setup when `signInURL` is not a path or http(s) URL.
+ * @throws ConfigurationError at setup when `signInURL` is not a path or http(s) URL, when
+ * options come without the verifier, or when the first argument is neither.
  */
 export function requireAuth(options?: RequireAuthOptions): preHandlerAsyncHookHandler;
 export function requireAuth(verifier: Verifier, options?: RequireAuthOptions): preHandlerAsyncHookHandler;

@@ -1,9 +1,10 @@
 /**
  * `@gatehouse/sdk/hono`: Hono middleware. `authMiddleware(verifier)` sets `c.get("auth")`;
  * `requireAuth(verifier)` sets it too and refuses requests that are not signed in with a 401
- * problem+json (or a redirect, when asked). Hono already speaks web `Request`, so the adapter hands `c.req.raw`
- * to the verifier; on @hono/node-server it reads Node's parsed headers instead, because the
- * server builds `c.req.raw.headers` lazily and building them costs more than a cached check.
+ * problem+json (or a redirect, when asked). Hono already speaks web `Request`, so the adapter
+ * hands `c.req.raw` to the verifier; on @hono/node-server it reads Node's parsed headers
+ * instead, because the server builds `c.req.raw.headers` lazily and building them costs more
+ * than a cached check.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { ConfigurationError } from "../errors/index.js";
@@ -80,7 +81,8 @@ function requestOf(c: Context): RequestLike {
  * // or, behind app.use(authMiddleware(verifier)):
  * app.get("/settings", requireAuth(), renderSettings);
  * ```
- * @throws ConfigurationError at setup when `signInURL` is not a path or http(s) URL.
+ * @throws ConfigurationError at setup when `signInURL` is not a path or http(s) URL, when
+ * options come without the verifier, or when the first argument is neither.
  */
 export function requireAuth(options?: RequireAuthOptions): MiddlewareHandler<AuthEnv>;
 export function requireAuth(verifier: Verifier, options?: RequireAuthOptions): MiddlewareHandler<AuthEnv>;
