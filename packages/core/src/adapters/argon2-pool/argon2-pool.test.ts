@@ -65,9 +65,33 @@ describe("argon2 pool", () => {
     expect(niceOf("/proc/thread-self/stat")).toBe(ownNiceness);
   });
 
-  it("refuses jobs after close", async () => {
-    const hashing = pool();
+  it("hands a busy worker its next job at once, and prefers an idle or new worker to doubling up", async () => {
+    // Posted while the worker hashes, the next job starts the moment the first is done, without
+    // waiting for a busy event loop to hand it over.
+    const single = pool({ size: 1 });
+    const jobs = ["a", "b", "c"].map((password) => single.hash(password, FAST));
+    expect(single.waiting).toBe(1);
+    const hashes = await Promise.all(jobs);
+    expect(await Promise.all(hashes.map((stored, index) => verifyOnLibuv(stored, ["a", "b", "c"][index]!)))).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(single.waiting).toBe(0);
+
+    const pair = pool({ size: 2 });
+    const two = [pair.hash("p0", FAST), pair.hash("p1", FAST)];
+    expect(pair.size).toBe(2); // the second job started a second worker, not the first one's inbox
+    const three = [2, 3, 4].map((index) => pair.hash(`p${index}`, FAST));
+    expect(pair.waiting).toBe(1);
+    await Promise.all([...two, ...three]);
+  });
+
+  it("refuses queued jobs and those in a worker's hands at close, and every job after", async () => {
+    const hashing = pool({ size: 1 });
+    const jobs = ["a", "b", "c"].map((password) => hashing.hash(password, FAST));
     await hashing.close();
+    for (const job of jobs) await expect(job).rejects.toThrow(/closed/);
     await expect(hashing.hash("p", FAST)).rejects.toThrow(/closed/);
   });
 });
