@@ -1,8 +1,9 @@
 /**
  * `@gatehouse/sdk/fastify`: a Fastify plugin that decorates every request with `request.auth`,
  * and `requireAuth()`, a `preHandler` hook that refuses requests that are not signed in with a
- * 401 problem+json (or a redirect, when asked); `requireAuth(verifier)` authenticates by itself. Thin on purpose: it hands the verifier a view of
- * the Fastify request (no web `Request` is built per request).
+ * 401 problem+json (or a redirect, when asked); `requireAuth(verifier)` authenticates by
+ * itself. Thin on purpose: it hands the verifier a view of the Fastify request (no web
+ * `Request` is built per request).
  */
 import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import { ConfigurationError } from "../errors/index.js";

@@ -69,14 +69,11 @@ describe("argon2 pool", () => {
     // Posted while the worker hashes, the next job starts the moment the first is done, without
     // waiting for a busy event loop to hand it over.
     const single = pool({ size: 1 });
-    const jobs = ["a", "b", "c"].map((password) => single.hash(password, FAST));
+    const passwords = ["a", "b", "c"];
+    const jobs = passwords.map((password) => single.hash(password, FAST));
     expect(single.waiting).toBe(1);
     const hashes = await Promise.all(jobs);
-    expect(await Promise.all(hashes.map((stored, index) => verifyOnLibuv(stored, ["a", "b", "c"][index]!)))).toEqual([
-      true,
-      true,
-      true,
-    ]);
+    for (const [index, stored] of hashes.entries()) expect(await verifyOnLibuv(stored, passwords[index]!)).toBe(true);
     expect(single.waiting).toBe(0);
 
     const pair = pool({ size: 2 });
