@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JWTVerifyGetKey } from "jose";
+import type { VerifierLogger } from "../lib/logger.js";
 import { createVerifier, type Verifier } from "../verifier/create-verifier.js";
 import { startFakeIssuer, type FakeIssuer } from "./fake-issuer.js";
 import { countingKeys, recordingLogger } from "./helpers.js";
@@ -21,6 +22,24 @@ export interface RunningApp {
 
 /** Builds and starts the app for one framework. */
 export type StartApp = (verifier: Verifier | null) => Promise<RunningApp>;
+
+/** A verifier trusting the issuer's key. */
+function workingVerifier(issuer: FakeIssuer, logger: VerifierLogger): Verifier {
+  return createVerifier({ url: issuer.url, keys: countingKeys([issuer.publicJWK]), logger });
+}
+
+/** A verifier whose JWKS cannot be fetched: every token check is `unavailable`. */
+function failingVerifier(issuer: FakeIssuer, logger: VerifierLogger): Verifier {
+  const broken: JWTVerifyGetKey = async () => {
+    throw Object.assign(new Error("JWKS down"), { code: "ECONNREFUSED" });
+  };
+  return createVerifier({ url: issuer.url, keys: broken, logger });
+}
+
+/** A request to a running app, redirects not followed. */
+function call(target: RunningApp, path: string, headers: Record<string, string> = {}, method = "GET") {
+  return fetch(`${target.url}${path}`, { method, headers, redirect: "manual" });
+}
 
 /**
  * Declares the shared adapter tests.
@@ -40,11 +59,8 @@ export function describeAdapter(name: string, start: StartApp): void {
     beforeAll(async () => {
       issuer = await startFakeIssuer();
       const logger = recordingLogger();
-      app = await start(createVerifier({ url: issuer.url, keys: countingKeys([issuer.publicJWK]), logger }));
-      const broken: JWTVerifyGetKey = async () => {
-        throw Object.assign(new Error("JWKS down"), { code: "ECONNREFUSED" });
-      };
-      failing = await start(createVerifier({ url: issuer.url, keys: broken, logger }));
+      app = await start(workingVerifier(issuer, logger));
+      failing = await start(failingVerifier(issuer, logger));
       bare = await start(null);
     });
 
@@ -53,20 +69,17 @@ export function describeAdapter(name: string, start: StartApp): void {
       await issuer?.close();
     });
 
-    const get = (target: RunningApp, path: string, headers: Record<string, string> = {}, method = "GET") =>
-      fetch(`${target.url}${path}`, { method, headers, redirect: "manual" });
-
     it("sets the auth state on every request, signed in or not", async () => {
       const token = await issuer.issueAccessToken({ sub: "user_adapter", sid: "sess_adapter" });
-      expect(await (await get(app, "/whoami")).json()).toEqual({ status: "signed-out", reason: "no-credential" });
-      expect(await (await get(app, "/whoami", { authorization: `Bearer ${token}` })).json()).toMatchObject({
+      expect(await (await call(app, "/whoami")).json()).toEqual({ status: "signed-out", reason: "no-credential" });
+      expect(await (await call(app, "/whoami", { authorization: `Bearer ${token}` })).json()).toMatchObject({
         status: "signed-in",
         userId: "user_adapter",
         sessionId: "sess_adapter",
         credential: "access-token",
       });
       expect(
-        await (await get(app, "/whoami", { cookie: `theme=dark; gatehouse_access=${token}` })).json(),
+        await (await call(app, "/whoami", { cookie: `theme=dark; gatehouse_access=${token}` })).json(),
       ).toMatchObject({
         status: "signed-in",
         userId: "user_adapter",
@@ -76,14 +89,14 @@ export function describeAdapter(name: string, start: StartApp): void {
     it("requireAuth lets a signed-in request through, for any method", async () => {
       const token = await issuer.issueAccessToken({ sub: "user_ok" });
       for (const method of ["GET", "POST"]) {
-        const response = await get(app, "/private", { authorization: `Bearer ${token}` }, method);
+        const response = await call(app, "/private", { authorization: `Bearer ${token}` }, method);
         expect(response.status).toBe(200);
         expect(await response.json()).toEqual({ userId: "user_ok" });
       }
     });
 
     it("requireAuth answers 401 problem+json with the reason", async () => {
-      const response = await get(app, "/private");
+      const response = await call(app, "/private");
       expect(response.status).toBe(401);
       expect(response.headers.get("content-type")).toMatch(/^application\/problem\+json/);
       expect(response.headers.get("www-authenticate")).toBe("Bearer");
@@ -96,7 +109,7 @@ export function describeAdapter(name: string, start: StartApp): void {
         code: "unauthenticated",
         reason: "no-credential",
       });
-      const invalid = await get(app, "/private", { authorization: "Bearer not.a.token" });
+      const invalid = await call(app, "/private", { authorization: "Bearer not.a.token" });
       expect(invalid.status).toBe(401);
       expect(invalid.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
       expect(await invalid.json()).toMatchObject({ reason: "invalid" });
@@ -104,7 +117,7 @@ export function describeAdapter(name: string, start: StartApp): void {
 
     it("requireAuth({ refreshExpired }) sends an expired cookie on a page load to the server's refresh path", async () => {
       const expired = await issuer.issueAccessToken({ now: Date.now() - 120_000, lifetimeSeconds: 60 });
-      const response = await get(app, "/page?tab=1", { cookie: `gatehouse_access=${expired}` });
+      const response = await call(app, "/page?tab=1", { cookie: `gatehouse_access=${expired}` });
       expect(response.status).toBe(303);
       const location = new URL(response.headers.get("location")!);
       expect(`${location.origin}${location.pathname}`).toBe(`${issuer.url}/v1/token/refresh`);
@@ -112,7 +125,7 @@ export function describeAdapter(name: string, start: StartApp): void {
     });
 
     it("requireAuth({ signInURL }) sends a signed-out page load to sign in", async () => {
-      const response = await get(app, "/page?tab=1");
+      const response = await call(app, "/page?tab=1");
       expect(response.status).toBe(303);
       const location = response.headers.get("location")!;
       expect(location.startsWith("/sign-in?")).toBe(true);
@@ -121,7 +134,7 @@ export function describeAdapter(name: string, start: StartApp): void {
 
     it("requireAuth answers 503 when the verifier cannot check, not 401", async () => {
       const token = await issuer.issueAccessToken();
-      const response = await get(failing, "/private", { authorization: `Bearer ${token}` });
+      const response = await call(failing, "/private", { authorization: `Bearer ${token}` });
       expect(response.status).toBe(503);
       expect(response.headers.get("retry-after")).toBe("5");
       expect(await response.json()).toMatchObject({ code: "verification_unavailable", reason: "unavailable" });
@@ -129,15 +142,15 @@ export function describeAdapter(name: string, start: StartApp): void {
 
     it("a hostile Host header or request target never crashes the app", async () => {
       const token = await issuer.issueAccessToken({ sub: "user_host" });
-      const response = await get(app, "/whoami", { authorization: `Bearer ${token}`, host: "bad host" });
+      const response = await call(app, "/whoami", { authorization: `Bearer ${token}`, host: "bad host" });
       expect(response.status).toBeLessThan(500);
       const expired = await issuer.issueAccessToken({ now: Date.now() - 120_000, lifetimeSeconds: 60 });
-      const page = await get(app, "//evil.example/page", { cookie: `gatehouse_access=${expired}` });
+      const page = await call(app, "//evil.example/page", { cookie: `gatehouse_access=${expired}` });
       expect(page.status).toBeLessThan(500);
     });
 
     it("requireAuth without the auth middleware is a server error, not an open door", async () => {
-      const response = await get(bare, "/private");
+      const response = await call(bare, "/private");
       expect(response.status).toBe(500);
     });
   });
@@ -169,7 +182,7 @@ export function describeStandaloneGuard(name: string, start: StartGuardedApp): v
     beforeAll(async () => {
       issuer = await startFakeIssuer();
       const logger = recordingLogger();
-      const verifier = createVerifier({ url: issuer.url, keys: countingKeys([issuer.publicJWK]), logger });
+      const verifier = workingVerifier(issuer, logger);
       const counting: Verifier = {
         ...verifier,
         authenticateRequest(request) {
@@ -178,19 +191,13 @@ export function describeStandaloneGuard(name: string, start: StartGuardedApp): v
         },
       };
       app = await start(counting);
-      const broken: JWTVerifyGetKey = async () => {
-        throw Object.assign(new Error("JWKS down"), { code: "ECONNREFUSED" });
-      };
-      failing = await start(createVerifier({ url: issuer.url, keys: broken, logger }));
+      failing = await start(failingVerifier(issuer, logger));
     });
 
     afterAll(async () => {
       await Promise.all([app?.close(), failing?.close()]);
       await issuer?.close();
     });
-
-    const call = (target: RunningApp, path: string, headers: Record<string, string> = {}, method = "GET") =>
-      fetch(`${target.url}${path}`, { method, headers, redirect: "manual" });
 
     it("lets a signed-in request through with the auth state set, for any method and either transport", async () => {
       const token = await issuer.issueAccessToken({ sub: "user_guarded" });
