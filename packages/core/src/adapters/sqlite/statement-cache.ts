@@ -37,9 +37,9 @@ export function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
 /**
  * Reads on the spot through the statement cache, as Kysely's SQLite driver would, but without
  * its connection lock and promise turns: without them the server's `GET /v1/session` took about
- * a fifth less CPU in the bench (125 → 97 µs per request). Inside a transaction it answers null, so the read goes through
- * Kysely and waits its turn like every other query: on this one connection, reading now would
- * see the transaction's uncommitted writes.
+ * a fifth less CPU in the bench (125 → 97 µs per request). Inside a transaction it answers
+ * null, so the read goes through Kysely and waits its turn like every other query: on this one
+ * connection, reading now would see the transaction's uncommitted writes.
  */
 export function createDirectReader(sqlite: SQLite.Database, statements: SqliteDatabase): DirectRead {
   return (query) =>
