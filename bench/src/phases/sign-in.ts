@@ -1,13 +1,16 @@
 /**
  * Sign-in under load, on one Gatehouse server (session strategy, SQLite + Redis as in
- * production):
- * - the Argon2id bound, measured first in a process of its own: OWASP-parameter hashes per
- *   second with every core hashing, the most sign-ins per second any server could manage here;
+ * production). Each round measures, in this order:
+ * - the Argon2id bound, in a process of its own: OWASP-parameter hashes per second with every
+ *   core hashing, the most sign-ins per second any server could manage here. Measured again
+ *   before every storm and compared with that storm only, because this machine's speed drifts
+ *   by tens of percent over a run;
+ * - a latency probe alone: authenticated `GET /v1/session` at a fixed, modest rate (the idle
+ *   figure);
  * - the storm: autocannon posting password sign-ins for many accounts, each from its own
- *   client address, so the per-IP throttle counts users as it would in production;
- * - meanwhile a latency probe sends authenticated `GET /v1/session` at a fixed, modest rate to
- *   the same server; the same probe with no storm gives the idle figure. The event loop must
- *   not starve while Argon2id runs on the thread pool.
+ *   client address, so the per-IP throttle counts users as it would in production, with the
+ *   same probe running. The event loop must not starve while Argon2id runs off it. Where the
+ *   CPU went meanwhile is read from `/proc` (Linux only; see `thread-cpu.ts`).
  */
 import type { BenchOptions } from "../lib/args.js";
 import { scriptPath } from "../lib/child.js";
@@ -21,6 +24,7 @@ import {
 } from "../lib/gatehouse.js";
 import { runForResult } from "../lib/load.js";
 import { summarize, type Summary } from "../lib/stats.js";
+import { cpuBetween, snapshotCPU, type CPUSplit } from "../lib/thread-cpu.js";
 
 /** Measured figures of the phase. */
 export interface SignInResult {
@@ -29,10 +33,17 @@ export interface SignInResult {
     connections: number;
     accounts: number;
     signInsPerSecond: Summary;
+    /** Each round's sign-ins per second over the bound measured just before it. */
+    boundRatio: Summary;
     p50Ms: Summary;
     p99Ms: Summary;
     non2xx: number;
     errors: number;
+    /**
+     * Where the CPU went during the storm, in cores (medians over rounds), and the event
+     * loop's CPU time per sign-in (the probe's few GETs included); null without `/proc`.
+     */
+    cpu: (Record<keyof CPUSplit, Summary> & { eventLoopMsPerSignIn: Summary }) | null;
   };
   probe: {
     ratePerSecond: number;
@@ -68,6 +79,35 @@ function probe(url: string, credential: Credential, seconds: number): Promise<Pr
   ) as unknown as Promise<ProbeResult>;
 }
 
+/** Measures the Argon2id bound in a process of its own: hashes per second and cores. */
+async function measureBound(seconds: number): Promise<{ hashesPerSecond: number; cores: number }> {
+  const bound = await runForResult(
+    process.execPath,
+    [scriptPath("tools/argon2-bound.js"), String(seconds)],
+    (seconds + 30) * 1000,
+  );
+  return { hashesPerSecond: bound.hashesPerSecond!, cores: bound.cores! };
+}
+
+/** Medians over rounds of each figure of the CPU splits, or null when any round had none. */
+function summarizeCPU(
+  splits: (CPUSplit | null)[],
+  signIns: number[],
+): NonNullable<SignInResult["storm"]["cpu"]> | null {
+  if (splits.length === 0 || splits.some((each) => each === null)) return null;
+  const rounds = splits as CPUSplit[];
+  const of = (key: keyof CPUSplit): Summary => summarize(rounds.map((each) => each[key]));
+  return {
+    eventLoopCores: of("eventLoopCores"),
+    hashingCores: of("hashingCores"),
+    otherThreadCores: of("otherThreadCores"),
+    restOfMachineCores: of("restOfMachineCores"),
+    idleCores: of("idleCores"),
+    stealCores: of("stealCores"),
+    eventLoopMsPerSignIn: summarize(rounds.map((each, index) => (each.eventLoopCores * 1000) / signIns[index]!)),
+  };
+}
+
 /** Runs the sign-in phase. */
 export async function runSignIn(
   options: BenchOptions,
@@ -75,19 +115,6 @@ export async function runSignIn(
   runPrefix: string,
   log: (message: string) => void,
 ): Promise<SignInResult> {
-  const bounds: number[] = [];
-  let cores = 0;
-  for (let round = 0; round < options.stormRounds; round++) {
-    const bound = await runForResult(
-      process.execPath,
-      [scriptPath("tools/argon2-bound.js"), String(options.stormSeconds / 2)],
-      (options.stormSeconds + 30) * 1000,
-    );
-    bounds.push(bound.hashesPerSecond!);
-    cores = bound.cores!;
-    log(`  Argon2id bound ${bound.hashesPerSecond!.toFixed(1)} hashes/s on ${cores} cores`);
-  }
-
   const server = await startGatehouse({
     name: "gatehouse (sign-in storm)",
     strategy: "session",
@@ -100,10 +127,16 @@ export async function runSignIn(
     const credentials = await mapConcurrently(emails, 4, (email) => signUp(server, email, "bearer"));
     const prober = credentials[0]!;
     const sessionURL = `${server.url}/v1/session`;
+    const bounds: number[] = [];
+    let cores = 0;
     const storms: Record<string, number>[] = [];
+    const splits: (CPUSplit | null)[] = [];
     const idle: ProbeResult[] = [];
     const during: ProbeResult[] = [];
     for (let round = 1; round <= options.stormRounds; round++) {
+      const bound = await measureBound(options.stormSeconds / 2);
+      bounds.push(bound.hashesPerSecond);
+      cores = bound.cores;
       idle.push(await probe(sessionURL, prober, options.stormSeconds));
       const spec = {
         mode: "sign-in",
@@ -115,6 +148,7 @@ export async function runSignIn(
         // More than the storm can use: every request comes from a new address.
         firstAddress: reserveClientIPs(options.stormSeconds * 1000),
       };
+      const before = snapshotCPU(server.child.process.pid!);
       const [storm, probed] = await Promise.all([
         runForResult(
           process.execPath,
@@ -126,22 +160,31 @@ export async function runSignIn(
           setTimeout(() => probe(sessionURL, prober, options.stormSeconds - 1).then(resolve, reject), 500),
         ),
       ]);
+      const after = snapshotCPU(server.child.process.pid!);
+      const split = before && after ? cpuBetween(before, after) : null;
       storms.push(storm);
+      splits.push(split);
       during.push(probed);
       log(
-        `  round ${round}: ${storm.requestsPerSecond!.toFixed(1)} sign-ins/s, p99 ${storm.p99Ms} ms, ${storm.non2xx} non-2xx; GET p99 idle ${idle.at(-1)!.p99Ms.toFixed(2)} ms, during ${probed.p99Ms.toFixed(2)} ms`,
+        `  round ${round}: Argon2id bound ${bound.hashesPerSecond.toFixed(1)} hashes/s; ${storm.requestsPerSecond!.toFixed(1)} sign-ins/s (${(storm.requestsPerSecond! / bound.hashesPerSecond).toFixed(2)}×), p99 ${storm.p99Ms} ms, ${storm.non2xx} non-2xx; GET p99 idle ${idle.at(-1)!.p99Ms.toFixed(2)} ms, during ${probed.p99Ms.toFixed(2)} ms` +
+          (split
+            ? `; cores: event loop ${split.eventLoopCores.toFixed(2)}, hashing ${split.hashingCores.toFixed(2)}, other threads ${split.otherThreadCores.toFixed(2)}, rest of machine ${split.restOfMachineCores.toFixed(2)}, idle ${split.idleCores.toFixed(2)}`
+            : ""),
       );
     }
+    const signInsPerSecond = storms.map((each) => each.requestsPerSecond!);
     return {
       argon2: { hashesPerSecond: summarize(bounds), cores, parameters: "Argon2id m=19456 KiB, t=2, p=1 (OWASP)" },
       storm: {
         connections: STORM_CONNECTIONS,
         accounts: ACCOUNTS,
-        signInsPerSecond: summarize(storms.map((each) => each.requestsPerSecond!)),
+        signInsPerSecond: summarize(signInsPerSecond),
+        boundRatio: summarize(signInsPerSecond.map((each, index) => each / bounds[index]!)),
         p50Ms: summarize(storms.map((each) => each.p50Ms!)),
         p99Ms: summarize(storms.map((each) => each.p99Ms!)),
         non2xx: storms.reduce((sum, each) => sum + each.non2xx!, 0),
         errors: storms.reduce((sum, each) => sum + each.errors!, 0),
+        cpu: summarizeCPU(splits, signInsPerSecond),
       },
       probe: {
         ratePerSecond: PROBE_RATE,
