@@ -1755,6 +1755,16 @@ export function describeEmailStoreConformance(name: string, setup: () => Promise
         expect(await database().recordDeviceSignIn(id, "old-laptop", SOME_INSTANT + 12 * DAY, since)).toBe("known");
       });
 
+      it("deletes the devices it forgets, not only ignores them", async () => {
+        const { id } = await newUser();
+        await database().recordDeviceSignIn(id, "old-laptop", SOME_INSTANT, 0);
+        expect(await database().recordDeviceSignIn(id, "phone", SOME_INSTANT + 10 * DAY, SOME_INSTANT + DAY)).toBe(
+          "first",
+        );
+        // Counting every stored device (knownSince 0): a forgotten laptop kept in storage would be "known".
+        expect(await database().recordDeviceSignIn(id, "old-laptop", SOME_INSTANT + 11 * DAY, 0)).toBe("new");
+      });
+
       it("parallel sign-ins from one new device all succeed", async () => {
         const { id } = await newUser();
         await database().recordDeviceSignIn(id, "laptop", SOME_INSTANT, 0);

@@ -9,8 +9,9 @@
  * type check instead of silently reading `undefined`.
  */
 import { sql } from "kysely";
-import type { CompiledQuery, Generated, Kysely, Selectable } from "kysely";
+import type { Generated, Kysely, Selectable } from "kysely";
 import { EmailTakenError } from "../errors/index.js";
+import { readByKey, type DirectRead } from "./compiled-read.js";
 import { createKyselyWebhookStore } from "./kysely-webhook-store.js";
 import { createKyselyPasskeyStore } from "./kysely-passkey-store.js";
 import type { PasskeyChallengesTable, PasskeysTable, PasskeyUserHandlesTable } from "./kysely-passkey-store.js";
@@ -255,16 +256,13 @@ export interface KyselyDatabaseOptions {
    */
   skipLocked?: boolean;
   /**
-   * Runs a compiled read on the spot and returns its rows, or null when it cannot right now (so
-   * the query goes through Kysely as usual). Used for the session and user reads by id that
-   * every authenticated request makes: on a synchronous driver (SQLite) Kysely's connection
-   * lock and promise turns cost more than the read itself.
+   * Runs a compiled read on the spot, or answers null when it cannot right now (see
+   * `compiled-read.ts`). Used for the reads every authenticated request and every sign-in make.
    */
   readDirectly?: DirectRead;
 }
 
-/** See {@link KyselyDatabaseOptions.readDirectly}. */
-export type DirectRead = (query: CompiledQuery) => unknown[] | null;
+export type { DirectRead } from "./compiled-read.js";
 
 /**
  * Parses a JSON-object column. The engine only ever writes objects there; anything else (a
@@ -421,27 +419,8 @@ function userChangesToRow(changes: UserChanges): Partial<UsersTable> {
   return row;
 }
 
-/**
- * A one-row read by id, compiled once (with a placeholder id) and run with each id, directly
- * when the adapter can. Building and compiling the query was most of what Kysely added to the
- * session and user reads that every authenticated request makes (the bench's profiles); the
- * compiled SQL never changes.
- */
-function readById<Row>(
-  db: Kysely<GatehouseTables>,
-  template: CompiledQuery<Row>,
-  readDirectly: DirectRead | undefined,
-): (id: string) => Promise<Row | undefined> {
-  if (template.parameters.length !== 1) throw new Error("readById: the query must take exactly the id");
-  return async (id) => {
-    const query: CompiledQuery<Row> = { ...template, parameters: [id] };
-    const rows = readDirectly?.(query) as Row[] | null | undefined;
-    return (rows ?? (await db.executeQuery<Row>(query)).rows)[0];
-  };
-}
-
 function createKyselySessionStore(db: Kysely<GatehouseTables>, readDirectly: DirectRead | undefined): SessionStore {
-  const readSession = readById(db, db.selectFrom("sessions").selectAll().where("id", "=", "").compile(), readDirectly);
+  const readSession = readByKey(db, db.selectFrom("sessions").selectAll().where("id", "=", "").compile(), readDirectly);
   return {
     async createSession(session: SessionRecord): Promise<void> {
       await db.insertInto("sessions").values(sessionToRow(session)).execute();
@@ -540,14 +519,19 @@ export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
   const { kysely: db, kind, isDuplicateEmailError, readDirectly } = options;
   const sessions = createKyselySessionStore(db, readDirectly);
   const revocations = createKyselyRevocationLog(db);
-  const readUser = readById(db, db.selectFrom("users").selectAll().where("id", "=", "").compile(), readDirectly);
+  const readUser = readByKey(db, db.selectFrom("users").selectAll().where("id", "=", "").compile(), readDirectly);
+  const readUserByEmail = readByKey(
+    db,
+    db.selectFrom("users").selectAll().where("email_normalized", "=", "").compile(),
+    readDirectly,
+  );
   let closing: Promise<void> | undefined;
 
   return {
     kind,
     sessions,
     revocations,
-    ...createKyselyWebhookStore(db, { skipLocked: options.skipLocked ?? false }),
+    ...createKyselyWebhookStore(db, { skipLocked: options.skipLocked ?? false, readDirectly }),
     ...createKyselyPasskeyStore(db),
 
     async createUser(user: NewUser): Promise<UserRecord> {
@@ -573,11 +557,7 @@ export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
     },
 
     async getUserByEmail(emailNormalized: string): Promise<UserRecord | null> {
-      const row = await db
-        .selectFrom("users")
-        .selectAll()
-        .where("email_normalized", "=", emailNormalized)
-        .executeTakeFirst();
+      const row = await readUserByEmail(emailNormalized);
       return row ? userFromRow(row) : null;
     },
 
@@ -668,7 +648,7 @@ export function createKyselyDatabase(options: KyselyDatabaseOptions): Database {
 
     ...createKyselyEmailTokenStore(db),
     ...createKyselyKnownDeviceStore(db),
-    ...createKyselyMFAStore(db),
+    ...createKyselyMFAStore(db, readDirectly),
 
     async createSecretKey(key: NewSecretKey): Promise<void> {
       await db.insertInto("secret_keys").values(secretKeyToRow(key)).execute();
@@ -954,24 +934,28 @@ function createKyselyKnownDeviceStore(db: Kysely<GatehouseTables>): KnownDeviceS
   return {
     async recordDeviceSignIn(userId, deviceHash, now, knownSince): Promise<DeviceRecognition> {
       return db.transaction().execute(async (trx) => {
-        await trx
-          .deleteFrom("known_devices")
-          .where("user_id", "=", userId)
-          .where("last_seen_at", "<", knownSince)
-          .execute();
         const devices = await trx
           .selectFrom("known_devices")
-          .select("device_hash")
+          .select(["device_hash", "last_seen_at"])
           .where("user_id", "=", userId)
           .execute();
+        const known = devices.filter((device) => device.last_seen_at >= knownSince);
+        // Most sign-ins find nothing to forget and skip the delete.
+        if (known.length < devices.length) {
+          await trx
+            .deleteFrom("known_devices")
+            .where("user_id", "=", userId)
+            .where("last_seen_at", "<", knownSince)
+            .execute();
+        }
         // An upsert, so two parallel sign-ins from one new device both succeed.
         await trx
           .insertInto("known_devices")
           .values({ user_id: userId, device_hash: deviceHash, created_at: now, last_seen_at: now })
           .onConflict((conflict) => conflict.columns(["user_id", "device_hash"]).doUpdateSet({ last_seen_at: now }))
           .execute();
-        if (devices.length === 0) return "first";
-        return devices.some((device) => device.device_hash === deviceHash) ? "known" : "new";
+        if (known.length === 0) return "first";
+        return known.some((device) => device.device_hash === deviceHash) ? "known" : "new";
       });
     },
   };
@@ -1016,7 +1000,14 @@ function smsFromRow(row: Selectable<MFASMSTable>): SMSFactorRecord {
  * Second factors. As with emailed tokens, every decision is one conditional statement whose row
  * count says whether it applied, so the database decides races between parallel requests.
  */
-function createKyselyMFAStore(db: Kysely<GatehouseTables>): MFAStore {
+function createKyselyMFAStore(db: Kysely<GatehouseTables>, readDirectly: DirectRead | undefined): MFAStore {
+  // Every sign-in reads both to learn whether a second factor is due.
+  const readTOTP = readByKey(
+    db,
+    db.selectFrom("mfa_totp").selectAll().where("user_id", "=", "").compile(),
+    readDirectly,
+  );
+  const readSMS = readByKey(db, db.selectFrom("mfa_sms").selectAll().where("user_id", "=", "").compile(), readDirectly);
   return {
     async savePendingTOTP(factor) {
       const result = await db
@@ -1043,7 +1034,7 @@ function createKyselyMFAStore(db: Kysely<GatehouseTables>): MFAStore {
     },
 
     async getTOTP(userId) {
-      const row = await db.selectFrom("mfa_totp").selectAll().where("user_id", "=", userId).executeTakeFirst();
+      const row = await readTOTP(userId);
       return row ? totpFromRow(row) : null;
     },
 
@@ -1236,7 +1227,7 @@ function createKyselyMFAStore(db: Kysely<GatehouseTables>): MFAStore {
     },
 
     async getSMS(userId) {
-      const row = await db.selectFrom("mfa_sms").selectAll().where("user_id", "=", userId).executeTakeFirst();
+      const row = await readSMS(userId);
       return row ? smsFromRow(row) : null;
     },
 

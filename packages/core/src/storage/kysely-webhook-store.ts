@@ -11,6 +11,7 @@
  * row. SQLite serializes writers, so the plain statement is already exclusive.
  */
 import type { Kysely, Selectable } from "kysely";
+import { compiledRead, type DirectRead } from "./compiled-read.js";
 import type { GatehouseTables } from "./kysely-database.js";
 import type {
   ClaimedWebhookDelivery,
@@ -76,6 +77,8 @@ export interface KyselyWebhookStoreOptions {
    * @default false
    */
   skipLocked?: boolean;
+  /** Runs the endpoint listing on the spot where the adapter can (see `compiled-read.ts`). */
+  readDirectly?: DirectRead | undefined;
 }
 
 function endpointFromRow(row: Selectable<WebhookEndpointsTable>): WebhookEndpointRecord {
@@ -136,6 +139,12 @@ export function createKyselyWebhookStore(
   db: Kysely<GatehouseTables>,
   options: KyselyWebhookStoreOptions = {},
 ): WebhookStore {
+  // Every event the bus carries asks for the endpoints, also when there are none.
+  const readEndpoints = compiledRead(
+    db,
+    db.selectFrom("webhook_endpoints").selectAll().orderBy("created_at").orderBy("id").compile(),
+    options.readDirectly,
+  );
   return {
     async createWebhookEndpoint(endpoint) {
       await db
@@ -161,8 +170,7 @@ export function createKyselyWebhookStore(
     },
 
     async listWebhookEndpoints() {
-      const rows = await db.selectFrom("webhook_endpoints").selectAll().orderBy("created_at").orderBy("id").execute();
-      return rows.map(endpointFromRow);
+      return (await readEndpoints()).map(endpointFromRow);
     },
 
     async updateWebhookEndpoint(id, changes) {

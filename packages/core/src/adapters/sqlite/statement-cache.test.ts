@@ -58,6 +58,34 @@ describe("createDirectReader", () => {
     expect(readDirectly(query)).toEqual([{ n: 1 }]);
   });
 
+  it("serves the reads of every request and every sign-in on the spot, with the right rows", async () => {
+    sqlite = new SQLite(":memory:");
+    const statements = withStatementCache(sqlite);
+    const direct = createDirectReader(sqlite, statements);
+    const tables: string[] = [];
+    const database = createKyselyDatabase({
+      kysely: new Kysely<GatehouseTables>({ dialect: new SqliteDialect({ database: statements }) }),
+      kind: "sqlite",
+      isDuplicateEmailError: () => false,
+      readDirectly: (query) => {
+        const rows = direct(query);
+        if (rows) tables.push(/from "(\w+)"/.exec(query.sql)![1]!);
+        return rows;
+      },
+    });
+    await database.migrate();
+    const user = await database.createUser(minimalUser("user_direct_reads"));
+    tables.length = 0;
+    expect((await database.getUserById(user.id))?.id).toBe(user.id);
+    expect((await database.getUserByEmail(user.emailNormalized))?.id).toBe(user.id);
+    expect(await database.getUserByEmail("nobody@example.com")).toBeNull();
+    expect(await database.getTOTP(user.id)).toBeNull();
+    expect(await database.getSMS(user.id)).toBeNull();
+    expect(await database.listWebhookEndpoints()).toEqual([]);
+    expect(tables).toEqual(["users", "users", "users", "mfa_totp", "mfa_sms", "webhook_endpoints"]);
+    await database.close();
+  });
+
   it("lets a read by id during a transaction wait for it, never seeing its uncommitted writes", async () => {
     sqlite = new SQLite(":memory:");
     const statements = withStatementCache(sqlite);
