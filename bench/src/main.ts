@@ -146,6 +146,7 @@ async function run(options: BenchOptions): Promise<void> {
       roundSeconds: options.roundSeconds,
       stormRounds: options.stormRounds,
       stormSeconds: options.stormSeconds,
+      stormWarmupSeconds: options.stormWarmupSeconds,
       phases: options.phases,
       rows: options.rows,
     },

@@ -1,6 +1,7 @@
-// Tests of the harness's own arithmetic and argument parsing (no load, no timing).
+// Tests of the harness's own arithmetic, argument parsing and client addresses (no load, no timing).
 import { describe, expect, it } from "vitest";
 import { parseBenchArgs } from "./args.js";
+import { ADDRESSES_PER_NETWORK, networkClientIP, reserveNetworks } from "./client-ips.js";
 import { formatRatio, percentile, ratio, summarize } from "./stats.js";
 
 describe("summarize", () => {
@@ -56,5 +57,34 @@ describe("parseBenchArgs", () => {
     expect(() => parseBenchArgs(["--fast"])).toThrow();
     expect(() => parseBenchArgs(["--rounds=0"])).toThrow(/positive/);
     expect(() => parseBenchArgs(["--loader=ab"])).toThrow(/loader/);
+  });
+});
+
+describe("networkClientIP", () => {
+  const network = (ip: string): string => ip.split(".").slice(0, 3).join(".");
+  it("keeps each account in a /24 of its own and gives each attempt another address in it", () => {
+    const first = reserveNetworks(3, () => 1000);
+    expect(first % ADDRESSES_PER_NETWORK).toBe(0);
+    expect(first).toBeGreaterThanOrEqual(1000);
+    const account0 = [0, 1, 2, 300].map((attempt) => networkClientIP(first, 0, attempt));
+    const account1 = [0, 1].map((attempt) => networkClientIP(first, 1, attempt));
+    expect(new Set(account0.map(network)).size).toBe(1);
+    expect(new Set(account0.slice(0, 3)).size).toBe(3);
+    expect(network(account1[0]!)).toBe(network(account1[1]!));
+    expect(network(account1[0]!)).not.toBe(network(account0[0]!));
+    expect(networkClientIP(0, 1, 0)).toBe("198.18.1.1");
+  });
+
+  it("reserves whole networks past what was handed out before", () => {
+    let next = 5;
+    const reserve = (count: number): number => {
+      const start = next;
+      next += count;
+      return start;
+    };
+    const first = reserveNetworks(2, reserve);
+    expect(first).toBe(ADDRESSES_PER_NETWORK);
+    // The two networks end before the next reservation starts.
+    expect(first + 2 * ADDRESSES_PER_NETWORK).toBeLessThanOrEqual(next);
   });
 });

@@ -1,15 +1,16 @@
 /**
  * Sign-in under load, on one Gatehouse server (session strategy, SQLite + Redis as in
- * production). Each round measures, in this order:
+ * production). After an untimed warm-up storm, each round measures, in this order:
  * - the Argon2id bound, in a process of its own: OWASP-parameter hashes per second with every
  *   core hashing, the most sign-ins per second any server could manage here. Measured again
  *   before every storm and compared with that storm only, because this machine's speed drifts
  *   by tens of percent over a run;
  * - a latency probe alone: authenticated `GET /v1/session` at a fixed, modest rate (the idle
  *   figure);
- * - the storm: autocannon posting password sign-ins for many accounts, each from its own
- *   client address, so the per-IP throttle counts users as it would in production, with the
- *   same probe running. The event loop must not starve while Argon2id runs off it. Where the
+ * - the storm: autocannon posting password sign-ins for many accounts, each account from a
+ *   network of its own and each sign-in from another address in it, so the per-IP throttle
+ *   counts users as it would in production and devices are recognised as they would be, with
+ *   the same probe running. The event loop must not starve while Argon2id runs off it. Where the
  *   CPU went meanwhile is read from `/proc` (Linux only; see `thread-cpu.ts`).
  */
 import type { BenchOptions } from "../lib/args.js";
@@ -22,6 +23,7 @@ import {
   BENCH_PASSWORD,
   type Credential,
 } from "../lib/gatehouse.js";
+import { reserveNetworks } from "../lib/client-ips.js";
 import { runForResult } from "../lib/load.js";
 import { summarize, type Summary } from "../lib/stats.js";
 import { cpuBetween, snapshotCPU, type CPUSplit } from "../lib/thread-cpu.js";
@@ -127,6 +129,26 @@ export async function runSignIn(
     const credentials = await mapConcurrently(emails, 4, (email) => signUp(server, email, "bearer"));
     const prober = credentials[0]!;
     const sessionURL = `${server.url}/v1/session`;
+    // Every account signs in from a network of its own, in every storm (see networkClientIP).
+    const firstNetwork = reserveNetworks(ACCOUNTS, reserveClientIPs);
+    const storm = (seconds: number): Promise<Record<string, number>> => {
+      const spec = {
+        mode: "sign-in",
+        url: server.url,
+        emails,
+        password: BENCH_PASSWORD,
+        connections: STORM_CONNECTIONS,
+        seconds,
+        firstNetwork,
+      };
+      return runForResult(
+        process.execPath,
+        [scriptPath("tools/autocannon-run.js"), JSON.stringify(spec)],
+        (seconds + 60) * 1000,
+      );
+    };
+    log(`  warming up: ${options.stormWarmupSeconds} s of sign-ins`);
+    await storm(options.stormWarmupSeconds);
     const bounds: number[] = [];
     let cores = 0;
     const storms: Record<string, number>[] = [];
@@ -138,23 +160,9 @@ export async function runSignIn(
       bounds.push(bound.hashesPerSecond);
       cores = bound.cores;
       idle.push(await probe(sessionURL, prober, options.stormSeconds));
-      const spec = {
-        mode: "sign-in",
-        url: server.url,
-        emails,
-        password: BENCH_PASSWORD,
-        connections: STORM_CONNECTIONS,
-        seconds: options.stormSeconds,
-        // More than the storm can use: every request comes from a new address.
-        firstAddress: reserveClientIPs(options.stormSeconds * 1000),
-      };
       const before = snapshotCPU(server.child.process.pid!);
-      const [storm, probed] = await Promise.all([
-        runForResult(
-          process.execPath,
-          [scriptPath("tools/autocannon-run.js"), JSON.stringify(spec)],
-          (options.stormSeconds + 60) * 1000,
-        ),
+      const [measured, probed] = await Promise.all([
+        storm(options.stormSeconds),
         // The probe starts with the storm and ends before it, so it never sees an idle tail.
         new Promise<ProbeResult>((resolve, reject) =>
           setTimeout(() => probe(sessionURL, prober, options.stormSeconds - 1).then(resolve, reject), 500),
@@ -162,11 +170,11 @@ export async function runSignIn(
       ]);
       const after = snapshotCPU(server.child.process.pid!);
       const split = before && after ? cpuBetween(before, after) : null;
-      storms.push(storm);
+      storms.push(measured);
       splits.push(split);
       during.push(probed);
       log(
-        `  round ${round}: Argon2id bound ${bound.hashesPerSecond.toFixed(1)} hashes/s; ${storm.requestsPerSecond!.toFixed(1)} sign-ins/s (${(storm.requestsPerSecond! / bound.hashesPerSecond).toFixed(2)}×), p99 ${storm.p99Ms} ms, ${storm.non2xx} non-2xx; GET p99 idle ${idle.at(-1)!.p99Ms.toFixed(2)} ms, during ${probed.p99Ms.toFixed(2)} ms` +
+        `  round ${round}: Argon2id bound ${bound.hashesPerSecond.toFixed(1)} hashes/s; ${measured.requestsPerSecond!.toFixed(1)} sign-ins/s (${(measured.requestsPerSecond! / bound.hashesPerSecond).toFixed(2)}×), p99 ${measured.p99Ms} ms, ${measured.non2xx} non-2xx; GET p99 idle ${idle.at(-1)!.p99Ms.toFixed(2)} ms, during ${probed.p99Ms.toFixed(2)} ms` +
           (split
             ? `; cores: event loop ${split.eventLoopCores.toFixed(2)}, hashing ${split.hashingCores.toFixed(2)}, other threads ${split.otherThreadCores.toFixed(2)}, rest of machine ${split.restOfMachineCores.toFixed(2)}, idle ${split.idleCores.toFixed(2)}`
             : ""),

@@ -3,11 +3,12 @@
  * shape of `LoadResult`. Two modes:
  * - `get`: fixed headers against one URL (the throughput rows when wrk is not installed);
  * - `sign-in`: the sign-in storm, `POST /v1/sign-in/password` cycling through the accounts
- *   given, each request from another client address (`X-Forwarded-For` in 198.18.0.0/15, the
- *   range reserved for benchmarks; the server trusts it only from 127.0.0.1).
+ *   given, each account from a network of its own and each request from another address in it
+ *   (`X-Forwarded-For` in 198.18.0.0/15, the range reserved for benchmarks; the server trusts
+ *   it only from 127.0.0.1).
  */
 import autocannon from "autocannon";
-import { benchClientIP } from "../lib/client-ips.js";
+import { networkClientIP } from "../lib/client-ips.js";
 
 interface GetSpec {
   mode: "get";
@@ -24,8 +25,8 @@ interface SignInSpec {
   password: string;
   connections: number;
   seconds: number;
-  /** First client-address index, so rounds never reuse an address. */
-  firstAddress: number;
+  /** The first account's network, from `reserveNetworks` (see `networkClientIP`). */
+  firstNetwork: number;
 }
 
 const spec = JSON.parse(process.argv[2]!) as GetSpec | SignInSpec;
@@ -35,7 +36,7 @@ function options(): autocannon.Options {
     return { url: spec.url, headers: spec.headers, connections: spec.connections, duration: spec.seconds };
   }
   let next = 0;
-  const { emails, password, firstAddress } = spec;
+  const { emails, password, firstNetwork } = spec;
   return {
     url: spec.url,
     connections: spec.connections,
@@ -52,7 +53,11 @@ function options(): autocannon.Options {
             headers: {
               "content-type": "application/json",
               "auth-transport": "bearer",
-              "x-forwarded-for": benchClientIP(firstAddress + index),
+              "x-forwarded-for": networkClientIP(
+                firstNetwork,
+                index % emails.length,
+                Math.floor(index / emails.length),
+              ),
             },
             body: JSON.stringify({ email: emails[index % emails.length], password }),
           };
