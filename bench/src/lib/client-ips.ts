@@ -5,6 +5,9 @@
  * benchmarks, so they can never name a real client either.
  */
 
+/** Addresses of one /24 network in {@link benchClientIP}'s numbering (.1 to .255). */
+export const ADDRESSES_PER_NETWORK = 255;
+
 /**
  * The `index`-th address of 198.18.0.0/15 (131,072 addresses; wraps around after that).
  *
@@ -20,9 +23,6 @@ export function benchClientIP(index: number): string {
   const block = Math.floor(n / ADDRESSES_PER_NETWORK);
   return `198.${18 + (block >> 8)}.${block & 255}.${host}`;
 }
-
-/** Addresses of one /24 network in {@link benchClientIP}'s numbering (.1 to .255). */
-export const ADDRESSES_PER_NETWORK = 255;
 
 /**
  * The address of an account's `attempt`-th sign-in: each account has a /24 network of its own,
