@@ -47,19 +47,16 @@ function options(): autocannon.Options {
         method: "POST",
         setupRequest(request) {
           const index = next++;
+          const account = index % emails.length;
           return {
             ...request,
             path: "/v1/sign-in/password",
             headers: {
               "content-type": "application/json",
               "auth-transport": "bearer",
-              "x-forwarded-for": networkClientIP(
-                firstNetwork,
-                index % emails.length,
-                Math.floor(index / emails.length),
-              ),
+              "x-forwarded-for": networkClientIP(firstNetwork, account, Math.floor(index / emails.length)),
             },
-            body: JSON.stringify({ email: emails[index % emails.length], password }),
+            body: JSON.stringify({ email: emails[account], password }),
           };
         },
       },
