@@ -46,14 +46,20 @@ function insertRows(connection: SQLite.Database, count: number): void {
  * while even the table is only there).
  */
 function rowsInDatabaseFile(filename: string, table = "items"): number {
-  const copy = `${filename}.copy-${crypto.randomUUID()}`;
-  copyFileSync(filename, copy);
-  const reader = new SQLite(copy, { readonly: true });
-  try {
-    const hasTable = reader.prepare("select count(*) from sqlite_master where name = ?").pluck().get(table);
-    return hasTable ? (reader.prepare(`select count(*) from ${table}`).pluck().get() as number) : 0;
-  } finally {
-    reader.close();
+  // A copy taken while a checkpoint writes pages can be torn ("malformed"): copy again.
+  for (let attempt = 1; ; attempt++) {
+    const copy = `${filename}.copy-${crypto.randomUUID()}`;
+    copyFileSync(filename, copy);
+    const reader = new SQLite(copy, { readonly: true });
+    try {
+      const hasTable = reader.prepare("select count(*) from sqlite_master where name = ?").pluck().get(table);
+      return hasTable ? (reader.prepare(`select count(*) from ${table}`).pluck().get() as number) : 0;
+    } catch (error) {
+      const torn = ["SQLITE_CORRUPT", "SQLITE_NOTADB"].includes((error as { code?: string }).code ?? "");
+      if (attempt === 5 || !torn) throw error;
+    } finally {
+      reader.close();
+    }
   }
 }
 
