@@ -10,7 +10,8 @@ import { ConfigurationError } from "./errors/index.js";
 import type { Logger } from "./lib/logger.js";
 import type { PasswordHasher } from "./passwords/hasher.js";
 import type { SigningAlgorithm } from "./keys/service.js";
-import type { Database, RateLimiterFactory, RevocationLog, SessionStore } from "./storage/ports.js";
+import type { Database, RateLimiterFactory, RevocationLog, SessionStore, UserChangeFeed } from "./storage/ports.js";
+import { createLocalUserChangeFeed } from "./storage/user-change-feed.js";
 import { parseEncryptionKey } from "./lib/encryption.js";
 import type { WebhookSender } from "./webhooks/sender.js";
 import type { SMSProvider } from "./mfa/sms-provider.js";
@@ -98,6 +99,13 @@ export interface GatehouseConfig {
   encryptionKey?: string;
   /** Where revocations are logged for the feed. @default database.revocations (one instance) */
   revocationLog?: RevocationLog;
+  /**
+   * Tells every instance that a user changed, so each drops its cached copy (the session check
+   * keeps users for up to 10 s). Give Redis storage's `userChanges` wherever `sessionStore` or
+   * `revocationLog` is shared between instances. @default in-process (one instance) when neither
+   * `sessionStore` nor `revocationLog` is given; otherwise none, and users are not cached.
+   */
+  userChanges?: UserChangeFeed;
   tokens?: {
     /** Access-token lifetime. @default 600 for `jwt`, 60 for `hybrid` */
     accessTokenTTLSeconds?: number;
@@ -264,6 +272,8 @@ export interface ResolvedConfig {
   database: Database;
   sessionStore: SessionStore;
   revocationLog: RevocationLog;
+  /** null: stores are shared with other instances that no feed reaches, so users are not cached. */
+  userChanges: UserChangeFeed | null;
   strategy: Strategy;
   /** The `iss` of access tokens: the base URL without a trailing slash. */
   issuer: string;
@@ -468,6 +478,10 @@ export function resolveConfig(config: GatehouseConfig): ResolvedConfig {
     database: config.database,
     sessionStore: config.sessionStore ?? config.database.sessions,
     revocationLog: config.revocationLog ?? config.database.revocations,
+    // A shared store means other instances, whose user changes only a shared feed would report.
+    userChanges:
+      config.userChanges ??
+      (config.sessionStore === undefined && config.revocationLog === undefined ? createLocalUserChangeFeed() : null),
     strategy,
     issuer,
     encryptionKey,

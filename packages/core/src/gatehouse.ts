@@ -5,6 +5,7 @@
 import { createVerifier, type Verifier } from "@gatehouse/sdk";
 import { accountRoutes } from "./accounts/routes.js";
 import { createAccountService } from "./accounts/service.js";
+import { createUserCache } from "./accounts/user-cache.js";
 import { createAdminGuard } from "./admin/guard.js";
 import { resolveConfig, type GatehouseConfig } from "./config.js";
 import { ConfigurationError, NotAvailableError } from "./errors/index.js";
@@ -80,7 +81,10 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
   const observer = config.observer ?? {};
   // Imported users keep their old hashes until their next sign-in upgrades them to the main hasher.
   const hasher = createImportAwareHasher(config.passwordHasher ?? createArgon2idHasher());
-  const { database, sessionStore, revocationLog, clock } = resolved;
+  const { sessionStore, revocationLog, clock } = resolved;
+  // Every part of the engine writes users through `database`, so each change reaches the cache.
+  const userCache = createUserCache({ database: resolved.database, changes: resolved.userChanges, clock });
+  const { database } = userCache;
   const trustedProxies = parseTrustedProxies(resolved.trustedProxies);
 
   await database.migrate();
@@ -103,7 +107,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
     revocations: revocationLog,
     // Long enough for any access token of the session to expire, at any verifier's clock.
     revocationRetentionMs: accessTokenTTLMs + MAX_CLOCK_SKEW_MS,
-    users: database,
+    users: userCache,
     idleTimeoutSeconds: resolved.session.idleTimeoutSeconds,
     maxAgeSeconds: resolved.session.maxAgeSeconds,
     clock,
@@ -130,7 +134,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
       : createTokenService({
           keys,
           store: sessionStore,
-          users: database,
+          users: userCache,
           sessions,
           events,
           mac: await createMAC(resolved.encryptionKey, "refresh-tokens"),
@@ -424,6 +428,7 @@ export async function createGatehouse(config: GatehouseConfig): Promise<Gatehous
       clearInterval(sweep);
       await verifier?.close();
       keys?.close();
+      userCache.close();
       // Listeners first (they may queue deliveries), then the worker, before the database goes.
       await events.flush();
       securityEvents.stop();

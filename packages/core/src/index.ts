@@ -87,6 +87,8 @@ export type {
   RevocationLog,
   RevocationEntry,
   RevocationLogEntry,
+  UserChangeFeed,
+  UserChangeListener,
   SigningKeyRecord,
   SigningKeyStore,
   WebhookStore,

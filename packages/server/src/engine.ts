@@ -23,7 +23,7 @@ import { openDatabase, type Storage } from "./storage.js";
 
 /** What the engine needs beyond the configuration. */
 export interface EngineParts {
-  storage: Pick<Storage, "database" | "sessionStore" | "rateLimiters" | "revocationLog">;
+  storage: Pick<Storage, "database" | "sessionStore" | "rateLimiters" | "revocationLog" | "userChanges">;
   /** The resolved encryption key (base64url). */
   encryptionKey: string;
   logger: Logger;
@@ -58,6 +58,7 @@ export function engineConfig(config: ServerConfig, parts: EngineParts): Gatehous
     sessionStore: parts.storage.sessionStore,
     rateLimiters: parts.storage.rateLimiters,
     revocationLog: parts.storage.revocationLog,
+    userChanges: parts.storage.userChanges,
     strategy: config.strategy,
     encryptionKey: parts.encryptionKey,
     tokens: {

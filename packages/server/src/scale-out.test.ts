@@ -3,14 +3,15 @@
  * database and one Redis behave as one service — a session made on one is valid on the other,
  * a sign-out on one is seen by the other at once, and the sign-in throttle is shared. With the
  * jwt strategy and one shared encryption key, tokens and refresh tokens of one instance work on
- * the other, and a sign-out on one reaches the other's revocation feed. Also: losing Redis
+ * the other, a sign-out on one reaches the other's revocation feed, and a user changed on one is
+ * answered changed by the other although it keeps users cached. Also: losing Redis
  * makes the server unready, not dead.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   createTestDatabase,
   deleteRedisPrefix,
@@ -193,6 +194,28 @@ describe.skipIf(!services)(`the jwt strategy on two instances ${reason}`.trim(),
     const refreshed = (await refresh.json()) as TokenResponse;
     expect(refreshed.session_id).toBe(issued.session_id);
     expect((await fetch(`${a.url}/v1/session`, { headers: bearer(refreshed.access_token) })).status).toBe(200);
+  });
+
+  it("a user renamed through A's admin API is answered renamed by B within 1 s, though B had it cached", async () => {
+    const issued = await signUpOn(a);
+    const nameOnB = async (): Promise<string | null> => {
+      const response = await fetch(`${b.url}/v1/session`, { headers: bearer(issued.access_token) });
+      return ((await response.json()) as { user: { name: string | null } }).user.name;
+    };
+    expect(await nameOnB()).toBeNull();
+    const userId = (await (await fetch(`${a.url}/v1/session`, { headers: bearer(issued.access_token) })).json()) as {
+      user: { id: string };
+    };
+
+    const renamed = await fetch(`${a.url}/v1/admin/users/${userId.user.id}`, {
+      method: "PATCH",
+      headers: { ...bearer(secretKey), "content-type": "application/json" },
+      body: JSON.stringify({ name: "Ada" }),
+    });
+    expect(renamed.status).toBe(200);
+
+    // B keeps a user up to 10 s; only A's announcement over Redis makes this pass within 1 s.
+    await vi.waitFor(async () => expect(await nameOnB()).toBe("Ada"), { timeout: 1_000, interval: 20 });
   });
 
   it("a sign-out on A reaches B's revocation feed within 2 s, and B then refuses the access token", async () => {

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import type { Database, GatehouseConfig, RateLimiterFactory, SessionStore } from "@gatehouse/core";
+import type { Database, GatehouseConfig, RateLimiterFactory, SessionStore, UserChangeFeed } from "@gatehouse/core";
 import { createSQLiteDatabase } from "@gatehouse/core/adapters/sqlite";
 import { createPostgresDatabase } from "@gatehouse/core/adapters/postgres";
 import { createRedisStorage, type RedisStorage } from "@gatehouse/core/adapters/redis";
@@ -29,6 +29,8 @@ export interface Storage {
   rateLimiters?: RateLimiterFactory;
   /** The revocation log every instance on the same Redis shares; undefined = the database's. */
   revocationLog?: RevocationLog;
+  /** Announces user changes to every instance on the same Redis; undefined = in-process. */
+  userChanges?: UserChangeFeed;
   /** Releases what the engine does not own (the Redis client); the engine closes its stores. */
   closeExtras(): Promise<void>;
   /** Closes everything, for when the engine never took ownership. */
@@ -87,6 +89,8 @@ export async function openStorage(config: ServerConfig, logger: Logger): Promise
     // Without it each instance would log revocations only in its own database and feed
     // followers connected to another instance would never hear of them.
     revocationLog: redis.revocations,
+    // Without it an instance would keep serving a user that another instance changed or banned.
+    userChanges: redis.userChanges,
     closeExtras: () => closeRedis(redis),
     async closeAll() {
       await Promise.allSettled([closeRedis(redis), database.close()]);
@@ -100,10 +104,10 @@ export async function openStorage(config: ServerConfig, logger: Logger): Promise
  * sockets and any reconnect timer are dropped so shutdown always finishes.
  */
 async function closeRedis(redis: RedisStorage): Promise<void> {
-  // The revocation log tails the stream on a connection of its own, which must go too even
-  // when the main one is down.
+  // The revocation log and the user-change feed listen on connections of their own, which must
+  // go too even when the main one is down.
   await withTimeout(
-    redis.revocations.close().catch(() => {}),
+    Promise.all([redis.revocations.close().catch(() => {}), redis.userChanges.close().catch(() => {})]),
     2_000,
     () => undefined,
   );

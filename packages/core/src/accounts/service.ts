@@ -249,7 +249,9 @@ export function createAccountService(options: AccountServiceOptions): AccountSer
       if (currentPassword !== undefined) {
         // Guesses at the current password count against the same budget as sign-in guesses.
         await throttle.signInAttempt(client.ip, user.emailNormalized);
-        if (!(await verifyPassword(user, currentPassword))) {
+        // Against the stored hash, not the session check's cached copy of the user: a password
+        // just changed on another instance must not be accepted while its announcement travels.
+        if (!(await verifyPassword(await users.getUserById(user.id), currentPassword))) {
           throw new ReauthenticationRequiredError("The current password is incorrect.");
         }
         await throttle.signInSucceeded(user.emailNormalized);

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createMemoryDatabase } from "../adapters/memory/index.js";
 import type { GatehouseEvent } from "../events/bus.js";
+import { createLocalUserChangeFeed } from "../storage/user-change-feed.js";
 import { cookieFrom, strongPassword, uniqueEmail } from "../test-support/engine.js";
 import { codeIn, createMailTestEngine, tokenIn, type MailTestEngine } from "../test-support/mail.js";
 
@@ -52,6 +53,25 @@ describe("change password", () => {
     expect(events.find((event) => event.type === "session.revoked")?.data).toEqual({ reason: "password_changed" });
     expect(events.filter((event) => event.type === "password.changed")).toHaveLength(1);
     expect(JSON.stringify(events)).not.toContain(newPassword);
+  });
+
+  it("checks the current password against the stored hash, not the session check's cached user", async () => {
+    const database = createMemoryDatabase({ warn: () => {} });
+    const engine = await engineWith({ database });
+    const { userId, password, token } = await engine.signUp();
+    const other = await engine.signUp();
+    expect((await engine.request("GET", "/v1/session", { cookie: token })).status).toBe(200);
+    // Another instance changed the password and its announcement has not arrived yet.
+    const { passwordHash } = (await database.getUserById(other.userId))!;
+    await database.updatePasswordHash(userId, passwordHash!, engine.clock.now);
+
+    const old = await changePassword(engine, token, { current_password: password, password: strongPassword() });
+    expect(old.status).toBe(403);
+    const current = await changePassword(engine, token, {
+      current_password: other.password,
+      password: strongPassword(),
+    });
+    expect(current.status).toBe(204);
   });
 
   it("without the current password only from a session that signed in within 10 minutes", async () => {
@@ -244,7 +264,8 @@ describe("change email", () => {
 
   it("a change of address made elsewhere (an administrator, say) voids pending links and codes", async () => {
     const database = createMemoryDatabase({ warn: () => {} });
-    const engine = await engineWith({ database });
+    const userChanges = createLocalUserChangeFeed();
+    const engine = await engineWith({ database, userChanges });
     const { email, password, token, userId } = await engine.signUp();
     const verifyOld = tokenIn(
       (await engine.mailTo(email)).find((m) => m.template === "verify-email")!,
@@ -261,6 +282,8 @@ describe("change email", () => {
       { expectedEmailNormalized: email, email: byAdmin, emailNormalized: byAdmin, emailVerifiedAt: null },
       engine.clock.now,
     );
+    // As the instance that made the change announces it.
+    await userChanges.publish(userId);
     for (const json of [{ token: tokenIn(pendingMail, "/verify-email") }, { token: verifyOld }]) {
       const response = await engine.request("POST", "/v1/email-verification/confirm", { json });
       expect(response.status).toBe(400);

@@ -54,7 +54,8 @@ export interface SessionServiceOptions {
    * outlive the revocation (its lifetime plus clock skew).
    */
   revocationRetentionMs: number;
-  users: UserStore;
+  /** Reads the session's user: the engine's user cache. */
+  users: Pick<UserStore, "getUserById">;
   idleTimeoutSeconds: number;
   maxAgeSeconds: number;
   clock: () => number;

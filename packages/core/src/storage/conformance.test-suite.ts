@@ -33,6 +33,8 @@ import type {
   SigningKeyRecord,
   SigningKeyStore,
   TOTPFactorRecord,
+  UserChangeFeed,
+  UserChangeListener,
 } from "./ports.js";
 import { minimalUser } from "../test-support/users.js";
 
@@ -2217,6 +2219,145 @@ export function describePasskeyStoreConformance(name: string, setup: () => Promi
       expect(await database().getPasskeyByCredentialId(passkey.credentialId)).toBeNull();
       expect(await database().getPasskeyUserHandle(userId)).toBeNull();
       expect(await database().consumePasskeyChallenge(matchOf(challenge), SOME_INSTANT)).toBeNull();
+    });
+  });
+}
+
+/**
+ * What {@link describeUserChangeFeedConformance} needs: two feeds as two instances sharing one
+ * database would hold them (for the in-process feed, the same one twice).
+ */
+export interface UserChangeFeedConformanceSetup {
+  here: UserChangeFeed;
+  there: UserChangeFeed;
+  teardown(): Promise<void>;
+}
+
+/**
+ * The contract every {@link UserChangeFeed} keeps. A cache trusts it to hear of every change made
+ * anywhere while `connected`, so each test waits for `connected` before publishing.
+ */
+export function describeUserChangeFeedConformance(
+  name: string,
+  setup: () => Promise<UserChangeFeedConformanceSetup>,
+): void {
+  describe(`${name}: UserChangeFeed conformance`, () => {
+    let context: UserChangeFeedConformanceSetup | undefined;
+
+    beforeEach(async () => {
+      context = await setup();
+    });
+
+    afterEach(async () => {
+      await context?.teardown();
+      context = undefined;
+    });
+
+    function feeds(): UserChangeFeedConformanceSetup {
+      if (!context) throw new Error("setup() did not complete");
+      return context;
+    }
+
+    function recorder(): { changed: string[]; interruptions: number; listener: UserChangeListener } {
+      const record = {
+        changed: [] as string[],
+        interruptions: 0,
+        listener: undefined as unknown as UserChangeListener,
+      };
+      record.listener = {
+        changed: (userId) => record.changed.push(userId),
+        interrupted: () => record.interruptions++,
+      };
+      return record;
+    }
+
+    /** Delivery may be asynchronous (Redis): wait for it, but never longer than 2 s. */
+    function eventually(check: () => void): Promise<void> {
+      return vi.waitFor(check, { timeout: 2_000, interval: 10 });
+    }
+
+    async function connected(...subscribed: UserChangeFeed[]): Promise<void> {
+      await eventually(() => expect(subscribed.map((feed) => feed.connected)).toEqual(subscribed.map(() => true)));
+    }
+
+    it("a change published on one instance reaches the listeners of both, once each", async () => {
+      const { here, there } = feeds();
+      const onHere = recorder();
+      const onThere = recorder();
+      here.subscribe(onHere.listener);
+      there.subscribe(onThere.listener);
+      await connected(here, there);
+      const userId = uniqueId("user");
+
+      await here.publish(userId);
+
+      await eventually(() => expect(onThere.changed).toEqual([userId]));
+      await eventually(() => expect(onHere.changed).toEqual([userId]));
+      // Nothing more arrives, and nothing was reported lost.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect([onHere.changed, onThere.changed]).toEqual([[userId], [userId]]);
+      expect([onHere.interruptions, onThere.interruptions]).toEqual([0, 0]);
+    });
+
+    it("delivers changes in the order they were published", async () => {
+      const { here, there } = feeds();
+      const onHere = recorder();
+      here.subscribe(onHere.listener);
+      await connected(here);
+      const userIds = Array.from({ length: 20 }, () => uniqueId("user"));
+
+      for (const userId of userIds) await there.publish(userId);
+
+      await eventually(() => expect(onHere.changed).toEqual(userIds));
+    });
+
+    it("a listener that stopped hears nothing more; the others still do", async () => {
+      const { here, there } = feeds();
+      const stopped = recorder();
+      const staying = recorder();
+      const stop = here.subscribe(stopped.listener);
+      here.subscribe(staying.listener);
+      await connected(here);
+      stop();
+      // Stopping twice is harmless and does not remove the other listener.
+      stop();
+      const userId = uniqueId("user");
+
+      await there.publish(userId);
+
+      await eventually(() => expect(staying.changed).toEqual([userId]));
+      expect(stopped.changed).toEqual([]);
+    });
+
+    it("a listener that throws does not keep the change from the others", async () => {
+      const { here, there } = feeds();
+      const after = recorder();
+      here.subscribe({
+        changed() {
+          throw new Error("a broken cache");
+        },
+        interrupted() {},
+      });
+      here.subscribe(after.listener);
+      await connected(here);
+      const userId = uniqueId("user");
+
+      await there.publish(userId);
+
+      await eventually(() => expect(after.changed).toEqual([userId]));
+    });
+
+    it("close() stops delivery to its listeners", async () => {
+      const { here, there } = feeds();
+      const onHere = recorder();
+      here.subscribe(onHere.listener);
+      await connected(here);
+
+      await here.close();
+      await there.publish(uniqueId("user"));
+
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(onHere.changed).toEqual([]);
     });
   });
 }

@@ -281,6 +281,33 @@ export interface RevocationLog {
   close(): Promise<void>;
 }
 
+/** What a {@link UserChangeFeed} tells its listeners. */
+export interface UserChangeListener {
+  /** The user's record changed (any field, or it was deleted). */
+  changed(userId: string): void;
+  /** Delivery stopped (the connection was lost): changes may be missed until `connected` again. */
+  interrupted(): void;
+}
+
+/**
+ * Tells every instance sharing a database that a user record changed, so that what an instance
+ * keeps of the user (the session check's user cache) is dropped everywhere, not only where the
+ * change was made. In-process for one instance; Redis publish/subscribe for many.
+ */
+export interface UserChangeFeed {
+  /**
+   * True while every change published by any instance reaches this feed's listeners. A cache
+   * keeps nothing while it is false.
+   */
+  readonly connected: boolean;
+  /** Announces a change of the user to the listeners of every instance, this one included. */
+  publish(userId: string): Promise<void>;
+  /** Listens from now on; returns the function that stops listening. */
+  subscribe(listener: UserChangeListener): () => void;
+  /** Stops delivery and releases what the feed opened itself. */
+  close(): Promise<void>;
+}
+
 /** What an emailed token is for; a token is only ever accepted for its own purpose. */
 export type EmailTokenPurpose = "password_reset" | "magic_link" | "sign_in_code" | "verify_email";
 

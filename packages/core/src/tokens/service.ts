@@ -51,7 +51,8 @@ export interface IssuedTokens {
 export interface TokenServiceOptions {
   keys: SigningKeyManager;
   store: SessionStore;
-  users: UserStore;
+  /** Reads the session's user: the engine's user cache. */
+  users: Pick<UserStore, "getUserById">;
   sessions: SessionService;
   events: EventBus;
   /** Keys refresh-token tags and successors; derived from the encryption key. */

@@ -5,6 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createMemoryDatabase } from "../adapters/memory/index.js";
+import { USER_CACHE_MAX_AGE_MS } from "../accounts/user-cache.js";
+import { createLocalUserChangeFeed } from "../storage/user-change-feed.js";
 import { createAdminTestEngine, problemOf, type AdminTestEngine } from "../test-support/admin.js";
 import { strongPassword, uniqueEmail } from "../test-support/engine.js";
 
@@ -292,6 +294,52 @@ describe("ban and unban", () => {
     } finally {
       await racing.close();
     }
+  });
+
+  it("a ban another instance announces refuses the session at once, though its user was cached here", async () => {
+    const database = createMemoryDatabase({ warn: () => {} });
+    // Both instances' feed: what Redis publish/subscribe is between processes.
+    const userChanges = createLocalUserChangeFeed();
+    const here = await createAdminTestEngine({ database, userChanges });
+    try {
+      const { userId, token } = await here.signUp();
+      expect((await here.request("GET", "/v1/session", { cookie: token })).status).toBe(200);
+      // The ban as another instance makes it while a sign-in races it: the user record changes,
+      // the session stays stored, and the change is announced.
+      await database.updateUser(userId, { bannedAt: here.clock.now }, here.clock.now);
+      await userChanges.publish(userId);
+
+      expect((await here.request("GET", "/v1/session", { cookie: token })).status).toBe(401);
+    } finally {
+      await here.close();
+    }
+  });
+
+  it("a ban nobody announced (an operator's SQL) refuses the session once the cached user is 10 s old", async () => {
+    const database = createMemoryDatabase({ warn: () => {} });
+    const here = await createAdminTestEngine({ database });
+    try {
+      const { userId, token } = await here.signUp();
+      expect((await here.request("GET", "/v1/session", { cookie: token })).status).toBe(200);
+      await database.updateUser(userId, { bannedAt: here.clock.now }, here.clock.now);
+
+      expect((await here.request("GET", "/v1/session", { cookie: token })).status).toBe(200);
+      here.clock.now += USER_CACHE_MAX_AGE_MS;
+      expect((await here.request("GET", "/v1/session", { cookie: token })).status).toBe(401);
+    } finally {
+      await here.close();
+    }
+  });
+
+  it("a user changed through the admin API is answered changed by GET /v1/session at once", async () => {
+    const { userId, token } = await engine.signUp();
+    const before = await engine.request("GET", "/v1/session", { cookie: token });
+    expect(((await before.json()) as { user: { name: string | null } }).user.name).toBeNull();
+
+    expect((await engine.admin("PATCH", `/v1/admin/users/${userId}`, { json: { name: "Ada" } })).status).toBe(200);
+
+    const after = await engine.request("GET", "/v1/session", { cookie: token });
+    expect(((await after.json()) as { user: { name: string | null } }).user.name).toBe("Ada");
   });
 
   it("banning twice is harmless", async () => {

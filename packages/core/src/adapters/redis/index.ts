@@ -8,7 +8,9 @@
  * - `user-sessions:<userId>`: a set of that user's session ids, for "sign out everywhere" and the
  *   session list; it expires with the user's latest session, and ids whose session expired
  *   are pruned when the list is read;
- * - `rl:<limiter name>:<key>`: rate-limiter-flexible's counters.
+ * - `rl:<limiter name>:<key>`: rate-limiter-flexible's counters;
+ * - `revocations`: the revocation log, a stream;
+ * - `user-changes`: a publish/subscribe channel (no key) on which instances announce user changes.
  *
  * The session and index keys of one user hash to different slots, so this targets a single
  * Redis (or a primary with replicas / Sentinel), not Redis Cluster. Needs Redis 7.0+ (PXAT,
@@ -28,7 +30,9 @@ import type {
   SessionRecord,
   SessionRotation,
   SessionStore,
+  UserChangeFeed,
 } from "../../storage/ports.js";
+import { createUserChangeListeners } from "../../storage/user-change-feed.js";
 import { createLiveListeners } from "../../tokens/live-listeners.js";
 
 export type { RateLimiterFactory, SessionStore } from "../../storage/ports.js";
@@ -54,6 +58,8 @@ export interface RedisStorage {
   sessionStore: SessionStore;
   /** Rate limiters whose counts are shared by every instance using the same Redis and prefix. */
   rateLimiters: RateLimiterFactory;
+  /** Announces user changes to every instance on this Redis and prefix (publish/subscribe). */
+  userChanges: UserChangeFeed;
   /** The connection in use (the caller's, or the one created from `url`). */
   client: Redis;
   /** Quits the connection if the storage created it from `url`; otherwise does nothing. */
@@ -411,6 +417,80 @@ function createRedisRevocationLog(client: Redis, keyPrefix: string): RevocationL
 }
 
 /**
+ * User changes over Redis publish/subscribe, on a connection of its own that exists while someone
+ * listens. Publish/subscribe delivers to whoever is subscribed at that moment and keeps nothing,
+ * so a lost connection is reported to the listeners (`interrupted`), and `connected` stays false
+ * until the channel is subscribed again.
+ */
+function createRedisUserChangeFeed(client: Redis, keyPrefix: string): UserChangeFeed {
+  const channel = `${keyPrefix}user-changes`;
+  const listeners = createUserChangeListeners();
+  let subscribers = 0;
+  let subscriber: Redis | null = null;
+  let connected = false;
+
+  function startListening(): void {
+    // Resubscribed by hand on each "ready" rather than by ioredis, so `connected` turns true
+    // only once Redis confirmed the subscription.
+    const connection = client.duplicate({ autoResubscribe: false, enableAutoPipelining: false });
+    subscriber = connection;
+    connection.on("error", () => {});
+    connection.on("ready", () => {
+      connection.subscribe(channel).then(
+        () => {
+          if (subscriber === connection) connected = true;
+        },
+        // The connection dropped again; its "close" reports it and the next "ready" retries.
+        () => {},
+      );
+    });
+    connection.on("message", (from: string, userId: string) => {
+      if (subscriber === connection && from === channel) listeners.changed(userId);
+    });
+    connection.on("close", () => {
+      if (subscriber !== connection || !connected) return;
+      connected = false;
+      listeners.interrupted();
+    });
+  }
+
+  function stopListening(): void {
+    const connection = subscriber;
+    subscriber = null;
+    connected = false;
+    connection?.disconnect();
+  }
+
+  return {
+    get connected() {
+      return connected;
+    },
+
+    async publish(userId) {
+      await client.publish(channel, userId);
+    },
+
+    subscribe(listener) {
+      const remove = listeners.add(listener);
+      if (subscribers++ === 0) startListening();
+      let active = true;
+      return () => {
+        if (!active) return;
+        active = false;
+        remove();
+        if (--subscribers === 0) stopListening();
+      };
+    },
+
+    async close() {
+      listeners.clear();
+      subscribers = 0;
+      stopListening();
+    },
+  };
+}
+
+/**
  * Quits politely (pending replies arrive first) and resolves once the socket is really closed,
  * so a test or shutdown hook awaiting `close()` leaves no open handle behind.
  */
@@ -476,14 +556,18 @@ export function createRedisStorage(options: RedisStorageOptions): RedisStorage {
     );
 
   const revocations = createRedisRevocationLog(client, keyPrefix);
+  const userChanges = createRedisUserChangeFeed(client, keyPrefix);
 
   return {
     sessionStore: createRedisSessionStore(client, keyPrefix),
     rateLimiters,
     revocations,
+    userChanges,
     client,
     close(): Promise<void> {
-      closing ??= revocations.close().then(() => (ownsClient ? quit(client) : undefined));
+      closing ??= Promise.all([revocations.close(), userChanges.close()]).then(() =>
+        ownsClient ? quit(client) : undefined,
+      );
       return closing;
     },
   };

@@ -11,6 +11,7 @@ import {
   describeRateLimiterConformance,
   describeRevocationLogConformance,
   describeSessionStoreConformance,
+  describeUserChangeFeedConformance,
 } from "../../storage/conformance.test-suite.js";
 import type { RevocationEntry, RevocationLogEntry, SessionRecord, SessionRotation } from "../../storage/ports.js";
 import { REDIS_URL, deleteRedisPrefix, probeRedis, testRedisPrefix } from "../../test-support/services.js";
@@ -188,6 +189,124 @@ describe.skipIf(!probe.available)(`Redis adapter ${probe.reason}`, () => {
 
       await eventually(() => expect(openSockets()).toBeLessThanOrEqual(socketsBefore));
       await eventually(async () => expect(await namedConnections()).toBe(0));
+    });
+  });
+
+  describeUserChangeFeedConformance("redis", async () => {
+    const feedPrefix = `${keyPrefix}feed-${crypto.randomUUID()}:`;
+    const here = createRedisStorage({ url: REDIS_URL, keyPrefix: feedPrefix });
+    const there = createRedisStorage({ url: REDIS_URL, keyPrefix: feedPrefix });
+    return {
+      here: here.userChanges,
+      there: there.userChanges,
+      teardown: async () => {
+        await Promise.all([here.close(), there.close()]);
+      },
+    };
+  });
+
+  describe("user changes shared between instances", () => {
+    /** A storage whose connections carry a name of their own, so a test can find them on the server. */
+    function namedStorage(prefix: string): { storage: RedisStorage; connectionName: string } {
+      const connectionName = `gatehouse-test-${crypto.randomUUID()}`;
+      const url = new URL(REDIS_URL);
+      url.searchParams.set("connectionName", connectionName);
+      return { storage: createRedisStorage({ url: url.toString(), keyPrefix: prefix }), connectionName };
+    }
+
+    /** The server's CLIENT LIST lines of the connections named `connectionName`. */
+    async function connectionsNamed(client: Redis, connectionName: string): Promise<string[]> {
+      const list = String(await client.call("CLIENT", "LIST"));
+      return list.split("\n").filter((line) => line.includes(` name=${connectionName} `));
+    }
+
+    function eventually(check: () => void | Promise<void>): Promise<void> {
+      return vi.waitFor(check, { timeout: 2_000, interval: 10 });
+    }
+
+    it("a lost connection is reported to the listeners, and delivery resumes once it is back", async () => {
+      const prefix = `${keyPrefix}feed-${crypto.randomUUID()}:`;
+      const { storage: here, connectionName } = namedStorage(prefix);
+      const there = createRedisStorage({ url: REDIS_URL, keyPrefix: prefix });
+      try {
+        const changed: string[] = [];
+        let interruptions = 0;
+        here.userChanges.subscribe({ changed: (userId) => changed.push(userId), interrupted: () => interruptions++ });
+        await eventually(() => expect(here.userChanges.connected).toBe(true));
+
+        // The server drops the subscribed connection, as a restart or a network fault would.
+        const [subscribed] = (await connectionsNamed(there.client, connectionName)).filter((line) =>
+          line.includes(" sub=1 "),
+        );
+        const id = /\bid=(\d+)/.exec(subscribed!)![1]!;
+        await there.client.call("CLIENT", "KILL", "ID", id);
+
+        await eventually(() => expect(interruptions).toBe(1));
+        await eventually(() => expect(here.userChanges.connected).toBe(true));
+        const userId = `user_${crypto.randomUUID()}`;
+        await there.userChanges.publish(userId);
+        await eventually(() => expect(changed).toEqual([userId]));
+      } finally {
+        await Promise.all([here.close(), there.close()]);
+      }
+    });
+
+    it("is not connected before the subscription is confirmed, nor after the last listener left", async () => {
+      const prefix = `${keyPrefix}feed-${crypto.randomUUID()}:`;
+      const { storage, connectionName } = namedStorage(prefix);
+      try {
+        await storage.sessionStore.ping();
+        expect(storage.userChanges.connected).toBe(false);
+        const stop = storage.userChanges.subscribe({ changed() {}, interrupted() {} });
+        expect(storage.userChanges.connected).toBe(false);
+        await eventually(() => expect(storage.userChanges.connected).toBe(true));
+        // The storage's own connection and the subscribed one.
+        expect(await connectionsNamed(storage.client, connectionName)).toHaveLength(2);
+
+        stop();
+
+        expect(storage.userChanges.connected).toBe(false);
+        await eventually(async () => expect(await connectionsNamed(storage.client, connectionName)).toHaveLength(1));
+      } finally {
+        await storage.close();
+      }
+    });
+
+    it("instances under another prefix hear nothing", async () => {
+      const here = createRedisStorage({ url: REDIS_URL, keyPrefix: `${keyPrefix}feed-${crypto.randomUUID()}:` });
+      const elsewhere = createRedisStorage({ url: REDIS_URL, keyPrefix: `${keyPrefix}feed-${crypto.randomUUID()}:` });
+      try {
+        const heard: string[] = [];
+        elsewhere.userChanges.subscribe({ changed: (userId) => heard.push(userId), interrupted() {} });
+        const heardHere: string[] = [];
+        here.userChanges.subscribe({ changed: (userId) => heardHere.push(userId), interrupted() {} });
+        await eventually(() =>
+          expect([here.userChanges.connected, elsewhere.userChanges.connected]).toEqual([true, true]),
+        );
+
+        await here.userChanges.publish("user_1");
+
+        await eventually(() => expect(heardHere).toEqual(["user_1"]));
+        expect(heard).toEqual([]);
+      } finally {
+        await Promise.all([here.close(), elsewhere.close()]);
+      }
+    });
+
+    it("close() of a subscribed storage leaves no connection open on the server", async () => {
+      const { storage, connectionName } = namedStorage(`${keyPrefix}feed-${crypto.randomUUID()}:`);
+      const observer = new Redis(REDIS_URL);
+      try {
+        storage.userChanges.subscribe({ changed() {}, interrupted() {} });
+        await eventually(() => expect(storage.userChanges.connected).toBe(true));
+
+        await storage.close();
+
+        expect(storage.userChanges.connected).toBe(false);
+        await eventually(async () => expect(await connectionsNamed(observer, connectionName)).toEqual([]));
+      } finally {
+        observer.disconnect();
+      }
     });
   });
 
