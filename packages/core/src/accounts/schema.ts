@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { UserRecord } from "../storage/ports.js";
+import { isoTime } from "../lib/iso-time.js";
 
 /** Longest address SMTP can carry (RFC 5321 path limit minus the brackets). */
 const EMAIL_MAX_LENGTH = 254;
@@ -64,8 +65,8 @@ export function toUserJSON(user: UserRecord): z.infer<typeof userJSON> {
     email: user.email,
     name: user.name,
     email_verified: user.emailVerifiedAt !== null,
-    created_at: new Date(user.createdAt).toISOString(),
-    updated_at: new Date(user.updatedAt).toISOString(),
+    created_at: isoTime(user.createdAt),
+    updated_at: isoTime(user.updatedAt),
   };
 }
 

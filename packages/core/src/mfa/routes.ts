@@ -33,6 +33,7 @@ import {
 } from "./schema.js";
 import type { MFAService, TOTPEnrollment } from "./service.js";
 import type { SentSMSCode } from "./sms.js";
+import { isoTimeOrNull } from "../lib/iso-time.js";
 
 /** What the MFA routes need. */
 export interface MFARouteDependencies {
@@ -101,8 +102,6 @@ function smsSentResponse(sent: SentSMSCode, now: number): Response {
     expires_in: Math.round((sent.expiresAt - now) / 1000),
   } satisfies z.infer<typeof smsSentJSON>);
 }
-
-const isoOrNull = (at: number | null): string | null => (at === null ? null : new Date(at).toISOString());
 
 /** The MFA routes. */
 export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteDependencies): AnyRoute[] {
@@ -244,12 +243,12 @@ export function mfaRoutes({ mfa, accounts, transport, cookie, clock }: MFARouteD
         return jsonResponse(200, {
           enabled: status.enabled,
           required: status.required,
-          totp: { enabled: status.totp.enabled, confirmed_at: isoOrNull(status.totp.confirmedAt) },
+          totp: { enabled: status.totp.enabled, confirmed_at: isoTimeOrNull(status.totp.confirmedAt) },
           sms: {
             available: status.sms.available,
             enabled: status.sms.enabled,
             phone_number_hint: status.sms.phoneNumberHint,
-            confirmed_at: isoOrNull(status.sms.confirmedAt),
+            confirmed_at: isoTimeOrNull(status.sms.confirmedAt),
           },
           backup_codes: { remaining: status.backupCodes.remaining },
         });

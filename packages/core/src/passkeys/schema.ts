@@ -9,6 +9,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simp
 import { z } from "zod";
 import { reauthenticationBody } from "../mfa/schema.js";
 import type { PasskeyRecord } from "../storage/ports.js";
+import { isoTime, isoTimeOrNull } from "../lib/iso-time.js";
 
 /** Longest accepted base64url member: generous for attestation objects, far below the body limit. */
 const MAX_ENCODED = 16_384;
@@ -105,8 +106,8 @@ export function toPasskeyJSON(passkey: PasskeyRecord): z.infer<typeof passkeyJSO
   return {
     id: passkey.id,
     name: passkey.name,
-    created_at: new Date(passkey.createdAt).toISOString(),
-    last_used_at: passkey.lastUsedAt === null ? null : new Date(passkey.lastUsedAt).toISOString(),
+    created_at: isoTime(passkey.createdAt),
+    last_used_at: isoTimeOrNull(passkey.lastUsedAt),
     device_type: passkey.deviceType,
     backed_up: passkey.backedUp,
     transports: passkey.transports,

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { SecretKeyRecord } from "../storage/ports.js";
+import { isoTime, isoTimeOrNull } from "../lib/iso-time.js";
 
 /** A key's label: short, printable, one line. */
 export const secretKeyNameSchema = z
@@ -34,16 +35,14 @@ export const createdSecretKeyJSON = secretKeyJSON.extend({
 /** `GET /v1/admin/secret-keys`. */
 export const secretKeyListJSON = z.object({ data: z.array(secretKeyJSON) });
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
 /** Serialises a stored key; the hash never leaves the server. */
 export function toSecretKeyJSON(key: SecretKeyRecord): z.infer<typeof secretKeyJSON> {
   return {
     id: key.id,
     name: key.name,
     hint: key.hint === null ? null : `…${key.hint}`,
-    created_at: new Date(key.createdAt).toISOString(),
-    last_used_at: iso(key.lastUsedAt),
-    revoked_at: iso(key.revokedAt),
+    created_at: isoTime(key.createdAt),
+    last_used_at: isoTimeOrNull(key.lastUsedAt),
+    revoked_at: isoTimeOrNull(key.revokedAt),
   };
 }

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { limitParameter } from "../user-admin/schema.js";
 import type { SecurityEventRecord } from "../storage/ports.js";
+import { isoTime } from "../lib/iso-time.js";
 
 const EVENT_TYPE = /^[a-z_]+\.[a-z_]+$/;
 const MAX_TYPES = 20;
@@ -58,7 +59,7 @@ export function toSecurityEventJSON(event: SecurityEventRecord): z.infer<typeof 
   return {
     id: event.id,
     type: event.type,
-    occurred_at: new Date(event.occurredAt).toISOString(),
+    occurred_at: isoTime(event.occurredAt),
     user_id: event.userId,
     session_id: event.sessionId,
     actor: event.actorType === null ? null : { type: event.actorType, id: event.actorId },

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { userJSON } from "../accounts/schema.js";
 import type { SessionRecord } from "../storage/ports.js";
+import { isoTime, isoTimeOrNull } from "../lib/iso-time.js";
 
 /** The public session object. */
 export const sessionJSON = z.object({
@@ -63,14 +64,13 @@ export function toSessionJSON(session: SessionRecord, currentSessionId: string |
   return {
     id: session.id,
     user_id: session.userId,
-    created_at: new Date(session.createdAt).toISOString(),
-    last_active_at: new Date(session.lastActiveAt).toISOString(),
-    idle_expires_at: new Date(session.idleExpiresAt).toISOString(),
-    expires_at: new Date(session.expiresAt).toISOString(),
+    created_at: isoTime(session.createdAt),
+    last_active_at: isoTime(session.lastActiveAt),
+    idle_expires_at: isoTime(session.idleExpiresAt),
+    expires_at: isoTime(session.expiresAt),
     ip: session.ip,
     user_agent: session.userAgent,
     current: session.id === currentSessionId,
-    second_factor_verified_at:
-      session.secondFactorVerifiedAt === null ? null : new Date(session.secondFactorVerifiedAt).toISOString(),
+    second_factor_verified_at: isoTimeOrNull(session.secondFactorVerifiedAt),
   };
 }

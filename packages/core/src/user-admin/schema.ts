@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { emailSchema, userJSON } from "../accounts/schema.js";
 import type { UserRecord } from "../storage/ports.js";
+import { isoTime, isoTimeOrNull } from "../lib/iso-time.js";
 
 /** Largest serialised size of each metadata object (Clerk's limit too). */
 export const METADATA_MAX_BYTES = 8 * 1024;
@@ -138,8 +139,6 @@ export const adminUserListJSON = z.object({
 /** `DELETE /v1/admin/users/{id}`. */
 export const deletedUserJSON = z.object({ id: z.string(), deleted: z.literal(true) });
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
 /** Serialises a stored user for the admin API; never includes the password hash. */
 export function toAdminUserJSON(user: UserRecord): z.infer<typeof adminUserJSON> {
   return {
@@ -147,12 +146,12 @@ export function toAdminUserJSON(user: UserRecord): z.infer<typeof adminUserJSON>
     email: user.email,
     name: user.name,
     email_verified: user.emailVerifiedAt !== null,
-    created_at: new Date(user.createdAt).toISOString(),
-    updated_at: new Date(user.updatedAt).toISOString(),
-    email_verified_at: iso(user.emailVerifiedAt),
+    created_at: isoTime(user.createdAt),
+    updated_at: isoTime(user.updatedAt),
+    email_verified_at: isoTimeOrNull(user.emailVerifiedAt),
     has_password: user.passwordHash !== null,
     banned: user.bannedAt !== null,
-    banned_at: iso(user.bannedAt),
+    banned_at: isoTimeOrNull(user.bannedAt),
     public_metadata: user.publicMetadata,
     private_metadata: user.privateMetadata,
   };

@@ -17,6 +17,7 @@ import type { UserAdminStore, UserRecord, UserStore } from "../storage/ports.js"
 import { metadataSchema } from "../user-admin/schema.js";
 import { readImportFile, type ImportFileFormat } from "./parse.js";
 import { mapRow, type ImportCandidate, type ImportSource, type RowProblem, type SourceOptions } from "./sources.js";
+import { isoTime, isoTimeOrNull } from "../lib/iso-time.js";
 
 /** Options of one import. */
 export interface ImportOptions extends SourceOptions {
@@ -126,10 +127,6 @@ function validate(candidate: ImportCandidate):
   return { email: email.data, name, publicMetadata: publicMetadata.data, privateMetadata: privateMetadata.data };
 }
 
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
 function algorithmOf(hash: string | null): string | null {
   if (hash === null) return null;
   return importedHashAlgorithm(hash) ?? (hash.startsWith("$argon2id$") ? "argon2id" : "unknown");
@@ -141,11 +138,11 @@ export function toExportedUser(user: UserRecord): ExportedUser {
     id: user.id,
     email: user.email,
     email_verified: user.emailVerifiedAt !== null,
-    email_verified_at: iso(user.emailVerifiedAt),
+    email_verified_at: isoTimeOrNull(user.emailVerifiedAt),
     name: user.name,
-    created_at: new Date(user.createdAt).toISOString(),
-    updated_at: new Date(user.updatedAt).toISOString(),
-    banned_at: iso(user.bannedAt),
+    created_at: isoTime(user.createdAt),
+    updated_at: isoTime(user.updatedAt),
+    banned_at: isoTimeOrNull(user.bannedAt),
     public_metadata: user.publicMetadata,
     private_metadata: user.privateMetadata,
     password_hash: user.passwordHash,

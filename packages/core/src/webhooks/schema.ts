@@ -6,6 +6,7 @@ import { z } from "zod";
 import { EVENT_TYPES } from "../events/bus.js";
 import type { WebhookAttemptRecord, WebhookDeliveryRecord, WebhookEndpointRecord } from "../storage/ports.js";
 import { MAX_WEBHOOK_URL_LENGTH } from "./url.js";
+import { isoTime, isoTimeOrNull } from "../lib/iso-time.js";
 
 /**
  * The event types an endpoint can subscribe to: every type the engine emits, so a type added
@@ -151,12 +152,6 @@ export const deliveryListJSON = z.object({
   next_cursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last page"),
 });
 
-function iso(milliseconds: number): string;
-function iso(milliseconds: number | null): string | null;
-function iso(milliseconds: number | null): string | null {
-  return milliseconds === null ? null : new Date(milliseconds).toISOString();
-}
-
 /** Serialises an endpoint; never includes a secret or its ciphertext. */
 export function toWebhookJSON(endpoint: WebhookEndpointRecord, now: number): z.infer<typeof webhookJSON> {
   const overlapping = endpoint.previousSecretExpiresAt !== null && now < endpoint.previousSecretExpiresAt;
@@ -166,9 +161,9 @@ export function toWebhookJSON(endpoint: WebhookEndpointRecord, now: number): z.i
     description: endpoint.description,
     event_types: [...endpoint.eventTypes],
     enabled: endpoint.disabledAt === null,
-    created_at: iso(endpoint.createdAt),
-    updated_at: iso(endpoint.updatedAt),
-    previous_secret_expires_at: overlapping ? iso(endpoint.previousSecretExpiresAt) : null,
+    created_at: isoTime(endpoint.createdAt),
+    updated_at: isoTime(endpoint.updatedAt),
+    previous_secret_expires_at: overlapping ? isoTimeOrNull(endpoint.previousSecretExpiresAt) : null,
   };
 }
 
@@ -181,12 +176,12 @@ export function toDeliveryJSON(delivery: WebhookDeliveryRecord): z.infer<typeof 
     status: delivery.status,
     attempt_count: delivery.attemptCount,
     max_attempts: delivery.maxAttempts,
-    next_attempt_at: iso(delivery.nextAttemptAt),
-    last_attempt_at: iso(delivery.lastAttemptAt),
+    next_attempt_at: isoTimeOrNull(delivery.nextAttemptAt),
+    last_attempt_at: isoTimeOrNull(delivery.lastAttemptAt),
     last_response_status: delivery.lastResponseStatus,
     last_error: delivery.lastError,
-    created_at: iso(delivery.createdAt),
-    completed_at: iso(delivery.completedAt),
+    created_at: isoTime(delivery.createdAt),
+    completed_at: isoTimeOrNull(delivery.completedAt),
   };
 }
 
@@ -194,7 +189,7 @@ export function toDeliveryJSON(delivery: WebhookDeliveryRecord): z.infer<typeof 
 export function toAttemptJSON(attempt: WebhookAttemptRecord): z.infer<typeof attemptJSON> {
   return {
     attempt: attempt.attempt,
-    started_at: iso(attempt.startedAt),
+    started_at: isoTime(attempt.startedAt),
     duration_ms: attempt.durationMs,
     response_status: attempt.responseStatus,
     response_body: attempt.responseBody,
