@@ -344,7 +344,7 @@ export function defineRows(context: ThroughputContext): Row[] {
       strategy: "session",
       store: "redis",
       measures:
-        "The server's own endpoint: session from Redis (one GET), user from SQLite, answers {user, session}; metrics and request log included.",
+        "The server's own endpoint: session from Redis (one GET), user from the instance's user cache (read from SQLite at most every 10 s), answers {user, session}; metrics and request log included.",
     }),
     serverRow({
       id: "gatehouse-server-session-sqlite",
