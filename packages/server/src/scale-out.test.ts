@@ -203,11 +203,10 @@ describe.skipIf(!services)(`the jwt strategy on two instances ${reason}`.trim(),
       return ((await response.json()) as { user: { name: string | null } }).user.name;
     };
     expect(await nameOnB()).toBeNull();
-    const userId = (await (await fetch(`${a.url}/v1/session`, { headers: bearer(issued.access_token) })).json()) as {
-      user: { id: string };
-    };
+    const onA = await fetch(`${a.url}/v1/session`, { headers: bearer(issued.access_token) });
+    const { user } = (await onA.json()) as { user: { id: string } };
 
-    const renamed = await fetch(`${a.url}/v1/admin/users/${userId.user.id}`, {
+    const renamed = await fetch(`${a.url}/v1/admin/users/${user.id}`, {
       method: "PATCH",
       headers: { ...bearer(secretKey), "content-type": "application/json" },
       body: JSON.stringify({ name: "Ada" }),

@@ -6,9 +6,13 @@ import type { UserChangeFeed, UserChangeListener } from "./ports.js";
 
 /** Listeners of a feed; a failing listener never keeps a change from the others. */
 export interface UserChangeListeners {
+  /** Adds a listener; returns the function that removes it. */
   add(listener: UserChangeListener): () => void;
+  /** Tells every listener that the user changed. */
   changed(userId: string): void;
+  /** Tells every listener that changes may have been missed. */
   interrupted(): void;
+  /** Removes every listener. */
   clear(): void;
 }
 
