@@ -21,6 +21,13 @@ export interface RequestContext {
    * @default the parsed request URL's pathname
    */
   rawPath?: string;
+  /**
+   * Reads the request body as the edge received it, giving up once it exceeds `limitBytes`
+   * (then null). A Node edge reads its `IncomingMessage` directly this way, where reading
+   * `request.body` would first build a web `Request` and a stream adapter around it.
+   * @default the body read from `request.body`
+   */
+  readBody?: (limitBytes: number) => Promise<Uint8Array | null>;
 }
 
 /** Result of `checkReadiness`: one entry per dependency. */

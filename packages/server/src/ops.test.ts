@@ -74,6 +74,66 @@ describe("probes", () => {
   });
 });
 
+describe("request bodies, read from Node's stream", () => {
+  /** POSTs `chunks` to `path` as a chunked JSON body; the status, or the error if the connection was cut. */
+  function postChunked(base: string, path: string, chunks: string[]): Promise<{ status?: number; error?: Error }> {
+    return new Promise((resolve) => {
+      const outgoing = httpRequest(
+        `${base}${path}`,
+        { method: "POST", headers: { "content-type": "application/json" } },
+        (response) => {
+          response.resume();
+          response.on("end", () => resolve({ status: response.statusCode! }));
+        },
+      );
+      outgoing.on("error", (error) => resolve({ error }));
+      void (async () => {
+        for (const chunk of chunks) {
+          if (outgoing.destroyed) return;
+          outgoing.write(chunk);
+          await new Promise((wait) => setTimeout(wait, 2));
+        }
+        outgoing.end();
+      })();
+    });
+  }
+
+  it("a body sent in pieces arrives whole", async () => {
+    const { base } = await start();
+    const body = JSON.stringify({ email: uniqueEmail(), password: strongPassword() });
+    const pieces = [body.slice(0, 7), body.slice(7, 30), body.slice(30)];
+    expect(await postChunked(base, "/v1/sign-up", pieces)).toEqual({ status: 201 });
+  });
+
+  it("a declared length over the limit → 413 problem; a flood is cut off; the server serves on", async () => {
+    const { base } = await start();
+    const declared = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const outgoing = httpRequest(
+        `${base}/v1/sign-up`,
+        { method: "POST", headers: { "content-type": "application/json", "content-length": String(1024 * 1024) } },
+        (response) => {
+          let text = "";
+          response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+          response.on("end", () => resolve({ status: response.statusCode!, body: text }));
+        },
+      );
+      outgoing.on("error", reject);
+      outgoing.write("{");
+    });
+    expect(declared.status).toBe(413);
+    expect(JSON.parse(declared.body)).toMatchObject({ code: "payload_too_large" });
+
+    const flood = await postChunked(
+      base,
+      "/v1/sign-up",
+      Array.from({ length: 400 }, () => " ".repeat(1024)),
+    );
+    expect(flood.status === 413 || flood.error !== undefined).toBe(true);
+
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+});
+
 describe("metrics", () => {
   it("exposes the request, duration and sign-in metrics and counts a failed sign-in", async () => {
     const { base, logs } = await start();

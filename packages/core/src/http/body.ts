@@ -17,9 +17,21 @@ function mediaTypeOf(value: string | null): string | undefined {
   return value?.split(";")[0]?.trim().toLowerCase();
 }
 
-async function readLimited(request: Request, limitBytes: number): Promise<Uint8Array> {
+/** Reads the raw body, or null once it exceeds `limitBytes` (the edge's `RequestContext.readBody`). */
+export type RawBodyReader = (limitBytes: number) => Promise<Uint8Array | null>;
+
+async function readLimited(
+  request: Request,
+  limitBytes: number,
+  readRaw: RawBodyReader | undefined,
+): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limitBytes) throw new PayloadTooLargeError(limitBytes);
+  if (readRaw) {
+    const bytes = await readRaw(limitBytes);
+    if (bytes === null) throw new PayloadTooLargeError(limitBytes);
+    return bytes;
+  }
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -64,10 +76,11 @@ export async function readBody<T>(
   schema: z.ZodType<T>,
   limitBytes: number,
   formats: ("json" | "form")[] = ["json"],
+  readRaw?: RawBodyReader,
 ): Promise<T> {
   const format = formats.find((each) => MEDIA_TYPES[each] === mediaTypeOf(request.headers.get("content-type")));
   if (!format) throw new UnsupportedMediaTypeError(formats.map((each) => MEDIA_TYPES[each]).join(" or "));
-  const bytes = await readLimited(request, limitBytes);
+  const bytes = await readLimited(request, limitBytes, readRaw);
   let text: string;
   let parsed: unknown;
   try {

@@ -198,7 +198,7 @@ export function createHandler(
     // Bearer requests carry no ambient credential a foreign page could ride on.
     if (transport === "cookie") assertSameOrigin(request, options.allowedOrigins);
     const body = route.body
-      ? await readBody(request, route.body, options.bodyLimitBytes, route.bodyFormats)
+      ? await readBody(request, route.body, options.bodyLimitBytes, route.bodyFormats, context?.readBody)
       : undefined;
     const caller = route.auth === "session" ? await authenticate(request, transport) : null;
     return route.handle(
@@ -226,7 +226,13 @@ export function createHandler(
     const admin: AdminCaller = await options.adminGuard.authenticate(request, url);
     const query = route.query ? readQuery(url, route.query) : undefined;
     const body = route.body
-      ? await readBody(request, route.body, route.bodyLimitBytes ?? options.bodyLimitBytes, route.bodyFormats)
+      ? await readBody(
+          request,
+          route.body,
+          route.bodyLimitBytes ?? options.bodyLimitBytes,
+          route.bodyFormats,
+          context?.readBody,
+        )
       : undefined;
     return route.handle(
       new LazyClientIPContext(

@@ -145,6 +145,54 @@ describe("bad input gets a 4xx problem and changes nothing", () => {
     );
   });
 
+  describe("a body read by the edge (RequestContext.readBody)", () => {
+    const signUpRequest = (headers: Record<string, string> = {}) =>
+      new Request("http://localhost:4000/v1/sign-up", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        // What the edge reads wins; this stand-in would fail validation if it were read.
+        body: "{}",
+      });
+
+    it("is what the route gets, in place of request.body, read with the route's limit", async () => {
+      const email = uniqueEmail();
+      const limits: number[] = [];
+      const response = await engine.gatehouse.handler(signUpRequest(), {
+        remoteAddress: "192.0.2.1",
+        readBody: async (limitBytes) => {
+          limits.push(limitBytes);
+          return new TextEncoder().encode(JSON.stringify({ email, password: strongPassword() }));
+        },
+      });
+      expect(response.status).toBe(201);
+      expect(limits).toEqual([64 * 1024]);
+    });
+
+    it("past the limit (null) → 413 and nothing is created", async () => {
+      const email = uniqueEmail();
+      const response = await engine.gatehouse.handler(signUpRequest(), {
+        remoteAddress: "192.0.2.1",
+        readBody: async () => null,
+      });
+      await expectProblem(response, 413, "payload_too_large");
+      const again = await engine.request("POST", "/v1/sign-up", { json: { email, password: strongPassword() } });
+      expect(again.status).toBe(201);
+    });
+
+    it("is not even asked when the declared length is over the limit", async () => {
+      let asked = false;
+      const response = await engine.gatehouse.handler(signUpRequest({ "content-length": String(64 * 1024 + 1) }), {
+        remoteAddress: "192.0.2.1",
+        readBody: async () => {
+          asked = true;
+          return new Uint8Array();
+        },
+      });
+      await expectProblem(response, 413, "payload_too_large");
+      expect(asked).toBe(false);
+    });
+  });
+
   it("unknown paths → 404, wrong methods → 405 with Allow, bad encodings → 404", async () => {
     await expectProblem(await engine.request("GET", "/v1/nope"), 404, "not_found");
     const wrongMethod = await engine.request("GET", "/v1/sign-up");
