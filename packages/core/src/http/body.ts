@@ -10,6 +10,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from "../errors/index.js";
+import type { RequestContext } from "../types.js";
 
 const MEDIA_TYPES = { json: "application/json", form: "application/x-www-form-urlencoded" } as const;
 
@@ -17,8 +18,8 @@ function mediaTypeOf(value: string | null): string | undefined {
   return value?.split(";")[0]?.trim().toLowerCase();
 }
 
-/** Reads the raw body, or null once it exceeds `limitBytes` (the edge's `RequestContext.readBody`). */
-export type RawBodyReader = (limitBytes: number) => Promise<Uint8Array | null>;
+/** The edge's reader of the raw body: the bytes, or null once past the limit. */
+type RawBodyReader = NonNullable<RequestContext["readBody"]>;
 
 async function readLimited(
   request: Request,
