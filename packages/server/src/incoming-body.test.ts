@@ -6,6 +6,9 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { readIncomingBody } from "./incoming-body.js";
+import { postChunked } from "./test-support/cli-process.js";
+
+const postChunks = (port: number, chunks: string[]) => postChunked(`http://127.0.0.1:${port}/`, chunks, 5);
 
 let server: Server | undefined;
 
@@ -37,25 +40,6 @@ async function serveOnce(
   });
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", () => resolve()));
   return { port: (server!.address() as AddressInfo).port, outcome };
-}
-
-/** Sends `chunks` as a chunked POST body, `delayMs` apart; resolves when the request is done or cut. */
-function postChunks(port: number, chunks: string[], delayMs = 5): Promise<{ status?: number; error?: Error }> {
-  return new Promise((resolve) => {
-    const outgoing = httpRequest({ port, host: "127.0.0.1", method: "POST", path: "/" }, (response) => {
-      response.resume();
-      response.on("end", () => resolve({ status: response.statusCode! }));
-    });
-    outgoing.on("error", (error) => resolve({ error }));
-    void (async () => {
-      for (const chunk of chunks) {
-        if (outgoing.destroyed) return;
-        outgoing.write(chunk);
-        await new Promise((wait) => setTimeout(wait, delayMs));
-      }
-      outgoing.end();
-    })();
-  });
 }
 
 describe("readIncomingBody", () => {

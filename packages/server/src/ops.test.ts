@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HASHING_NICENESS } from "@gatehouse/core/adapters/argon2-pool";
 import { loadServerConfig, type ServerConfig } from "./config.js";
 import { startServer, type RunningServer } from "./server.js";
-import { postJSON, sessionCookie, strongPassword, uniqueEmail } from "./test-support/cli-process.js";
+import { postChunked, postJSON, sessionCookie, strongPassword, uniqueEmail } from "./test-support/cli-process.js";
 
 /** Collects every log line the server writes. */
 function captureLogs(): { destination: DestinationStream; text(): string } {
@@ -75,34 +75,11 @@ describe("probes", () => {
 });
 
 describe("request bodies, read from Node's stream", () => {
-  /** POSTs `chunks` to `path` as a chunked JSON body; the status, or the error if the connection was cut. */
-  function postChunked(base: string, path: string, chunks: string[]): Promise<{ status?: number; error?: Error }> {
-    return new Promise((resolve) => {
-      const outgoing = httpRequest(
-        `${base}${path}`,
-        { method: "POST", headers: { "content-type": "application/json" } },
-        (response) => {
-          response.resume();
-          response.on("end", () => resolve({ status: response.statusCode! }));
-        },
-      );
-      outgoing.on("error", (error) => resolve({ error }));
-      void (async () => {
-        for (const chunk of chunks) {
-          if (outgoing.destroyed) return;
-          outgoing.write(chunk);
-          await new Promise((wait) => setTimeout(wait, 2));
-        }
-        outgoing.end();
-      })();
-    });
-  }
-
   it("a body sent in pieces arrives whole", async () => {
     const { base } = await start();
     const body = JSON.stringify({ email: uniqueEmail(), password: strongPassword() });
     const pieces = [body.slice(0, 7), body.slice(7, 30), body.slice(30)];
-    expect(await postChunked(base, "/v1/sign-up", pieces)).toEqual({ status: 201 });
+    expect(await postChunked(`${base}/v1/sign-up`, pieces)).toEqual({ status: 201 });
   });
 
   it("a declared length over the limit → 413 problem; a flood is cut off; the server serves on", async () => {
@@ -124,8 +101,7 @@ describe("request bodies, read from Node's stream", () => {
     expect(JSON.parse(declared.body)).toMatchObject({ code: "payload_too_large" });
 
     const flood = await postChunked(
-      base,
-      "/v1/sign-up",
+      `${base}/v1/sign-up`,
       Array.from({ length: 400 }, () => " ".repeat(1024)),
     );
     expect(flood.status === 413 || flood.error !== undefined).toBe(true);

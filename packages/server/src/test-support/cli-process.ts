@@ -4,6 +4,7 @@
  * processes and real HTTP, so the tests prove what an operator would see.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -150,6 +151,32 @@ export function postJSON(url: string, body: unknown, headers: Record<string, str
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
+  });
+}
+
+/**
+ * POSTs `chunks` to `url` as a chunked JSON body, `delayMs` apart. Resolves with the status, or
+ * with the error when the server cut the connection before answering.
+ */
+export function postChunked(url: string, chunks: string[], delayMs = 2): Promise<{ status?: number; error?: Error }> {
+  return new Promise((resolve) => {
+    const outgoing = httpRequest(
+      url,
+      { method: "POST", headers: { "content-type": "application/json" } },
+      (response) => {
+        response.resume();
+        response.on("end", () => resolve({ status: response.statusCode! }));
+      },
+    );
+    outgoing.on("error", (error) => resolve({ error }));
+    void (async () => {
+      for (const chunk of chunks) {
+        if (outgoing.destroyed) return;
+        outgoing.write(chunk);
+        await new Promise((wait) => setTimeout(wait, delayMs));
+      }
+      outgoing.end();
+    })();
   });
 }
 
