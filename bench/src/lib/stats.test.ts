@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { parseBenchArgs } from "./args.js";
 import { ADDRESSES_PER_NETWORK, networkClientIP, reserveNetworks } from "./client-ips.js";
-import { formatRatio, percentile, ratio, summarize } from "./stats.js";
+import { formatRatio, pairedRatios, percentile, ratio, summarize, verdictOf } from "./stats.js";
 
 describe("summarize", () => {
   it("takes the middle value of an odd count and the mean of the two middle ones of an even count", () => {
@@ -35,6 +35,31 @@ describe("ratio", () => {
     expect(formatRatio(null)).toBe("n/a");
     expect(formatRatio(12.345)).toBe("12.3×");
     expect(formatRatio(0.8123)).toBe("0.81×");
+  });
+});
+
+describe("pairedRatios", () => {
+  it("divides round by round, not median by median", () => {
+    // Medians 20 and 10 would say 2×; every round says 1×.
+    expect(pairedRatios([10, 20, 30], [10, 20, 30])).toEqual({ median: 1, min: 1, max: 1, values: [1, 1, 1] });
+    expect(pairedRatios([10, 20, 30], [5, 10, 10])!.values).toEqual([2, 2, 3]);
+  });
+  it("pairs only the rounds both have and leaves out a round with nothing to divide by", () => {
+    expect(pairedRatios([10, 20, 30], [5, 0])!.values).toEqual([2]);
+    expect(pairedRatios([10], [0])).toBeNull();
+    expect(pairedRatios([], [1])).toBeNull();
+  });
+});
+
+describe("verdictOf", () => {
+  const atLeast = (value: number): boolean => value >= 0.8;
+  it("is met only when every round meets the target and missed only when none does", () => {
+    expect(verdictOf([0.8, 0.9], atLeast)).toEqual({ verdict: "met", meeting: 2 });
+    expect(verdictOf([0.5, 0.79], atLeast)).toEqual({ verdict: "missed", meeting: 0 });
+    expect(verdictOf([0.79, 0.83, 0.81], atLeast)).toEqual({ verdict: "undecided", meeting: 2 });
+  });
+  it("refuses no values", () => {
+    expect(() => verdictOf([], atLeast)).toThrow(/no values/);
   });
 });
 

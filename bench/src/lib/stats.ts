@@ -52,6 +52,50 @@ export function ratio(a: number, b: number): number | null {
   return b > 0 && Number.isFinite(a) ? a / b : null;
 }
 
+/**
+ * Ratios of two figures measured round by round, `a[i] / b[i]` for each round both were
+ * measured in, summarised. Rounds go round-robin over the rows, so round `i` of each row was
+ * measured in the same minute or two; pairing them keeps a slow spell of the machine out of the
+ * ratio, where a ratio of two medians can set one row's good minute against another's bad one.
+ * Pairs whose `b` is not positive are left out; null when no pair is left.
+ *
+ * @example
+ * ```ts
+ * pairedRatios([10, 20, 30], [5, 10, 10]); // { median: 2, min: 2, max: 3, values: [2, 2, 3] }
+ * ```
+ */
+export function pairedRatios(a: number[], b: number[]): Summary | null {
+  const ratios: number[] = [];
+  for (let index = 0; index < Math.min(a.length, b.length); index++) {
+    const each = ratio(a[index]!, b[index]!);
+    if (each !== null) ratios.push(each);
+  }
+  return ratios.length > 0 ? summarize(ratios) : null;
+}
+
+/**
+ * Whether a target held, round by round: `met` when every round meets it, `missed` when none
+ * does, `undecided` when some do and some don't. On a machine whose speed swings by tens of
+ * percent within a minute, a median just past the line is not a result.
+ */
+export type Verdict = "met" | "missed" | "undecided";
+
+/**
+ * The {@link Verdict} of a target over its rounds' values, and how many rounds meet it.
+ *
+ * @example
+ * ```ts
+ * verdictOf([0.79, 0.83, 0.81], (value) => value >= 0.8); // { verdict: "undecided", meeting: 2 }
+ * ```
+ * @throws Error for no values: a target nothing measured has no verdict.
+ */
+export function verdictOf(values: number[], meets: (value: number) => boolean): { verdict: Verdict; meeting: number } {
+  if (values.length === 0) throw new Error("verdictOf: no values");
+  const meeting = values.filter(meets).length;
+  const verdict = meeting === values.length ? "met" : meeting === 0 ? "missed" : "undecided";
+  return { verdict, meeting };
+}
+
 /** A number for a table: thousands separated, `digits` decimals. */
 export function formatNumber(value: number, digits = 0): string {
   return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
