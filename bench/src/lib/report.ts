@@ -148,7 +148,16 @@ export function evaluateTargets(
       (value) => `${value.toFixed(1)} ms`,
     );
     // A sign-out the verifier never saw refused is a miss whatever the percentiles say.
-    targets.push(revocation.missed === 0 ? p99 : { ...p99, roundsMeeting: 0, verdict: "missed" });
+    targets.push(
+      revocation.missed === 0
+        ? p99
+        : {
+            ...p99,
+            measured: `${p99.measured}, ${revocation.missed} never refused`,
+            roundsMeeting: 0,
+            verdict: "missed",
+          },
+    );
   }
   if (signIn) {
     // Each storm against the bound measured just before it, so the machine's drift cancels out.
