@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { createMemoryDatabase } from "../adapters/memory/index.js";
-import type { Database, UserChangeFeed, UserRecord } from "../storage/ports.js";
-import { createLocalUserChangeFeed, createUserChangeListeners } from "../storage/user-change-feed.js";
+import { createListenerSet } from "../lib/listener-set.js";
+import type { Database, UserChangeFeed, UserChangeListener, UserRecord } from "../storage/ports.js";
+import { createLocalUserChangeFeed } from "../storage/user-change-feed.js";
 import { minimalUser } from "../test-support/users.js";
 import { USER_CACHE_MAX_AGE_MS, createUserCache, type UserCacheOptions } from "./user-cache.js";
 
@@ -14,16 +15,13 @@ const NOW = 1_767_225_600_000;
 
 /** A feed whose connection the test controls, delivering through the real listener set. */
 function controlledFeed(): UserChangeFeed & { connect(): void; interrupt(): void } {
-  const listeners = createUserChangeListeners();
+  const listeners = createListenerSet<UserChangeListener>();
   const feed = {
     connected: true,
     async publish(userId: string) {
-      listeners.changed(userId);
+      listeners.each((listener) => listener.changed(userId));
     },
-    subscribe: (listener: Parameters<UserChangeFeed["subscribe"]>[0]) => {
-      const remove = listeners.add(listener);
-      return () => void remove();
-    },
+    subscribe: listeners.add,
     async close() {
       listeners.clear();
     },
@@ -32,7 +30,7 @@ function controlledFeed(): UserChangeFeed & { connect(): void; interrupt(): void
     },
     interrupt() {
       feed.connected = false;
-      listeners.interrupted();
+      listeners.each((listener) => listener.interrupted());
     },
   };
   return feed;

@@ -7,14 +7,14 @@
 import type { Kysely } from "kysely";
 import type { GatehouseTables } from "../storage/kysely-database.js";
 import type { RevocationLog, RevocationLogEntry } from "../storage/ports.js";
-import { createLiveListeners } from "./live-listeners.js";
+import { createListenerSet } from "../lib/listener-set.js";
 
 /** A cursor as `append` writes it: the row's `seq` in decimal. */
 const CURSOR = /^[1-9]\d*$/;
 
 /** Builds the SQL revocation log on the database's Kysely instance (which the database owns). */
 export function createKyselyRevocationLog(db: Kysely<GatehouseTables>): RevocationLog {
-  const live = createLiveListeners();
+  const live = createListenerSet<(entry: RevocationLogEntry) => void>();
 
   return {
     async append(entry) {
@@ -24,7 +24,7 @@ export function createKyselyRevocationLog(db: Kysely<GatehouseTables>): Revocati
         .returning("seq")
         .executeTakeFirstOrThrow();
       const logged: RevocationLogEntry = { ...entry, cursor: String(row.seq) };
-      live.deliver(logged);
+      live.each((listener) => listener(logged));
       return logged;
     },
 
@@ -50,7 +50,7 @@ export function createKyselyRevocationLog(db: Kysely<GatehouseTables>): Revocati
       }));
     },
 
-    subscribe: live.subscribe,
+    subscribe: live.add,
 
     async prune(now) {
       const result = await db.deleteFrom("revocations").where("until", "<=", now).executeTakeFirst();

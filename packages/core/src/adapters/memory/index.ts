@@ -40,7 +40,7 @@ import type {
   SigningKeyRecord,
   UserRecord,
 } from "../../storage/ports.js";
-import { createLiveListeners } from "../../tokens/live-listeners.js";
+import { createListenerSet } from "../../lib/listener-set.js";
 
 export type { Database, RateLimiterFactory } from "../../storage/ports.js";
 export type { EmailMessage, EmailTransport } from "../../email/transport.js";
@@ -135,12 +135,12 @@ function createMemorySessionStore(): SessionStore {
 function createMemoryRevocationLog(): RevocationLog {
   let entries: RevocationLogEntry[] = [];
   let nextSeq = 1;
-  const live = createLiveListeners();
+  const live = createListenerSet<(entry: RevocationLogEntry) => void>();
   return {
     async append(entry) {
       const logged = { ...entry, cursor: String(nextSeq++) };
       entries.push(logged);
-      live.deliver({ ...logged });
+      live.each((listener) => listener({ ...logged }));
       return { ...logged };
     },
     async readAfter(cursor, limit) {
@@ -154,7 +154,7 @@ function createMemoryRevocationLog(): RevocationLog {
         .slice(0, limit)
         .map((entry) => ({ ...entry }));
     },
-    subscribe: live.subscribe,
+    subscribe: live.add,
     async prune(now) {
       const before = entries.length;
       entries = entries.filter((entry) => entry.until > now);

@@ -31,9 +31,9 @@ import type {
   SessionRotation,
   SessionStore,
   UserChangeFeed,
+  UserChangeListener,
 } from "../../storage/ports.js";
-import { createUserChangeListeners } from "../../storage/user-change-feed.js";
-import { createLiveListeners } from "../../tokens/live-listeners.js";
+import { createListenerSet } from "../../lib/listener-set.js";
 
 export type { RateLimiterFactory, SessionStore } from "../../storage/ports.js";
 
@@ -291,7 +291,7 @@ function revocationFromStream(id: string, fields: string[]): RevocationLogEntry 
  */
 function createRedisRevocationLog(client: Redis, keyPrefix: string): RevocationLog {
   const streamKey = `${keyPrefix}revocations`;
-  const live = createLiveListeners();
+  const live = createListenerSet<(entry: RevocationLogEntry) => void>();
   let subscribers = 0;
   let reader: Redis | null = null;
   let tailing: Promise<void> | null = null;
@@ -321,7 +321,8 @@ function createRedisRevocationLog(client: Redis, keyPrefix: string): RevocationL
         for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) {
             lastId = id;
-            live.deliver(revocationFromStream(id, fields));
+            const entry = revocationFromStream(id, fields);
+            live.each((listener) => listener(entry));
           }
         }
       } catch {
@@ -368,7 +369,7 @@ function createRedisRevocationLog(client: Redis, keyPrefix: string): RevocationL
     },
 
     subscribe(listener) {
-      const unsubscribe = live.subscribe(listener);
+      const unsubscribe = live.add(listener);
       subscribers++;
       if (reader === null) {
         // The id of the newest entry now, "0-0" for an empty stream.
@@ -424,7 +425,7 @@ function createRedisRevocationLog(client: Redis, keyPrefix: string): RevocationL
  */
 function createRedisUserChangeFeed(client: Redis, keyPrefix: string): UserChangeFeed {
   const channel = `${keyPrefix}user-changes`;
-  const listeners = createUserChangeListeners();
+  const listeners = createListenerSet<UserChangeListener>();
   let subscribers = 0;
   let subscriber: Redis | null = null;
   let connected = false;
@@ -445,12 +446,12 @@ function createRedisUserChangeFeed(client: Redis, keyPrefix: string): UserChange
       );
     });
     connection.on("message", (from: string, userId: string) => {
-      if (subscriber === connection && from === channel) listeners.changed(userId);
+      if (subscriber === connection && from === channel) listeners.each((listener) => listener.changed(userId));
     });
     connection.on("close", () => {
       if (subscriber !== connection || !connected) return;
       connected = false;
-      listeners.interrupted();
+      listeners.each((listener) => listener.interrupted());
     });
   }
 
