@@ -138,6 +138,33 @@ describe("browser client: refresh across tabs", () => {
     expect(api.presentedRefreshTokens()).toEqual(["refresh-1"]);
   });
 
+  it("a request refused while another tab refreshed adopts that token instead of refreshing again", async () => {
+    // The session read reports one whole second left: the refresh is due 700 ms after load.
+    const api = createFakeAPI({ accessTokenSeconds: 2 });
+    api.signIn();
+    const open = browser(api);
+    const other = open();
+    // This tab's call to the app's API is held in flight until the refresh due at 700 ms has
+    // landed (done by either tab), then refused as a call with the old, expired cookie would be.
+    let held = true;
+    const tab = open({
+      fetch: async (input, init) => {
+        if (held && String(input).endsWith("/api/data")) {
+          held = false;
+          await until(() => api.presentedRefreshTokens().length === 1);
+          await sleep(50);
+          return new Response(JSON.stringify({ code: "unauthenticated" }), { status: 401 });
+        }
+        return api.fetch(input, init);
+      },
+    });
+    await Promise.all([tab.load(), other.load()]);
+    const response = await tab.fetch("http://auth.test/api/data");
+    expect(response.status).toBe(200);
+    // The refused call was retried with the token the refresh brought, not a second refresh.
+    expect(api.presentedRefreshTokens()).toEqual(["refresh-1"]);
+  });
+
   it("a session ended elsewhere signs every tab out at the next refresh", async () => {
     const api = createFakeAPI({ accessTokenSeconds: 1 });
     api.signIn();

@@ -502,9 +502,19 @@ export function createGatehouseClient(options: GatehouseClientOptions = {}): Gat
     });
   }
 
-  function refreshOnce(force: boolean): Promise<boolean> {
+  /** The expiry of the access token this tab holds (null when none or signed out). */
+  function heldExpiry(): number | null {
+    return state.status === "signed-in" ? state.accessTokenExpiresAt : null;
+  }
+
+  /**
+   * Refreshes once for this tab (joining a refresh already in flight). `force` refreshes even
+   * when the token looks fresh: after a 401, `knownExpiry` is the expiry of the token the refused
+   * request carried, so a token another tab (or this tab's timer) obtained while that request was
+   * in flight is adopted rather than refreshed again.
+   */
+  function refreshOnce(force: boolean, knownExpiry = heldExpiry()): Promise<boolean> {
     inFlight ??= (async () => {
-      const knownExpiry = state.status === "signed-in" ? state.accessTokenExpiresAt : null;
       try {
         return await refreshUnderLock(force, knownExpiry);
       } catch (error) {
@@ -531,12 +541,13 @@ export function createGatehouseClient(options: GatehouseClientOptions = {}): Gat
   }
 
   async function load(): Promise<AuthState> {
+    const sentWith = heldExpiry();
     try {
       signedIn(await api.request<SignedInAnswer>("GET", "/v1/session"));
     } catch (error) {
       if (!(error instanceof GatehouseAPIError) || error.status !== 401) throw error;
       // Under jwt/hybrid an expired access cookie also answers 401: one refresh tells.
-      const refreshed = await refreshOnce(true).catch(() => false);
+      const refreshed = await refreshOnce(true, sentWith).catch(() => false);
       if (!refreshed) {
         signedOut({ tell: false });
         return state;
@@ -554,6 +565,7 @@ export function createGatehouseClient(options: GatehouseClientOptions = {}): Gat
   /** Runs an authenticated call with a fresh token, refreshing once after a 401. */
   async function authenticated<T>(call: () => Promise<T>): Promise<T> {
     if (state.status === "signed-in" && isDue(state.accessTokenExpiresAt, lifetimeMs)) await refresh();
+    const sentWith = heldExpiry();
     try {
       return await call();
     } catch (error) {
@@ -562,7 +574,7 @@ export function createGatehouseClient(options: GatehouseClientOptions = {}): Gat
         signedOut({ tell: true });
         throw error;
       }
-      if (!(await refreshOnce(true).catch(() => false))) throw error;
+      if (!(await refreshOnce(true, sentWith).catch(() => false))) throw error;
       return call();
     }
   }
@@ -772,10 +784,11 @@ export function createGatehouseClient(options: GatehouseClientOptions = {}): Gat
     async fetch(input, init = {}) {
       const send = (): Promise<Response> => fetchImpl(input, { credentials: "include", ...init });
       if (state.status === "signed-in" && isDue(state.accessTokenExpiresAt, lifetimeMs)) await refresh();
+      const sentWith = heldExpiry();
       const response = await send();
       if (response.status !== 401 || state.status !== "signed-in" || state.accessTokenExpiresAt === null)
         return response;
-      return (await refreshOnce(true).catch(() => false)) ? send() : response;
+      return (await refreshOnce(true, sentWith).catch(() => false)) ? send() : response;
     },
     close() {
       closed = true;
