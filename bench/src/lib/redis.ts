@@ -3,6 +3,7 @@
  * else), reading `used_memory`, and counting the commands a request sends, by watching
  * MONITOR for a short, bounded window.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 
 /** Deletes every key under `prefix` (SCAN + UNLINK, in batches). Returns how many. */
@@ -60,9 +61,16 @@ export async function memoryUsageOfKeys(redis: Redis, prefix: string): Promise<{
 /** Commands that are background traffic, not a request's: the revocation log's tailing. */
 const BACKGROUND = new Set(["xread", "xrevrange", "xrange", "ping", "info", "client", "select"]);
 
+/** How long no command may touch the prefix before counting starts; and the longest wait for it. */
+const QUIET_MS = 300;
+const MAX_SETTLE_MS = 5_000;
+
 /**
  * The Redis commands touching `prefix` while `run` executes `requests` requests, per request.
- * MONITOR sees every client, so only commands naming a key under the prefix are counted.
+ * MONITOR sees every client, so only commands naming a key under the prefix are counted. Rows
+ * on one server share its prefix, and a load generator that has just stopped leaves requests in
+ * the server's sockets that it still answers: counting starts once the prefix has been quiet
+ * for a moment, so the previous row's tail is not charged to this one.
  */
 export async function commandsPerRequest(
   redisURL: string,
@@ -72,20 +80,26 @@ export async function commandsPerRequest(
 ): Promise<{ commandsPerRequest: number; commands: Record<string, number> }> {
   const monitorClient = new Redis(redisURL);
   const monitor = await monitorClient.monitor();
-  const commands: Record<string, number> = {};
+  let commands: Record<string, number> = {};
   let total = 0;
+  let lastSeen = Date.now();
   monitor.on("monitor", (_time: string, args: string[]) => {
     const name = String(args[0]).toLowerCase();
     if (BACKGROUND.has(name)) return;
     if (!args.slice(1).some((arg) => String(arg).startsWith(prefix))) return;
+    lastSeen = Date.now();
     commands[name] = (commands[name] ?? 0) + 1;
     total++;
   });
   try {
-    // MONITOR takes effect once Redis has answered it; a short pause also lets it settle.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // MONITOR takes effect once Redis has answered it; then wait for the prefix to fall quiet.
+    const settleBy = Date.now() + MAX_SETTLE_MS;
+    await sleep(100);
+    while (Date.now() - lastSeen < QUIET_MS && Date.now() < settleBy) await sleep(50);
+    commands = {};
+    total = 0;
     await run();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
   } finally {
     monitor.disconnect();
     monitorClient.disconnect();
