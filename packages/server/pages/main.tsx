@@ -36,13 +36,35 @@ function Brand({ config }: { config: PageConfig }): ReactNode {
   );
 }
 
+/**
+ * Whether this page has started to leave. Signing out on the account page makes two requests to
+ * leave it: the component that signed out navigates to its after-sign-out page, and the account
+ * page, now signed out, redirects to sign in. The second would abort the first mid-load, so only
+ * the first is followed. A page restored from the back-forward cache may leave again.
+ */
+let leaving = false;
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) leaving = false;
+});
+
+function leave(url: string, how: "assign" | "replace" = "assign"): void {
+  if (leaving) return;
+  leaving = true;
+  window.location[how](url);
+}
+
 /** The account page; a visitor who is not signed in is sent to sign in and brought back. */
 function Account({ config }: { config: PageConfig }): ReactNode {
   const { state } = useGatehouse();
   useEffect(() => {
-    if (state.status === "signed-out") {
-      window.location.replace(`${config.paths["sign-in"]}?redirect_url=${encodeURIComponent(config.paths.account)}`);
-    }
+    if (state.status !== "signed-out") return;
+    // After the current task: a sign-out in this tab resolves, and its component navigates,
+    // in the microtasks that follow the state change, so its navigation comes first. A sign-out
+    // in another tab (or a visit while signed out) has no such navigation, and this one follows.
+    const timer = setTimeout(() =>
+      leave(`${config.paths["sign-in"]}?redirect_url=${encodeURIComponent(config.paths.account)}`, "replace"),
+    );
+    return () => clearTimeout(timer);
   }, [state.status, config]);
   return (
     <div className="page page-wide">
@@ -100,6 +122,7 @@ if (handedOver !== "reloading")
           afterSignIn: config.redirectURL ?? config.paths.account,
           afterSignOut: config.paths["sign-in"],
         }}
+        navigate={leave}
       >
         <Page config={config} handedOver={handedOver} />
       </GatehouseProvider>

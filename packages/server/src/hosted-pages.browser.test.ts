@@ -180,9 +180,16 @@ describe.skipIf(!chromium.available)(`hosted pages in Chromium ${chromium.reason
     await expect.poll(() => isFocused(page.getByRole("menuitem", { name: "Manage account" }))).toBe(true);
     await page.keyboard.press("ArrowDown");
     await expect.poll(() => isFocused(page.getByRole("menuitem", { name: "Sign out" }))).toBe(true);
+    const navigations: string[] = [];
+    page.on("request", (request) => {
+      if (request.isNavigationRequest() && request.frame() === page.mainFrame()) navigations.push(request.url());
+    });
     await page.keyboard.press("Enter");
     await page.waitForURL(`${base}/sign-in`);
     expect(await sessionStatus(page)).toBe(401);
+    // One navigation, to the page after sign-out: the account page, signed out too, does not
+    // start its own redirect to sign in, which would abort the first mid-load.
+    expect(navigations).toEqual([`${base}/sign-in`]);
 
     // A wrong password: announced, and the form keeps the address.
     await page.getByLabel("Email", { exact: true }).fill(email);
