@@ -116,9 +116,15 @@ describe("browser client: refresh across tabs", () => {
       await Promise.all(tabs.map((tab) => tab.load()));
       await sleep(2600);
       const presented = api.presentedRefreshTokens();
-      // About one refresh per 700 ms of the 2.6 s, whatever the number of tabs.
+      // Refreshed ahead of every expiry...
       expect(presented.length).toBeGreaterThanOrEqual(3);
-      expect(presented.length).toBeLessThanOrEqual(5);
+      // ...once for all tabs: each refresh comes at least 700 ms after the last one's answer
+      // (1 s tokens, refreshed 300 ms ahead), where a second tab refreshing after the first would
+      // follow within a claim window or two. Spacing rather than a count: on a starved machine
+      // the 2.6 s sleep itself can end late, and more refreshes fit.
+      const refreshedAt = api.log.filter((each) => each.path === "/v1/token").map((each) => each.at);
+      const gaps = refreshedAt.slice(1).map((at, index) => at - refreshedAt[index]!);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(350);
       // No refresh token was ever presented twice: each token refreshed once, by one tab.
       expect(new Set(presented).size).toBe(presented.length);
       expect(api.live).toBe(true);

@@ -33,6 +33,8 @@ export const FAKE_QR_SVG =
 export interface LoggedRequest {
   method: string;
   path: string;
+  /** When it arrived (epoch ms). */
+  at: number;
   /** The refresh token the jar presented, for `POST /v1/token`. */
   refreshToken?: string | null;
   /** The parsed JSON body, when there was one. */
@@ -436,7 +438,12 @@ export function createFakeAPI(options: FakeAPIOptions = {}): FakeAPI {
     const url = new URL(String(input), "http://app.test");
     const method = init.method ?? "GET";
     const body = typeof init.body === "string" ? (JSON.parse(init.body) as Record<string, unknown>) : {};
-    const entry: LoggedRequest = { method, path: url.pathname, ...(init.body === undefined ? {} : { body }) };
+    const entry: LoggedRequest = {
+      method,
+      path: url.pathname,
+      at: Date.now(),
+      ...(init.body === undefined ? {} : { body }),
+    };
     log.push(entry);
     // A tick of latency, so concurrent requests really overlap.
     await new Promise((resolve) => setTimeout(resolve, 5));
