@@ -149,6 +149,9 @@ export function broadcastLock(channel: ChannelLike, options: { now: () => number
       competing.clear();
       channel.postMessage({ type: "claim", id } satisfies LockMessage);
       await new Promise((resolve) => setTimeout(resolve, CLAIM_WINDOW_MS));
+      // A stalled event loop (a starved machine, a long task) runs this timer with other tabs'
+      // claims, posted within the window, still undelivered: one more turn lets them arrive.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       const beaten = heldBy !== null || [...competing].some((other) => !ownClaims.has(other) && other < id);
       ownClaims.delete(id);
       if (!beaten) {
