@@ -254,7 +254,7 @@ export interface GatehouseConfig {
    * Hashes new passwords and verifies Argon2id ones. Hashes imported from other systems (bcrypt,
    * scrypt, Firebase scrypt, argon2i/d, PBKDF2) are verified beside it and upgraded to it at the
    * next successful sign-in.
-   * @default Argon2id with OWASP parameters
+   * @default Argon2id with `DEFAULT_ARGON2ID` (20 MiB, 2 iterations, 1 lane)
    */
   passwordHasher?: PasswordHasher;
   /** Largest accepted request body, checked before parsing. @default 65536 */

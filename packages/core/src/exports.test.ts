@@ -9,6 +9,7 @@ describe("public exports", () => {
   it("@gatehouse/core", () => {
     expect(Object.keys(core).sort()).toEqual([
       "DEFAULTS",
+      "DEFAULT_ARGON2ID",
       "EMAIL_TEMPLATE_NAMES",
       "EMAIL_TEMPLATE_VARIABLES",
       "EVENT_TYPES",

@@ -9,6 +9,7 @@ export { resolveConfig } from "./config.js";
 export { DEFAULTS } from "./config.js";
 export { createArgon2idHasher } from "./passwords/hasher.js";
 export { OWASP_ARGON2ID } from "./passwords/hasher.js";
+export { DEFAULT_ARGON2ID } from "./passwords/hasher.js";
 export { checkNewPassword } from "./passwords/policy.js";
 export { MIN_PASSWORD_LENGTH } from "./passwords/policy.js";
 export { MAX_PASSWORD_LENGTH } from "./passwords/policy.js";

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createMemoryDatabase } from "../adapters/memory/index.js";
-import { createArgon2idHasher, type PasswordHasher } from "../passwords/hasher.js";
+import { createArgon2idHasher, OWASP_ARGON2ID, type PasswordHasher } from "../passwords/hasher.js";
 import { cookieFrom, createTestEngine, strongPassword, uniqueEmail, type TestEngine } from "../test-support/engine.js";
 
 const engines: TestEngine[] = [];
@@ -169,8 +169,8 @@ describe("POST /v1/sign-in/password", () => {
     expect((await attempt("203.0.113.99, 192.0.2.2")).status).toBe(429);
   });
 
-  it("upgrades a hash made with weaker parameters at the next successful sign-in", async () => {
-    const weak = createArgon2idHasher({ memoryCost: 8192, timeCost: 1, parallelism: 1 });
+  it("upgrades a hash made with weaker parameters (OWASP's 19 MiB, the default before 20 MiB) at the next successful sign-in", async () => {
+    const weak = createArgon2idHasher(OWASP_ARGON2ID);
     const strong = createArgon2idHasher();
     const database = createMemoryDatabase({ warn: () => {} });
     const email = uniqueEmail();
@@ -189,7 +189,7 @@ describe("POST /v1/sign-in/password", () => {
     expect(strong.needsRehash(before)).toBe(true);
     expect((await signIn(engine, { email, password })).status).toBe(200);
     const after = (await database.getUserById("user_weakhash"))!.passwordHash!;
-    expect(after).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(after).toMatch(/^\$argon2id\$v=19\$m=20480,t=2,p=1\$/);
     expect(strong.needsRehash(after)).toBe(false);
     expect((await signIn(engine, { email, password })).status).toBe(200);
   });

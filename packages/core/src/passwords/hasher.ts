@@ -23,7 +23,7 @@ export interface PasswordHasher {
 
 /** Argon2id cost parameters. */
 export interface Argon2Parameters {
-  /** Memory in KiB. @default 19456 (19 MiB, OWASP) */
+  /** Memory in KiB. @default 20480 (20 MiB; see {@link DEFAULT_ARGON2ID}) */
   memoryCost: number;
   /** Iterations. @default 2 (OWASP) */
   timeCost: number;
@@ -31,8 +31,19 @@ export interface Argon2Parameters {
   parallelism: number;
 }
 
-/** OWASP Password Storage Cheat Sheet's first Argon2id configuration. */
+/** OWASP Password Storage Cheat Sheet's first Argon2id configuration (19 MiB, 2 iterations, 1 lane). */
 export const OWASP_ARGON2ID: Argon2Parameters = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+/**
+ * Gatehouse's default: {@link OWASP_ARGON2ID} with its memory rounded up to 20 MiB, a whole
+ * number of 2 MiB huge pages. More memory, so never weaker than OWASP's configuration; and on
+ * Linux @node-rs/argon2 maps each hash's memory afresh and asks for transparent huge pages, which
+ * only whole 2 MiB pages get: 19 MiB leaves a 1 MiB tail of 256 small pages, each a page fault
+ * when first written. On the project's (virtual) benchmark machine that tail made a 19 MiB hash
+ * cost more than a 20 MiB one: 14.9 against 10.6 ms of CPU, 124 against 170 hashes/s on two
+ * cores (docs/benchmarks.md, tenth round). Where page faults are cheap the two cost about the same.
+ */
+export const DEFAULT_ARGON2ID: Argon2Parameters = { memoryCost: 20480, timeCost: 2, parallelism: 1 };
 
 /** Where Argon2 runs: `hash` with @node-rs/argon2's options, `verify` false for any failure. */
 export interface Argon2Runner {
@@ -56,16 +67,18 @@ const libuvRunner: Argon2Runner = {
 const PHC_PARAMETERS = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/;
 
 /**
- * Argon2id hasher. `options.runner`: where hashing runs (default: libuv's thread pool).
+ * Argon2id hasher with `parameters` (default {@link DEFAULT_ARGON2ID}). `options.runner`: where
+ * hashing runs (default: libuv's thread pool). Hashes made with weaker parameters, such as
+ * OWASP's 19 MiB, are upgraded at the next good sign-in (`needsRehash`).
  *
  * @example
  * ```ts
- * const hasher = createArgon2idHasher(); // OWASP parameters
+ * const hasher = createArgon2idHasher(); // 20 MiB, 2 iterations, 1 lane
  * const stored = await hasher.hash("correct horse battery staple");
  * ```
  */
 export function createArgon2idHasher(
-  parameters: Argon2Parameters = OWASP_ARGON2ID,
+  parameters: Argon2Parameters = DEFAULT_ARGON2ID,
   options: { runner?: Argon2Runner } = {},
 ): PasswordHasher {
   const runner = options.runner ?? libuvRunner;

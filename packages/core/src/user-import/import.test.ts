@@ -27,13 +27,13 @@ afterEach(() => engine.close());
 /** Signs in with the fixture password and checks the stored hash became Argon2id. */
 async function expectSignInUpgrades(email: string): Promise<void> {
   const before = await database.getUserByEmail(email);
-  expect(before?.passwordHash, email).not.toMatch(/^\$argon2id\$v=19\$m=19456/);
+  expect(before?.passwordHash, email).not.toMatch(/^\$argon2id\$v=19\$m=20480/);
   const response = await engine.request("POST", "/v1/sign-in/password", {
     json: { email, password: passwords[email] },
   });
   expect(response.status, email).toBe(200);
   const after = await database.getUserByEmail(email);
-  expect(after?.passwordHash, email).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+  expect(after?.passwordHash, email).toMatch(/^\$argon2id\$v=19\$m=20480,t=2,p=1\$/);
   // The upgraded hash keeps working, and a wrong password still fails.
   expect(
     (await engine.request("POST", "/v1/sign-in/password", { json: { email, password: passwords[email] } })).status,
