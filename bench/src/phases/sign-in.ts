@@ -1,10 +1,10 @@
 /**
  * Sign-in under load, on one Gatehouse server (session strategy, SQLite + Redis as in
  * production). After an untimed warm-up storm, each round measures, in this order:
- * - the Argon2id bound, in a process of its own: hashes per second at Gatehouse's parameters with every
- *   core hashing, the most sign-ins per second any server could manage here. Measured again
- *   before every storm and compared with that storm only, because this machine's speed drifts
- *   by tens of percent over a run;
+ * - the Argon2id bound, in a process of its own: hashes per second at Gatehouse's parameters
+ *   with every core hashing, the most sign-ins per second any server could manage here.
+ *   Measured again before every storm and compared with that storm only, because this
+ *   machine's speed drifts by tens of percent over a run;
  * - a latency probe alone: authenticated `GET /v1/session` at a fixed, modest rate (the idle
  *   figure);
  * - the storm: autocannon posting password sign-ins for many accounts, each account from a
