@@ -15,7 +15,11 @@ export default defineConfig({
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Argon2id at OWASP cost and real services: keep parallelism at the machine's two cores.
+    // expect.poll waits for something to become true, such as a page rendering after a reload;
+    // with both cores busy running test files that can take longer than Vitest's 1 s default
+    // (a CI run once saw an account page's session list still empty after it).
+    expect: { poll: { timeout: 5_000 } },
+    // Argon2id at full cost and real services: keep parallelism at the machine's two cores.
     maxWorkers: 2,
   },
 });
