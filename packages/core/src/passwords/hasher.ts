@@ -41,7 +41,8 @@ export const OWASP_ARGON2ID: Argon2Parameters = { memoryCost: 19456, timeCost: 2
  * only whole 2 MiB pages get: 19 MiB leaves a 1 MiB tail of 256 small pages, each a page fault
  * when first written. On the project's (virtual) benchmark machine that tail made a 19 MiB hash
  * cost more than a 20 MiB one: 14.9 against 10.6 ms of CPU, 124 against 170 hashes/s on two
- * cores (docs/benchmarks.md, tenth round). Where page faults are cheap the two cost about the same.
+ * cores (docs/benchmarks.md, tenth round). With huge pages off, every page faults and the two
+ * cost the same within noise.
  */
 export const DEFAULT_ARGON2ID: Argon2Parameters = { memoryCost: 20480, timeCost: 2, parallelism: 1 };
 
