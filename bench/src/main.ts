@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { parseBenchArgs, type BenchOptions } from "./lib/args.js";
 import { profileChildrenInto, stopAllChildren } from "./lib/child.js";
+import { transparentHugePageMode } from "./lib/huge-pages.js";
 import { chooseLoader } from "./lib/load.js";
 import { deleteKeys } from "./lib/redis.js";
 import { evaluateTargets, markdown, ratiosOf } from "./lib/report.js";
@@ -134,6 +135,7 @@ async function run(options: BenchOptions): Promise<void> {
     loadAverageBefore: loadBefore,
     loadAverageAfter: loadavg(),
     redis: /redis_version:(\S+)/.exec(redisInfo)?.[1] ?? "unknown",
+    transparentHugePages: transparentHugePageMode(),
   };
   const document = {
     generatedAt: startedAt.toISOString(),
@@ -168,7 +170,7 @@ async function run(options: BenchOptions): Promise<void> {
 
   const heading =
     `Gatehouse bench, ${startedAt.toISOString().slice(0, 10)}${options.quick ? " (quick)" : ""}: ${machine.cores} × ${machine.cpu}, ` +
-    `Node ${process.version}, Redis ${machine.redis}, load by ${loader.name} ${loader.version} (${options.connections} connections, ` +
+    `Node ${process.version}, Redis ${machine.redis}, transparent huge pages ${machine.transparentHugePages ?? "unknown"}, load by ${loader.name} ${loader.version} (${options.connections} connections, ` +
     `${options.rounds} × ${options.roundSeconds} s rounds after ${options.warmupSeconds} s warm-up; medians). ` +
     `Load average ${loadBefore.map((each) => each.toFixed(1)).join("/")} before, ${machine.loadAverageAfter.map((each) => each.toFixed(1)).join("/")} after.`;
   process.stdout.write(`${markdown({ rows, signIn, revocation, bytes, targets, heading })}\n`);
