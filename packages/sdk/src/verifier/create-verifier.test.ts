@@ -195,7 +195,7 @@ describe("the token cache", () => {
     expect(keys.calls).toBe(2);
   });
 
-  it("is keyed by the exact token string: a tampered copy is verified and refused", async () => {
+  it("answers only the exact token string: a tampered copy is verified and refused", async () => {
     const keys = countingKeys([issuer.publicJWK]);
     const v = verifier({ keys });
     const token = await issuer.issueAccessToken();
@@ -205,6 +205,13 @@ describe("the token cache", () => {
     const spliced = `${header}.${payload}.${other.split(".")[2]}`;
     expect(await v.authenticateRequest(bearer(spliced))).toMatchObject({ reason: "invalid" });
     expect(keys.calls).toBe(2);
+    // The cache is indexed by the token's end, the signature: another payload under the cached
+    // token's signature finds that entry, and must still be verified and refused.
+    const borrowed = `${header}.${other.split(".")[1]}.${token.split(".")[2]}`;
+    expect(await v.authenticateRequest(bearer(borrowed))).toMatchObject({ reason: "invalid" });
+    expect(keys.calls).toBe(3);
+    expect(await v.authenticateRequest(bearer(token))).toMatchObject({ status: "signed-in" });
+    expect(keys.calls).toBe(3);
   });
 
   it("evicts a token at its exp", async () => {
