@@ -1,8 +1,9 @@
 /**
  * The Argon2id bound on sign-in throughput: how many hashes per second @node-rs/argon2 makes
  * with the parameters Gatehouse uses (`DEFAULT_ARGON2ID`: m = 20480 KiB, t = 2, p = 1) when
- * every core is busy hashing. One sign-in costs one such verification, so no server can sign in faster than
- * this on the same machine. Runs in a process of its own; prints one `BENCH_RESULT` line.
+ * every core is busy hashing. One sign-in costs one such verification, so no server can sign in
+ * faster than this on the same machine. Runs in a process of its own; prints one `BENCH_RESULT`
+ * line.
  */
 import { availableParallelism } from "node:os";
 import { hash } from "@node-rs/argon2";
