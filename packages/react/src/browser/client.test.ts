@@ -3,6 +3,7 @@
 // propagation, and errors.
 import { afterEach, describe, expect, it } from "vitest";
 import { createFakeAPI, FAKE_CHALLENGE, memoryLocks, memoryStorage, type FakeAPI } from "../test-support/fake-api.js";
+import { sleep, until } from "../test-support/waiting.js";
 import { GatehouseAPIError } from "./api.js";
 import { createGatehouseClient, type GatehouseClient, type GatehouseClientOptions } from "./client.js";
 
@@ -32,16 +33,6 @@ function browser(api: FakeAPI, shared: Partial<GatehouseClientOptions> = {}) {
     clients.push(client);
     return client;
   };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(10);
-  }
 }
 
 describe("browser client: session state", () => {

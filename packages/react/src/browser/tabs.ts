@@ -93,15 +93,26 @@ const CLAIM_WINDOW_MS = 60;
 /** A holder that never says "released" (its tab was closed mid-refresh) is presumed gone after this. */
 const HOLD_TIMEOUT_MS = 10_000;
 
-type LockMessage = { type: "claim"; id: string } | { type: "held"; id: string } | { type: "released"; id: string };
+type LockMessage =
+  | { type: "claim"; id: string }
+  | { type: "held"; id: string }
+  | { type: "released"; id: string }
+  | { type: "withdrawn"; id: string };
+
+/** When a claim was made (epoch ms), from its id; NaN for an id that is not a claim's. */
+function claimedAt(id: string): number {
+  return Number(id.slice(0, 15));
+}
 
 /**
  * A lock over a BroadcastChannel, for browsers without Web Locks. A tab that wants it announces a
- * claim and listens for {@link CLAIM_WINDOW_MS}: if another tab holds it, or claimed at the same
- * time with a smaller id, it waits for the release and tries again. Claims are ordered by time
- * then a random tie-breaker, so simultaneous claimants agree on one winner without a server.
- * Best effort by nature (the refresh endpoint's grace window covers a rare double refresh), and
- * only a fallback.
+ * claim and listens for {@link CLAIM_WINDOW_MS}: if another tab holds it, or has a live claim with
+ * a smaller id, it withdraws its claim, waits for the release and tries again. Claims are ordered
+ * by time then a random tie-breaker, so simultaneous claimants agree on one winner without a
+ * server. A claim stays live until its tab releases or withdraws it (or for
+ * {@link HOLD_TIMEOUT_MS}, when its tab went away without saying so), including a claim that
+ * arrived before this tab began its own: that one came first. Best effort by nature (the refresh
+ * endpoint's grace window covers a rare double refresh), and only a fallback.
  */
 export function broadcastLock(channel: ChannelLike, options: { now: () => number; random: () => string }): TabLock {
   const ownClaims = new Set<string>();
@@ -127,6 +138,8 @@ export function broadcastLock(channel: ChannelLike, options: { now: () => number
       competing.delete(message.id);
       if (heldBy === message.id) heldBy = null;
       wake();
+    } else if (message.type === "withdrawn") {
+      competing.delete(message.id);
     }
   };
   channel.addEventListener("message", onMessage);
@@ -144,9 +157,13 @@ export function broadcastLock(channel: ChannelLike, options: { now: () => number
 
   async function acquire(): Promise<string> {
     for (;;) {
-      const id = `${String(options.now()).padStart(15, "0")}-${options.random()}`;
+      const now = options.now();
+      const id = `${String(now).padStart(15, "0")}-${options.random()}`;
+      // Claims of tabs that went away mid-claim, without withdrawing, stop counting after a while.
+      for (const other of competing) {
+        if (!(claimedAt(other) >= now - HOLD_TIMEOUT_MS)) competing.delete(other);
+      }
       ownClaims.add(id);
-      competing.clear();
       channel.postMessage({ type: "claim", id } satisfies LockMessage);
       await new Promise((resolve) => setTimeout(resolve, CLAIM_WINDOW_MS));
       // A stalled event loop (a starved machine, a long task) runs this timer with other tabs'
@@ -159,6 +176,7 @@ export function broadcastLock(channel: ChannelLike, options: { now: () => number
         channel.postMessage({ type: "held", id } satisfies LockMessage);
         return id;
       }
+      channel.postMessage({ type: "withdrawn", id } satisfies LockMessage);
       // Wait for the holder's release (or presume it gone), then claim again.
       await sleep(HOLD_TIMEOUT_MS);
       heldBy = null;
