@@ -99,9 +99,17 @@ type LockMessage =
   | { type: "released"; id: string }
   | { type: "withdrawn"; id: string };
 
+/** Digits of a claim id's time: ids then sort by time as strings, then by the tie-breaker. */
+const CLAIM_TIME_DIGITS = 15;
+
+/** A claim's id: when it was made (epoch ms, zero-padded) and a random tie-breaker. */
+function claimId(at: number, tieBreaker: string): string {
+  return `${String(at).padStart(CLAIM_TIME_DIGITS, "0")}-${tieBreaker}`;
+}
+
 /** When a claim was made (epoch ms), from its id; NaN for an id that is not a claim's. */
 function claimedAt(id: string): number {
-  return Number(id.slice(0, 15));
+  return Number(id.slice(0, CLAIM_TIME_DIGITS));
 }
 
 /**
@@ -158,7 +166,7 @@ export function broadcastLock(channel: ChannelLike, options: { now: () => number
   async function acquire(): Promise<string> {
     for (;;) {
       const now = options.now();
-      const id = `${String(now).padStart(15, "0")}-${options.random()}`;
+      const id = claimId(now, options.random());
       // Claims of tabs that went away mid-claim, without withdrawing, stop counting after a while.
       for (const other of competing) {
         if (!(claimedAt(other) >= now - HOLD_TIMEOUT_MS)) competing.delete(other);
