@@ -3,7 +3,8 @@
  * the same small JSON answer, loaded with a fixed number of connections. Every server is
  * started first and checked (200 with its credential, 401 without); then each row gets a
  * warm-up, and the measured rounds go round-robin over the rows, so a slow spell on the
- * machine spreads over every row instead of landing on one.
+ * machine spreads over every row instead of landing on one; within a round, the rows a target
+ * compares are measured close together ({@link MEASUREMENT_ORDER}).
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -487,6 +488,54 @@ async function check(row: Row, running: RunningRow): Promise<void> {
     throw new Error(`${row.id}: expected 401 without a credential, got ${anonymous.status}`);
 }
 
+/**
+ * The order in which each round measures the rows: each Hono and server row at most three rows
+ * from those a target compares it with (bare Hono for jwt; express-session, the hand-written
+ * design and better-auth for the session rows; better-auth for the rest). The speed of a shared
+ * machine drifts within a round, and a ratio of two rows measured a minute apart carries that
+ * drift: in one run on the thirteenth round's machine, bare node:http over bare Hono, measured
+ * one after the other, stayed within 1.01–1.13× across the five rounds, while bare Hono over the
+ * hand-written design, measured a minute apart, ranged from 1.01× to 2.24×. The Express rows
+ * miss their targets by far more than that and fill the middle. The table keeps its own order; a
+ * row missing here is measured last.
+ */
+export const MEASUREMENT_ORDER: readonly string[] = [
+  "ceiling-node-http",
+  "ceiling-hono",
+  "gatehouse-hono-jwt",
+  "gatehouse-hono-hybrid",
+  "peer-better-auth-redis",
+  "gatehouse-hono-session-redis",
+  "handwritten-node-redis",
+  "gatehouse-server-session-redis",
+  "peer-express-session",
+  "gatehouse-express-session-redis",
+  "gatehouse-express-jwt",
+  "gatehouse-express-hybrid",
+  "ceiling-express",
+  "peer-express-jsonwebtoken",
+  "peer-express-jsonwebtoken-keyobject",
+  "peer-hono-jose",
+  "gatehouse-express-session-sqlite",
+  "gatehouse-hono-session-sqlite",
+  "peer-better-auth-sqlite",
+  "gatehouse-server-session-sqlite",
+];
+
+/**
+ * The rows in {@link MEASUREMENT_ORDER} for round `round` (from 1): forwards in odd rounds,
+ * backwards in even ones, so that neither row of a compared pair is always the one measured
+ * first (after a given neighbour, or earlier in a drift).
+ */
+export function roundOrder<T extends { id: string }>(rows: readonly T[], round: number): T[] {
+  const position = (id: string): number => {
+    const index = MEASUREMENT_ORDER.indexOf(id);
+    return index === -1 ? MEASUREMENT_ORDER.length : index;
+  };
+  const ordered = [...rows].sort((a, b) => position(a.id) - position(b.id));
+  return round % 2 === 1 ? ordered : ordered.reverse();
+}
+
 /** Runs the throughput phase. */
 export async function runThroughput(context: ThroughputContext): Promise<RowResult[]> {
   const { options, loader, log } = context;
@@ -534,7 +583,7 @@ export async function runThroughput(context: ThroughputContext): Promise<RowResu
       });
     }
     for (let round = 1; round <= options.rounds; round++) {
-      for (const row of active) {
+      for (const row of roundOrder(active, round)) {
         const started = running.get(row.id)!;
         const headers = await started.headers();
         const cpuBefore = await processCPUMicros(started.pid);
