@@ -5,7 +5,7 @@ import { defineRows, MEASUREMENT_ORDER, roundOrder, type ThroughputContext } fro
 // Only the rows' definitions are read: the context is used when a row starts.
 const rowIds = defineRows({} as ThroughputContext).map((row) => row.id);
 
-/** The rows each ratio target of the issue compares (see evaluateTargets in report.ts). */
+/** The rows each ratio target on Hono or the server compares (see evaluateTargets in report.ts). */
 const COMPARED: [string, string][] = [
   ["gatehouse-hono-jwt", "ceiling-hono"],
   ["gatehouse-hono-jwt", "peer-better-auth-redis"],
