@@ -18,7 +18,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Secret, TOTP } from "otpauth";
-import type { BrowserContext, ConsoleMessage, Page } from "playwright-core";
+import type { BrowserContext, ConsoleMessage, Page, Request as BrowserRequest } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isFocused, launchTestBrowser, probeChromium, screenshot, type TestBrowser } from "./test-support/browser.js";
 import { freePort, runCLI, strongPassword, uniqueEmail, type CLIProcess } from "./test-support/cli-process.js";
@@ -367,7 +367,7 @@ describe.skipIf(!chromium.available)(`hosted pages in Chromium ${chromium.reason
 
   it("keeps two tabs signed in across refreshes, spending each refresh token once; a sign-out reaches the other tab at once", async () => {
     const context = await newContext();
-    const refreshes: { startedAt: number; token: Promise<string> }[] = [];
+    const refreshes: { startedAt: number; token: Promise<string>; request: BrowserRequest }[] = [];
     context.on("request", (request) => {
       if (request.method() !== "POST" || new URL(request.url()).pathname !== "/v1/token") return;
       const token = request.allHeaders().then(
@@ -375,7 +375,7 @@ describe.skipIf(!chromium.available)(`hosted pages in Chromium ${chromium.reason
         // A refresh still starting as the context closes, after the last assertion, has no headers left to read.
         () => "(context closed)",
       );
-      refreshes.push({ startedAt: Date.now(), token });
+      refreshes.push({ startedAt: Date.now(), token, request });
     });
     const first = await context.newPage();
     await signUp(first, uniqueEmail(), strongPassword());
@@ -412,17 +412,28 @@ describe.skipIf(!chromium.available)(`hosted pages in Chromium ${chromium.reason
       (response) => response.request().method() === "POST" && new URL(response.url()).pathname === "/v1/sign-out",
     );
     await first.getByRole("button", { name: "Sign out", exact: true }).last().click();
-    await signedOut;
-    // A refresh already due as the button was clicked may cross the sign-out.
-    const signedOutAt = Date.now();
+    const signOut = await signedOut;
+    await signOut.finished();
+    // The browser's own clock: the test hears of a request some time after the browser sent it,
+    // and a refresh sent just before the sign-out's answer cleared the cookies (a refresh already
+    // due as the button was clicked may cross the sign-out) was once reported after that answer.
+    const signOutTiming = signOut.request().timing();
+    const cookiesClearedAt = signOutTiming.startTime + signOutTiming.responseEnd;
     await first.waitForURL(/\/sign-in/);
     // The other tab hears of it at once and leaves the account page, without a refresh.
     await second.waitForURL(/\/sign-in/, { timeout: 5_000, waitUntil: "commit" });
     // A page that loads signed out (the /sign-in page both tabs land on) may ask once without a
-    // cookie; no tab may present a refresh token after the sign-out.
-    const presentedAfterSignOut = await Promise.all(
-      refreshes.filter((refresh) => refresh.startedAt > signedOutAt).map((refresh) => refresh.token),
+    // cookie; no tab may present a refresh token once the sign-out has answered.
+    const sentAt = async ({ request, startedAt }: (typeof refreshes)[number]): Promise<number> => {
+      await request.response().catch(() => null);
+      // Known once the answer has come; a refresh that got none keeps the time the test heard of it.
+      const { startTime } = request.timing();
+      return startTime > 0 ? startTime : startedAt;
+    };
+    const afterSignOut = await Promise.all(
+      refreshes.map(async (refresh) => ((await sentAt(refresh)) > cookiesClearedAt ? [refresh] : [])),
     );
+    const presentedAfterSignOut = await Promise.all(afterSignOut.flat().map((refresh) => refresh.token));
     expect(presentedAfterSignOut.filter((token) => token !== "(none)")).toEqual([]);
     // Three token lifetimes of waiting alone take 15 s, and the sign-up and page loads about 6 s
     // more on an idle machine: more than the default 30 s leaves under CI's load.
