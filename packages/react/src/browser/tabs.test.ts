@@ -4,7 +4,7 @@
 // that lost is withdrawn, and one whose tab went away stops counting after the hold timeout.
 import { afterEach, describe, expect, it } from "vitest";
 import { sleep, until } from "../test-support/waiting.js";
-import { broadcastLock, type TabLock } from "./tabs.js";
+import { broadcastLock, claimId, type TabLock } from "./tabs.js";
 
 function busy(ms: number): void {
   const until = Date.now() + ms;
@@ -106,7 +106,7 @@ describe("broadcastLock", () => {
     const lock = broadcastLock(channel, { now: () => clock, random: () => "b" });
     opened.push(lock, channel);
     // A tab claims, then is closed before it could take the lock or withdraw.
-    gone.postMessage({ type: "claim", id: `${String(clock - 1).padStart(15, "0")}-a` });
+    gone.postMessage({ type: "claim", id: claimId(clock - 1, "a") });
     await sleep(5);
     gone.close();
     // Past the hold timeout the stale claim no longer beats a new one.

@@ -102,8 +102,8 @@ type LockMessage =
 /** Digits of a claim id's time: ids then sort by time as strings, then by the tie-breaker. */
 const CLAIM_TIME_DIGITS = 15;
 
-/** A claim's id: when it was made (epoch ms, zero-padded) and a random tie-breaker. */
-function claimId(at: number, tieBreaker: string): string {
+/** A claim's id: when it was made (epoch ms, zero-padded) and a random tie-breaker. Exported for tests. */
+export function claimId(at: number, tieBreaker: string): string {
   return `${String(at).padStart(CLAIM_TIME_DIGITS, "0")}-${tieBreaker}`;
 }
 
@@ -167,9 +167,11 @@ export function broadcastLock(channel: ChannelLike, options: { now: () => number
     for (;;) {
       const now = options.now();
       const id = claimId(now, options.random());
-      // Claims of tabs that went away mid-claim, without withdrawing, stop counting after a while.
+      // Claims of tabs that went away mid-claim, without withdrawing, stop counting after a while
+      // (as does an id that names no time: no tab of ours sent it).
       for (const other of competing) {
-        if (!(claimedAt(other) >= now - HOLD_TIMEOUT_MS)) competing.delete(other);
+        const at = claimedAt(other);
+        if (Number.isNaN(at) || at < now - HOLD_TIMEOUT_MS) competing.delete(other);
       }
       ownClaims.add(id);
       channel.postMessage({ type: "claim", id } satisfies LockMessage);
