@@ -31,8 +31,17 @@ export interface Observer {
   /**
    * After every request the engine answered. `route` is the route pattern, not the raw path;
    * `request` is the object the handler was given, so a host can tie the event to its own record.
+   * `eventStream` says the answer is a Server-Sent Events stream (the revocation feed), which
+   * stays open until its client leaves: a host shutting down has to cut it.
    */
-  onRequest?(event: { request: Request; method: string; route: string; status: number; durationSeconds: number }): void;
+  onRequest?(event: {
+    request: Request;
+    method: string;
+    route: string;
+    status: number;
+    eventStream: boolean;
+    durationSeconds: number;
+  }): void;
   /** After every password sign-in attempt. */
   onSignIn?(outcome: SignInOutcome): void;
 }

@@ -8,12 +8,17 @@ const ALLOWED_METHODS = "GET, POST, PATCH, PUT, DELETE";
 const ALLOWED_HEADERS = "Content-Type, Authorization, Auth-Transport, Last-Event-ID";
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
-/** CORS headers for an actual request from an allowed origin; none otherwise. */
+/**
+ * CORS headers for an actual request from an allowed origin; none otherwise. (`Vary: Origin`,
+ * which every answer carries either way, is among the handler's headers for every answer.)
+ */
 export function corsHeaders(request: Request, allowedOrigins: Set<string>): [string, string][] {
   const origin = request.headers.get("origin");
-  const headers: [string, string][] = [["vary", "Origin"]];
-  if (origin === null || !allowedOrigins.has(origin)) return headers;
-  return [...headers, ["access-control-allow-origin", origin], ["access-control-allow-credentials", "true"]];
+  if (origin === null || !allowedOrigins.has(origin)) return [];
+  return [
+    ["access-control-allow-origin", origin],
+    ["access-control-allow-credentials", "true"],
+  ];
 }
 
 /** The answer to a preflight: 204, permissive only for allowed origins. */

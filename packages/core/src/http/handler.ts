@@ -20,7 +20,15 @@ import { resolveClientIP, type TrustedProxyRange } from "./client-ip.js";
 import { corsHeaders, preflightResponse } from "./cors.js";
 import { detectTransport } from "./credentials.js";
 import { assertSameOrigin } from "./origin.js";
-import type { AdminCaller, AnyRoute, Caller, RouteContext, Transport } from "./route.js";
+import {
+  EVERY_ANSWER_HEADERS,
+  carriesEveryAnswerHeader,
+  type AdminCaller,
+  type AnyRoute,
+  type Caller,
+  type RouteContext,
+  type Transport,
+} from "./route.js";
 import type { z } from "zod";
 
 /** What the handler needs. */
@@ -167,6 +175,10 @@ class LazyClientIPContext<Body, Query> implements RouteContext<Body, Query> {
   }
 }
 
+function isEventStream(response: Response): boolean {
+  return response.headers.get("content-type")?.startsWith("text/event-stream") === true;
+}
+
 /** Builds `handler(Request, context) => Response`. */
 export function createHandler(
   options: HandlerOptions,
@@ -256,13 +268,18 @@ export function createHandler(
         logger.error({ err: unexpected, method: request.method, route }, "request failed"),
       );
     }
-    response.headers.set("x-content-type-options", "nosniff");
+    const alreadyComplete = carriesEveryAnswerHeader(response);
+    if (!alreadyComplete) {
+      for (const name in EVERY_ANSWER_HEADERS) response.headers.set(name, EVERY_ANSWER_HEADERS[name]!);
+    }
     for (const [name, value] of corsHeaders(request, options.allowedOrigins)) response.headers.set(name, value);
     observer.onRequest?.({
       request,
       method: request.method,
       route,
       status: response.status,
+      // A JSON answer never is; asking only the others keeps their headers closed.
+      eventStream: !alreadyComplete && isEventStream(response),
       durationSeconds: (performance.now() - started) / 1000,
     });
     return response;

@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createMemoryDatabase } from "../adapters/memory/index.js";
 import { silentLogger } from "../lib/logger.js";
-import { createTestEngine, strongPassword, uniqueEmail, type TestEngine } from "../test-support/engine.js";
+import {
+  TEST_SECRET_KEY,
+  createTestEngine,
+  strongPassword,
+  uniqueEmail,
+  type TestEngine,
+} from "../test-support/engine.js";
 
 let engine: TestEngine;
 beforeEach(async () => {
@@ -82,6 +88,81 @@ describe("cross-site request forgery", () => {
       headers: { origin: "https://evil.example" },
     });
     expect(response.status).toBe(200);
+  });
+});
+
+describe("headers on every answer", () => {
+  const ALLOWED = "http://app.localhost:5173";
+
+  /** One answer of each kind the handler sends, made with `headers` added to the request. */
+  async function answersOfEveryKind(headers: Record<string, string>): Promise<[string, Response][]> {
+    const { token } = await engine.signUp();
+    const signUp = await engine.request("POST", "/v1/sign-up", {
+      json: { email: uniqueEmail(), password: strongPassword() },
+      headers,
+    });
+    return [
+      ["a JSON answer", await engine.request("GET", "/v1/session", { bearer: token, headers })],
+      ["a JSON answer that sets cookies", signUp],
+      ["a problem", await engine.request("GET", "/v1/session", { headers })],
+      ["an unknown path", await engine.request("GET", "/v1/nothing-here", { headers })],
+      ["a 204", await engine.request("POST", "/v1/sign-out", { bearer: token, headers })],
+      ["a preflight", await engine.request("OPTIONS", "/v1/session", { headers })],
+    ];
+  }
+
+  it("every kind carries nosniff and Vary: Origin, and no CORS headers without an allowed origin", async () => {
+    for (const headers of [{}, { origin: "https://evil.example" }] as Record<string, string>[]) {
+      for (const [kind, response] of await answersOfEveryKind(headers)) {
+        expect(response.headers.get("x-content-type-options"), kind).toBe("nosniff");
+        expect(response.headers.get("vary"), kind).toBe("Origin");
+        expect(response.headers.get("access-control-allow-origin"), kind).toBeNull();
+        expect(response.headers.get("access-control-allow-credentials"), kind).toBeNull();
+      }
+    }
+  });
+
+  it("every kind lets an allowed origin read it, with credentials", async () => {
+    for (const [kind, response] of await answersOfEveryKind({ origin: ALLOWED })) {
+      expect(response.headers.get("access-control-allow-origin"), kind).toBe(ALLOWED);
+      expect(response.headers.get("access-control-allow-credentials"), kind).toBe("true");
+      expect(response.headers.get("x-content-type-options"), kind).toBe("nosniff");
+      expect(response.headers.get("vary"), kind).toBe("Origin");
+    }
+  });
+
+  it("a JSON answer keeps its own headers and body", async () => {
+    const { token, userId } = await engine.signUp();
+    const response = await engine.request("GET", "/v1/session", { bearer: token });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/json");
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect((await response.json()).user.id).toBe(userId);
+  });
+
+  it("tells the observer which answers are event streams, which a host must cut at shutdown", async () => {
+    const observed: { route: string; status: number; eventStream: boolean }[] = [];
+    const observing = await createTestEngine({
+      strategy: "jwt",
+      observer: { onRequest: ({ route, status, eventStream }) => void observed.push({ route, status, eventStream }) },
+    });
+    try {
+      const bearer = { authorization: `Bearer ${TEST_SECRET_KEY}` };
+      const feed = await observing.request("GET", "/v1/revocations/stream", { headers: bearer });
+      expect(feed.headers.get("content-type")).toBe("text/event-stream");
+      await feed.body!.cancel();
+      await observing.request("GET", "/v1/revocations/stream");
+      await observing.request("GET", "/v1/session");
+      await observing.request("GET", "/.well-known/jwks.json");
+      expect(observed).toEqual([
+        { route: "/v1/revocations/stream", status: 200, eventStream: true },
+        { route: "/v1/revocations/stream", status: 401, eventStream: false },
+        { route: "/v1/session", status: 401, eventStream: false },
+        { route: "/.well-known/jwks.json", status: 200, eventStream: false },
+      ]);
+    } finally {
+      await observing.close();
+    }
   });
 });
 
