@@ -2,12 +2,11 @@
  * The back-office commands as an operator runs them (the built CLI, a real data directory), and
  * the admin API's path rule over real HTTP, where Node hands the server the raw request target.
  */
-import { request as httpRequest } from "node:http";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postJSON, runCLI, startCLI, type StartedCLI } from "./test-support/cli-process.js";
+import { postJSON, rawGet, runCLI, startCLI, type StartedCLI } from "./test-support/cli-process.js";
 
 const FIXTURES = new URL("../../core/src/user-import/fixtures/", import.meta.url);
 const passwords = JSON.parse(await readFile(new URL("passwords.json", FIXTURES), "utf8")) as Record<string, string>;
@@ -19,20 +18,6 @@ async function run(
   const cli = runCLI(args, env);
   const { code } = await cli.exited;
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };
-}
-
-/** GET with the path sent exactly as given (fetch would normalise `..` and `//` first). */
-function rawGet(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const request = httpRequest({ hostname, port, path, method: "GET", headers }, (response) => {
-      let body = "";
-      response.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    request.on("error", reject);
-    request.end();
-  });
 }
 
 describe("gatehouse keys and users", () => {

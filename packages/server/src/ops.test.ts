@@ -3,7 +3,7 @@
  * probes, Prometheus metrics fed by the engine's observer, request logs that never carry a
  * credential, and a shutdown that lets an in-flight request finish.
  */
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { request as httpRequest } from "node:http";
 import { readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,7 +13,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HASHING_NICENESS } from "@gatehouse/core/adapters/argon2-pool";
 import { loadServerConfig, type ServerConfig } from "./config.js";
 import { startServer, type RunningServer } from "./server.js";
-import { postChunked, postJSON, sessionCookie, strongPassword, uniqueEmail } from "./test-support/cli-process.js";
+import {
+  postChunked,
+  postJSON,
+  rawGet,
+  sessionCookie,
+  strongPassword,
+  uniqueEmail,
+} from "./test-support/cli-process.js";
 
 /** Collects every log line the server writes. */
 function captureLogs(): { destination: DestinationStream; text(): string } {
@@ -75,19 +82,6 @@ describe("probes", () => {
 });
 
 describe("answers on the wire", () => {
-  /** A GET over node:http, to see the headers and bytes exactly as the server wrote them. */
-  function get(url: string, headers: Record<string, string>): Promise<{ headers: IncomingHttpHeaders; body: Buffer }> {
-    return new Promise((resolve, reject) => {
-      httpRequest(url, { headers }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
-      })
-        .on("error", reject)
-        .end();
-    });
-  }
-
   it("a JSON answer arrives with its headers and exact length; an allowed origin also gets CORS", async () => {
     const app = "http://app.localhost:5173";
     const { base } = await start({ allowedOrigins: [app] });
@@ -95,16 +89,16 @@ describe("answers on the wire", () => {
       await postJSON(`${base}/v1/sign-up`, { email: uniqueEmail(), password: strongPassword() }),
     );
     for (const origin of [null, app]) {
-      const answer = await get(`${base}/v1/session`, origin === null ? { cookie } : { cookie, origin });
+      const answer = await rawGet(base, "/v1/session", origin === null ? { cookie } : { cookie, origin });
       expect(answer.headers).toMatchObject({
         "content-type": "application/json",
         "cache-control": "no-store",
         "x-content-type-options": "nosniff",
         vary: "Origin",
-        "content-length": String(answer.body.length),
+        "content-length": String(Buffer.byteLength(answer.body)),
       });
       expect(answer.headers["access-control-allow-origin"]).toBe(origin ?? undefined);
-      expect(JSON.parse(answer.body.toString("utf8"))).toHaveProperty("session.id");
+      expect(JSON.parse(answer.body)).toHaveProperty("session.id");
     }
   });
 });

@@ -4,7 +4,7 @@
  * processes and real HTTP, so the tests prove what an operator would see.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { request as httpRequest } from "node:http";
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -143,6 +143,27 @@ export function sessionCookie(response: Response): string {
   const header = response.headers.getSetCookie().find((cookie) => /^(__Host-)?gatehouse_session=/.test(cookie));
   if (!header) throw new Error(`no session cookie in the response (status ${response.status})`);
   return header.split(";")[0] as string;
+}
+
+/**
+ * GET over node:http: the path is sent exactly as given (fetch would normalise `..` and `//`
+ * first), and the answer's headers and body come back exactly as the server wrote them.
+ */
+export function rawGet(
+  url: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ hostname, port, path, method: "GET", headers }, (response) => {
+      let body = "";
+      response.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+    });
+    request.on("error", reject);
+    request.end();
+  });
 }
 
 /** POSTs JSON, as a same-origin browser or a server-side client would. */
